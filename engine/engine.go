@@ -1,0 +1,58 @@
+// Package engine is Budgie's core: it opens the connection to containerd
+// (starting Budgie's managed one when none answers) and hands out the
+// services of its subpackages. The CLI and nest both work through it. It
+// never imports terminal or CLI libraries.
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	containerd "github.com/containerd/containerd"
+	"github.com/containerd/containerd/namespaces"
+
+	"github.com/budgie-sh/budgie/engine/config"
+	"github.com/budgie-sh/budgie/engine/daemon"
+	"github.com/budgie-sh/budgie/engine/errdefs"
+)
+
+// Engine is an open connection to containerd plus the configuration it was
+// opened with. Close it when done.
+type Engine struct {
+	// Config is the effective configuration.
+	Config *config.Config
+	// Conn is the containerd connection.
+	Conn *daemon.Connection
+}
+
+// OpenOptions tune Open.
+type OpenOptions struct {
+	// NoStart forbids starting a managed containerd.
+	NoStart bool
+}
+
+// Open connects to containerd as cfg says, starting the managed containerd
+// under cfg.DataDir when nothing answers.
+func Open(ctx context.Context, cfg *config.Config, opts OpenOptions) (*Engine, error) {
+	conn, err := daemon.Connect(ctx, daemon.Options{
+		Address:   cfg.Containerd.Address,
+		Namespace: cfg.Containerd.Namespace,
+		DataDir:   cfg.DataDir,
+		NoStart:   opts.NoStart,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errdefs.ErrUnavailable, err)
+	}
+	return &Engine{Config: cfg, Conn: conn}, nil
+}
+
+// Client returns the containerd client.
+func (e *Engine) Client() *containerd.Client { return e.Conn.Client }
+
+// Context returns ctx in Budgie's containerd namespace.
+func (e *Engine) Context(ctx context.Context) context.Context {
+	return namespaces.WithNamespace(ctx, e.Config.Containerd.Namespace)
+}
+
+// Close closes the containerd connection.
+func (e *Engine) Close() error { return e.Conn.Close() }

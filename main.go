@@ -1,0 +1,155 @@
+// Command budgie is a container manager for the LAN: run containers from
+// YAML bundles on containerd, discover every node's containers over mDNS and
+// replicate them. Without a command it opens nest, the full-screen TUI;
+// with --headless it runs one command for scripts. Exit codes are listed in
+// the README.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/budgie-sh/budgie/engine"
+	"github.com/budgie-sh/budgie/engine/config"
+	"github.com/budgie-sh/budgie/engine/errdefs"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// Globals are the flags every command takes, and the lazily opened engine.
+type Globals struct {
+	Headless bool   `help:"Run one command for scripts; never open nest."`
+	Config   string `help:"Configuration file (default: the first budgie.yaml found)." type:"path" placeholder:"FILE"`
+	LogLevel string `help:"Log level: debug, info, warn, error." enum:"debug,info,warn,error," default:""`
+
+	ctx context.Context
+	cfg *config.Config
+	eng *engine.Engine
+}
+
+// CLI is budgie's command line. Each command is a struct with a Run method.
+type CLI struct {
+	Globals
+
+	// commands:
+	Version VersionCmd `cmd:"" help:"Print budgie's version."`
+}
+
+// VersionCmd prints the version.
+type VersionCmd struct{}
+
+// Run prints the version.
+func (VersionCmd) Run(g *Globals) error {
+	fmt.Printf("budgie %s\n", version)
+	return nil
+}
+
+// Exit codes, documented in the README.
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitNotFound    = 3
+	exitUnavailable = 4
+)
+
+// exitCoder is an error that carries its own exit code (a container's).
+type exitCoder interface{ ExitCode() int }
+
+func exitCode(err error) int {
+	var ec exitCoder
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ec):
+		return ec.ExitCode()
+	case errors.Is(err, errdefs.ErrInvalid):
+		return exitUsage
+	case errors.Is(err, errdefs.ErrNotFound):
+		return exitNotFound
+	case errors.Is(err, errdefs.ErrUnavailable):
+		return exitUnavailable
+	}
+	return exitError
+}
+
+// LoadConfig loads the configuration once.
+func (g *Globals) LoadConfig() (*config.Config, error) {
+	if g.cfg != nil {
+		return g.cfg, nil
+	}
+	cfg, err := loadConfig(g.Config)
+	if err != nil {
+		return nil, err
+	}
+	if g.LogLevel != "" {
+		cfg.LogLevel = g.LogLevel
+	}
+	g.cfg = cfg
+	return cfg, nil
+}
+
+// Engine opens the engine once, saying on stderr when it started the managed containerd.
+func (g *Globals) Engine() (*engine.Engine, error) {
+	if g.eng != nil {
+		return g.eng, nil
+	}
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.Open(g.ctx, cfg, engine.OpenOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if eng.Conn.Started {
+		fmt.Fprintf(os.Stderr, "budgie: started managed containerd (pid %d, socket %s)\n", eng.Conn.Pid, eng.Conn.Address)
+	}
+	g.eng = eng
+	return eng, nil
+}
+
+// Context returns the command's context in Budgie's namespace.
+func (g *Globals) Context() context.Context {
+	if g.eng != nil {
+		return g.eng.Context(g.ctx)
+	}
+	return g.ctx
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	var cli CLI
+	cli.ctx = ctx
+	parser := kong.Must(&cli,
+		kong.Name("budgie"),
+		kong.Description("A container manager for the LAN. Without a command: open nest, the TUI."),
+		kong.UsageOnError(),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+	)
+	kctx, err := parser.Parse(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "budgie: %v\n", err)
+		stop()
+		os.Exit(exitUsage)
+	}
+	err = kctx.Run(&cli.Globals)
+	if cli.eng != nil {
+		cli.eng.Close()
+	}
+	stop()
+	if err != nil {
+		var ec exitCoder
+		if !errors.As(err, &ec) || err.Error() != "" {
+			fmt.Fprintf(os.Stderr, "budgie: %v\n", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}

@@ -1,0 +1,92 @@
+package models
+
+import "time"
+
+// ContainerState is a container's lifecycle state, in Docker's words.
+type ContainerState string
+
+// Container states.
+const (
+	StateCreated    ContainerState = "created"
+	StateRunning    ContainerState = "running"
+	StatePaused     ContainerState = "paused"
+	StateRestarting ContainerState = "restarting"
+	StateExited     ContainerState = "exited"
+	StateUnknown    ContainerState = "unknown"
+)
+
+// Container is a container as Budgie lists it: what containerd holds, read
+// back from the container record, its labels and its task.
+type Container struct {
+	// ID is the full container ID (64 hex characters).
+	ID string `json:"id"`
+	// Name is the container's name.
+	Name string `json:"name"`
+	// Image is the image reference.
+	Image string `json:"image"`
+	// State is the task's state; StateCreated when no task exists yet.
+	State ContainerState `json:"state"`
+	// Pid is the task's init process ID, or 0.
+	Pid uint32 `json:"pid,omitempty"`
+	// ExitCode is the last exit code when State is StateExited.
+	ExitCode int `json:"exit_code"`
+	// Created is when the container was created.
+	Created time.Time `json:"created"`
+	// StartedAt is when the task last started; zero if never.
+	StartedAt time.Time `json:"started_at,omitempty"`
+	// FinishedAt is when the task last exited; zero if it has not.
+	FinishedAt time.Time `json:"finished_at,omitempty"`
+	// Ports are the published ports.
+	Ports []PortMapping `json:"ports,omitempty"`
+	// Labels are the user's labels (Budgie's own internal labels removed).
+	Labels map[string]string `json:"labels,omitempty"`
+	// Node is the name of the node it runs on.
+	Node string `json:"node"`
+	// BundlePath is the absolute path of the .bun it came from, if any.
+	BundlePath string `json:"bundle_path,omitempty"`
+	// RestartCount is how many times the keeper restarted it.
+	RestartCount int `json:"restart_count"`
+	// Spec is the bundle the container was created from.
+	Spec ContainerSpec `json:"-"`
+}
+
+// ShortID returns the first 12 characters of the ID.
+func (c Container) ShortID() string { return ShortID(c.ID) }
+
+// ShortID returns the first 12 characters of id.
+func ShortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// Image is an image in the local store.
+type Image struct {
+	// Name is the full reference (docker.io/library/busybox:latest).
+	Name string `json:"name"`
+	// Repository is Name without the tag or digest.
+	Repository string `json:"repository"`
+	// Tag is the tag, or "<none>".
+	Tag string `json:"tag"`
+	// Digest is the manifest (or index) digest.
+	Digest string `json:"digest"`
+	// ID is the config digest, as docker's image ID.
+	ID string `json:"id"`
+	// Created is when the image record was created.
+	Created time.Time `json:"created"`
+	// Size is the compressed size of its content for this platform, in bytes.
+	Size int64 `json:"size"`
+}
+
+// Volume is a named volume under data_dir/volumes.
+type Volume struct {
+	// Name of the volume.
+	Name string `json:"name"`
+	// Mountpoint is its directory on the host.
+	Mountpoint string `json:"mountpoint"`
+	// Created is when the directory was created.
+	Created time.Time `json:"created"`
+	// UsedBy lists the names of containers that mount it.
+	UsedBy []string `json:"used_by"`
+}
