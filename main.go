@@ -18,6 +18,7 @@ import (
 	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/engine/config"
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/logs"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -39,7 +40,25 @@ type CLI struct {
 	Globals
 
 	// commands:
+	Run     RunCmd     `cmd:"" help:"Create and start containers from bundles."`
+	Ps      PsCmd      `cmd:"" aliases:"ls" help:"List containers."`
+	Start   StartCmd   `cmd:"" help:"Start stopped containers."`
+	Stop    StopCmd    `cmd:"" help:"Stop running containers."`
+	Restart RestartCmd `cmd:"" help:"Restart containers."`
+	Rm      RmCmd      `cmd:"" aliases:"remove,delete" help:"Remove containers."`
+	Kill    KillCmd    `cmd:"" help:"Send a signal to containers."`
+	Wait    WaitCmd    `cmd:"" help:"Wait for containers to stop; print their exit codes."`
+	Logs    LogsCmd    `cmd:"" help:"Show a container's output."`
+	Exec    ExecCmd    `cmd:"" help:"Run a command in a running container."`
+	Inspect InspectCmd `cmd:"" help:"Show containers as JSON (docker inspect's shape)."`
+	Volume  VolumeCmd  `cmd:"" help:"Manage named volumes."`
+	System  SystemCmd  `cmd:"" help:"Node-level information."`
 	Version VersionCmd `cmd:"" help:"Print budgie's version."`
+	Config  ConfigCmd  `cmd:"" help:"Show and manage the configuration."`
+	Pull    PullCmd    `cmd:"" help:"Pull an image from a registry."`
+	Images  ImagesCmd  `cmd:"" help:"List images."`
+	Rmi     RmiCmd     `cmd:"" help:"Remove images."`
+	Load    LoadCmd    `cmd:"" help:"Load images from an archive (OCI layout or docker save)."`
 }
 
 // VersionCmd prints the version.
@@ -125,6 +144,15 @@ func (g *Globals) Context() context.Context {
 }
 
 func main() {
+	// containerd's shim runs "budgie _log-driver DIR" for every task: keep
+	// that path free of flag parsing and configuration.
+	if len(os.Args) == 3 && os.Args[1] == logs.DriverArg {
+		if err := logs.RunDriver(os.Args[2]); err != nil {
+			fmt.Fprintf(os.Stderr, "budgie log driver: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	var cli CLI
 	cli.ctx = ctx

@@ -14,6 +14,7 @@ import (
 	"github.com/budgie-sh/budgie/engine/config"
 	"github.com/budgie-sh/budgie/engine/daemon"
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/runtime"
 )
 
 // Engine is an open connection to containerd plus the configuration it was
@@ -23,12 +24,17 @@ type Engine struct {
 	Config *config.Config
 	// Conn is the containerd connection.
 	Conn *daemon.Connection
+	// Runtime runs and manages containers.
+	Runtime *runtime.Runtime
 }
 
 // OpenOptions tune Open.
 type OpenOptions struct {
 	// NoStart forbids starting a managed containerd.
 	NoStart bool
+	// LogBinary is the budgie executable the shim runs as log driver; empty
+	// means this process's executable.
+	LogBinary string
 }
 
 // Open connects to containerd as cfg says, starting the managed containerd
@@ -43,7 +49,19 @@ func Open(ctx context.Context, cfg *config.Config, opts OpenOptions) (*Engine, e
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errdefs.ErrUnavailable, err)
 	}
-	return &Engine{Config: cfg, Conn: conn}, nil
+	rt, err := runtime.New(conn.Client, runtime.Options{
+		Namespace:   cfg.Containerd.Namespace,
+		DataDir:     cfg.DataDir,
+		NodeName:    cfg.NodeName,
+		LogMaxSize:  cfg.Logs.MaxSize,
+		LogMaxFiles: cfg.Logs.MaxFiles,
+		LogBinary:   opts.LogBinary,
+	})
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return &Engine{Config: cfg, Conn: conn, Runtime: rt}, nil
 }
 
 // Client returns the containerd client.

@@ -46,6 +46,10 @@ type Container struct {
 	BundlePath string `json:"bundle_path,omitempty"`
 	// RestartCount is how many times the keeper restarted it.
 	RestartCount int `json:"restart_count"`
+	// NextRestart is when the keeper will restart it next; zero if not pending.
+	NextRestart time.Time `json:"next_restart,omitempty"`
+	// Health is the health check's state; empty when it has none (or no keeper runs).
+	Health HealthStatus `json:"health,omitempty"`
 	// Spec is the bundle the container was created from.
 	Spec ContainerSpec `json:"-"`
 }
@@ -89,4 +93,33 @@ type Volume struct {
 	Created time.Time `json:"created"`
 	// UsedBy lists the names of containers that mount it.
 	UsedBy []string `json:"used_by"`
+}
+
+// HealthStatus is a health check's state, in Docker's words.
+type HealthStatus string
+
+// Health states.
+const (
+	HealthNone      HealthStatus = ""
+	HealthStarting  HealthStatus = "starting"
+	HealthHealthy   HealthStatus = "healthy"
+	HealthUnhealthy HealthStatus = "unhealthy"
+)
+
+// HealthResult is one probe's outcome.
+type HealthResult struct {
+	// Start and End bound the probe.
+	Start time.Time `json:"Start"`
+	End   time.Time `json:"End"`
+	// ExitCode is 0 for healthy, 1 for unhealthy (Docker's convention).
+	ExitCode int `json:"ExitCode"`
+	// Output is the probe's output, capped at 4 KiB.
+	Output string `json:"Output"`
+}
+
+// Health is a container's health state with its last results (at most 5).
+type Health struct {
+	Status        HealthStatus   `json:"Status"`
+	FailingStreak int            `json:"FailingStreak"`
+	Log           []HealthResult `json:"Log"`
 }

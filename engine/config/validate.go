@@ -1,0 +1,122 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/budgie-sh/budgie/engine/errdefs"
+)
+
+// validate checks every effective value, naming where a bad one came from.
+func validate(c *Config, sources map[string]Source) error {
+	var problems []error
+	for _, d := range keyDefs {
+		if d.check == nil {
+			continue
+		}
+		if err := d.check(d.get(c)); err != nil {
+			problems = append(problems, newError(errdefs.ErrInvalid, "%s: %v", sources[d.name].where(d.name), err))
+		}
+	}
+	return errors.Join(problems...)
+}
+
+// where says where a key's value was set, to prefix errors about it.
+func (s Source) where(key string) string {
+	switch s.Kind {
+	case SourceFile:
+		return s.Detail + ": " + key
+	case SourceEnv:
+		return s.Detail
+	case SourceFlag:
+		return "flag " + s.Detail
+	}
+	return "default " + key
+}
+
+// oneOf accepts only the given strings.
+func oneOf(allowed ...string) func(any) error {
+	return func(v any) error {
+		if slices.Contains(allowed, v.(string)) {
+			return nil
+		}
+		return fmt.Errorf("%q is not one of %s", v, strings.Join(allowed, ", "))
+	}
+}
+
+// namespaceRE is containerd's rule for namespace names.
+var namespaceRE = regexp.MustCompile(`^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$`)
+
+func checkNamespace(v any) error {
+	s := v.(string)
+	switch {
+	case s == "":
+		return errors.New("must not be empty (Budgie's default is budgie)")
+	case len(s) > 76 || !namespaceRE.MatchString(s):
+		return fmt.Errorf("%q is not a containerd namespace (letters and digits, joined by single '.', '_' or '-'; at most 76)", s)
+	}
+	return nil
+}
+
+func checkAbsolute(v any) error {
+	if s := v.(string); !filepath.IsAbs(s) {
+		return fmt.Errorf("%q is not an absolute path (write it from /, e.g. /var/lib/budgie)", s)
+	}
+	return nil
+}
+
+func checkAddress(v any) error {
+	s := v.(string)
+	if s == "" || filepath.IsAbs(s) {
+		return nil
+	}
+	return fmt.Errorf("%q is not a socket path (write it from /, e.g. /run/containerd/containerd.sock)", s)
+}
+
+func checkPositive(v any) error {
+	var n int64
+	switch v := v.(type) {
+	case int:
+		n = int64(v)
+	case int64:
+		n = v
+	}
+	if n < 1 {
+		return fmt.Errorf("must be at least 1, got %s", strconv.FormatInt(n, 10))
+	}
+	return nil
+}
+
+func checkHosts(v any) error {
+	for _, h := range v.([]string) {
+		if strings.Contains(h, "/") {
+			return fmt.Errorf("%q is not a host:port (leave out the scheme and path)", h)
+		}
+	}
+	return nil
+}
+
+func checkKeys(v any) error {
+	m := v.(map[string][]string)
+	actions := make([]string, 0, len(m))
+	for a := range m {
+		actions = append(actions, a)
+	}
+	slices.Sort(actions)
+	for _, a := range actions {
+		switch {
+		case strings.TrimSpace(a) == "":
+			return errors.New("an action name is empty")
+		case len(m[a]) == 0:
+			return fmt.Errorf("action %q has no keys", a)
+		case slices.Contains(m[a], ""):
+			return fmt.Errorf("action %q has an empty key", a)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package images
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	containerd "github.com/containerd/containerd"
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/distribution/reference"
+
+	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/models"
+)
+
+// PullOptions tune Pull.
+type PullOptions struct {
+	// Platform is the platform to pull ("linux/arm64"); empty means the
+	// service's default.
+	Platform string
+	// Progress, when set, receives per-layer progress. It is called from
+	// one goroutine at a time and must not block for long.
+	Progress func(Progress)
+}
+
+// Pull fetches ref from its registry (normalised first: "nginx" is
+// docker.io/library/nginx:latest), stores it and unpacks it. A tag or
+// image the registry does not have is ErrNotFound; a registry that cannot
+// be reached is ErrUnavailable.
+func (s *Service) Pull(ctx context.Context, ref string, opts PullOptions) (models.Image, error) {
+	name, err := Normalize(ref)
+	if err != nil {
+		return models.Image{}, err
+	}
+	if _, err := s.matcher(opts.Platform); err != nil {
+		return models.Image{}, err
+	}
+	platform := opts.Platform
+	if platform == "" {
+		platform = s.opts.Platform
+	}
+	remoteOpts := []containerd.RemoteOpt{
+		containerd.WithResolver(Resolver(s.opts.Insecure)),
+		containerd.WithPullUnpack,
+		containerd.WithPullSnapshotter(s.opts.Snapshotter),
+	}
+	if platform != "" {
+		remoteOpts = append(remoteOpts, containerd.WithPlatform(platform))
+	}
+	var track *tracker
+	if opts.Progress != nil {
+		track = newTracker(s.client.ContentStore(), opts.Progress)
+		remoteOpts = append(remoteOpts, containerd.WithImageHandlerWrapper(track.wrap))
+		track.start(ctx)
+	}
+	img, err := s.client.Pull(ctx, name, remoteOpts...)
+	if track != nil {
+		track.stop(err == nil)
+	}
+	if err != nil {
+		return models.Image{}, pullError(name, err)
+	}
+	return s.model(ctx, img.Metadata(), platform)
+}
+
+// pullError turns a containerd pull error into one that names the
+// registry and says what to try.
+func pullError(name string, err error) error {
+	host := "docker.io"
+	if named, perr := reference.ParseNormalizedNamed(name); perr == nil {
+		host = reference.Domain(named)
+	}
+	msg := err.Error()
+	var urlErr *url.Error
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("pull %s: %w", name, err)
+	case cerrdefs.IsNotFound(err):
+		return fmt.Errorf("pull %s: registry %s has no such image or tag (check the name and tag): %w", name, host, errdefs.ErrNotFound)
+	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
+		return fmt.Errorf("pull %s: registry %s speaks plain HTTP (add it to registries.insecure in budgie.yaml): %w: %w", name, host, errdefs.ErrUnavailable, err)
+	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:"):
+		return fmt.Errorf("pull %s: TLS with registry %s failed (a plain-HTTP registry belongs in registries.insecure): %w: %w", name, host, errdefs.ErrUnavailable, err)
+	case cerrdefs.IsUnauthorized(err) || strings.Contains(msg, "401 Unauthorized"):
+		return fmt.Errorf("pull %s: registry %s refused access (Budgie pulls anonymously; is the image public?): %w", name, host, err)
+	case errors.As(err, &urlErr), errors.As(err, &netErr):
+		return fmt.Errorf("pull %s: cannot reach registry %s (is it running and is the network up? a plain-HTTP registry must be listed in registries.insecure): %w: %w", name, host, errdefs.ErrUnavailable, err)
+	}
+	return fmt.Errorf("pull %s: %w", name, errdefs.FromContainerd(err))
+}

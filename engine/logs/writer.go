@@ -1,0 +1,248 @@
+package logs
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+const (
+	logFile = "json.log"
+	// maxEntry is the most output bytes one entry holds; longer lines are
+	// split like Docker does (its copier's buffer is 16 KiB too).
+	maxEntry = 16 << 10
+	// readSize is how much copyStream asks a pipe for at once.
+	readSize = 32 << 10
+)
+
+// streamNames are the json-file stream names, stdout first.
+var streamNames = [2]string{"stdout", "stderr"}
+
+// entry is one json-file line. Field order is Docker's.
+type entry struct {
+	Log    string    `json:"log"`
+	Stream string    `json:"stream"`
+	Time   time.Time `json:"time"`
+}
+
+// fileWriter appends entries to json.log and rotates it. Both streams share
+// it; a mutex serializes entries, and each entry is one Write.
+type fileWriter struct {
+	mu     sync.Mutex
+	dir    string
+	opts   DriverOptions
+	f      *os.File
+	size   int64
+	buf    bytes.Buffer
+	enc    *json.Encoder
+	broken error
+	now    func() time.Time
+}
+
+// openWriter opens (appending) or creates json.log in dir. When that fails
+// it still returns a writer, one that discards entries and reports the
+// error, so the caller can keep the container's pipes drained.
+func openWriter(dir string, opts DriverOptions) (*fileWriter, error) {
+	w := &fileWriter{dir: dir, opts: opts, now: time.Now}
+	w.enc = json.NewEncoder(&w.buf)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		w.broken = fmt.Errorf("open container log: create directory: %w", err)
+		return w, w.broken
+	}
+	if err := w.open(); err != nil {
+		w.broken = err
+		return w, err
+	}
+	// Files left beyond MaxFiles do no harm; report but keep logging.
+	return w, w.pruneExtra()
+}
+
+// open opens json.log for appending and learns its size.
+func (w *fileWriter) open() error {
+	f, err := os.OpenFile(filepath.Join(w.dir, logFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open container log: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("open container log: %w", err)
+	}
+	w.f, w.size = f, st.Size()
+	return nil
+}
+
+// write appends one entry for stream with output p.
+func (w *fileWriter) write(stream string, p []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.broken != nil {
+		return w.broken
+	}
+	w.buf.Reset()
+	// The time is taken under the lock so it never goes backwards in the file.
+	e := entry{Log: string(p), Stream: stream, Time: w.now().UTC()}
+	if err := w.enc.Encode(&e); err != nil {
+		return fmt.Errorf("encode log entry: %w", err)
+	}
+	var rotateErr error
+	if w.size > 0 && w.size+int64(w.buf.Len()) > w.opts.MaxSize {
+		rotateErr = w.rotate()
+	}
+	if w.f == nil {
+		return rotateErr
+	}
+	n, err := w.f.Write(w.buf.Bytes())
+	w.size += int64(n)
+	if err != nil {
+		err = fmt.Errorf("write container log: %w", err)
+	}
+	return errors.Join(rotateErr, err)
+}
+
+// rotate shifts json.log.N-1 … json.log.1 up by one, renames json.log to
+// json.log.1 (or removes it when only one file is kept) and starts a new
+// json.log. The oldest file beyond MaxFiles is deleted.
+func (w *fileWriter) rotate() error {
+	cur := filepath.Join(w.dir, logFile)
+	var err error
+	if w.opts.MaxFiles <= 1 {
+		err = os.Remove(cur)
+	} else {
+		err = removeIfExists(rotatedName(w.dir, w.opts.MaxFiles-1))
+		for k := w.opts.MaxFiles - 2; k >= 1 && err == nil; k-- {
+			err = renameIfExists(rotatedName(w.dir, k), rotatedName(w.dir, k+1))
+		}
+		if err == nil {
+			err = os.Rename(cur, rotatedName(w.dir, 1))
+		}
+	}
+	if err != nil {
+		// Keep writing to the current file rather than lose output.
+		return fmt.Errorf("rotate container log: %w", err)
+	}
+	old := w.f
+	w.f = nil
+	old.Close()
+	return w.open()
+}
+
+// pruneExtra deletes rotated files MaxFiles would not keep (left over when
+// the setting was lowered).
+func (w *fileWriter) pruneExtra() error {
+	files, err := rotatedFiles(w.dir)
+	if err != nil {
+		return err
+	}
+	for _, rf := range files {
+		if rf.index >= w.opts.MaxFiles {
+			if err := removeIfExists(rf.path); err != nil {
+				return fmt.Errorf("prune old container logs: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// close closes the file; it may be called more than once.
+func (w *fileWriter) close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return nil
+	}
+	err := w.f.Close()
+	w.f = nil
+	if w.broken == nil {
+		w.broken = errors.New("container log closed")
+	}
+	if err != nil {
+		return fmt.Errorf("close container log: %w", err)
+	}
+	return nil
+}
+
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func renameIfExists(from, to string) error {
+	if err := os.Rename(from, to); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// copyStream reads r until EOF and writes it as entries of stream: one per
+// line, lines longer than maxEntry split into several, and what is left
+// without a newline at the end as a last entry. A read deadline counts as
+// the end. Write errors do not stop the reading; the first is returned.
+func copyStream(r io.Reader, stream string, w *fileWriter) error {
+	buf := make([]byte, 0, maxEntry+readSize)
+	var writeErr error
+	emit := func(p []byte) {
+		if err := w.write(stream, p); err != nil && writeErr == nil {
+			writeErr = err
+		}
+	}
+	for {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		rest := splitEntries(buf, emit)
+		buf = buf[:copy(buf, rest)]
+		if err != nil {
+			if len(buf) > 0 {
+				emit(buf)
+			}
+			if errors.Is(err, io.EOF) || errors.Is(err, os.ErrDeadlineExceeded) {
+				return writeErr
+			}
+			return errors.Join(fmt.Errorf("read container %s: %w", stream, err), writeErr)
+		}
+	}
+}
+
+// splitEntries hands each complete line of p, and each maxEntry-sized
+// piece of a longer one, to emit, and returns the unfinished rest.
+func splitEntries(p []byte, emit func([]byte)) []byte {
+	for {
+		window := p[:min(len(p), maxEntry)]
+		if i := bytes.IndexByte(window, '\n'); i >= 0 {
+			emit(p[:i+1])
+			p = p[i+1:]
+			continue
+		}
+		if len(p) < maxEntry {
+			return p
+		}
+		cut := runeSafeCut(window)
+		emit(p[:cut])
+		p = p[cut:]
+	}
+}
+
+// runeSafeCut returns where to split p so that a UTF-8 sequence cut at the
+// end of p moves whole into the next entry (JSON would turn its halves into
+// U+FFFD). Bytes that are not UTF-8 are cut anywhere.
+func runeSafeCut(p []byte) int {
+	for i := len(p) - 1; i >= 0 && i >= len(p)-utf8.UTFMax+1; i-- {
+		if utf8.RuneStart(p[i]) {
+			if i > 0 && !utf8.FullRune(p[i:]) {
+				return i
+			}
+			break
+		}
+	}
+	return len(p)
+}

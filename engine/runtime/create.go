@@ -1,0 +1,315 @@
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	containerd "github.com/containerd/containerd"
+	"github.com/containerd/containerd/cio"
+	cerrdefs "github.com/containerd/errdefs"
+
+	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/logs"
+	"github.com/budgie-sh/budgie/models"
+)
+
+// RunOptions tune Run.
+type RunOptions struct {
+	// BundlePath is recorded on the container (absolute path of the .bun).
+	BundlePath string
+	// AutoRemove marks the container for removal when it exits (--rm).
+	AutoRemove bool
+	// Pull fetches the image when it is not in the store; nil means a
+	// missing image is an error.
+	Pull func(ctx context.Context, ref string) error
+}
+
+// Run creates a container from spec and starts its task. It returns once
+// the task runs. On any failure it leaves nothing behind: no container,
+// snapshot, task, log directory or newly created volume.
+func (r *Runtime) Run(ctx context.Context, spec models.ContainerSpec, opts RunOptions) (c models.Container, err error) {
+	var undo undoStack
+	defer func() {
+		if err != nil {
+			undo.run()
+		}
+	}()
+	cc, err := r.create(ctx, spec, opts, &undo)
+	if err != nil {
+		return models.Container{}, err
+	}
+	if err := r.startTask(ctx, cc); err != nil {
+		return models.Container{}, err
+	}
+	return r.Get(ctx, cc.ID())
+}
+
+// Create makes the container without starting it (docker create).
+func (r *Runtime) Create(ctx context.Context, spec models.ContainerSpec, opts RunOptions) (c models.Container, err error) {
+	var undo undoStack
+	defer func() {
+		if err != nil {
+			undo.run()
+		}
+	}()
+	cc, err := r.create(ctx, spec, opts, &undo)
+	if err != nil {
+		return models.Container{}, err
+	}
+	return r.Get(ctx, cc.ID())
+}
+
+func (r *Runtime) create(ctx context.Context, spec models.ContainerSpec, opts RunOptions, undo *undoStack) (containerd.Container, error) {
+	ctx = r.ns(ctx)
+	if err := CheckSupported(spec); err != nil {
+		return nil, err
+	}
+	existing, err := r.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range existing {
+		if c.Name == spec.Name {
+			return nil, fmt.Errorf("the name %q is in use by container %s (remove it first: budgie rm %s): %w",
+				spec.Name, c.ShortID(), spec.Name, errdefs.ErrConflict)
+		}
+	}
+	image, err := r.image(ctx, spec.Image, opts.Pull)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.prepareVolumes(spec, undo); err != nil {
+		return nil, err
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	labels := map[string]string{}
+	for k, v := range spec.Labels {
+		labels[k] = v
+	}
+	labels[LabelName] = spec.Name
+	labels[LabelNode] = r.opts.NodeName
+	if opts.BundlePath != "" {
+		labels[LabelBundle] = opts.BundlePath
+	}
+	if opts.AutoRemove {
+		labels[LabelAutoRemove] = "true"
+	}
+	if err := encodeSpec(spec, labels); err != nil {
+		return nil, err
+	}
+	specOpts, err := r.specOpts(ctx, spec, image)
+	if err != nil {
+		return nil, err
+	}
+	cc, err := r.client.NewContainer(ctx, id,
+		containerd.WithImage(image),
+		containerd.WithSnapshotter(r.opts.Snapshotter),
+		containerd.WithNewSnapshot(id, image),
+		containerd.WithRuntime("io.containerd.runc.v2", nil),
+		containerd.WithNewSpec(specOpts...),
+		containerd.WithContainerLabels(labels),
+	)
+	if err != nil {
+		// containerd removes nothing it half-made: drop a snapshot it may have prepared.
+		_ = r.client.SnapshotService(r.opts.Snapshotter).Remove(ctx, id)
+		return nil, fmt.Errorf("create container %s: %w", spec.Name, errdefs.FromContainerd(err))
+	}
+	undo.push(func() { _ = cc.Delete(r.ns(context.WithoutCancel(ctx)), containerd.WithSnapshotCleanup) })
+	logDir := r.LogDir(id)
+	if err := os.MkdirAll(logDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create log directory: %w", err)
+	}
+	undo.push(func() { _ = os.RemoveAll(logDir) })
+	if err := logs.WriteDriverConfig(logDir, logs.DriverOptions{MaxSize: r.opts.LogMaxSize, MaxFiles: r.opts.LogMaxFiles}); err != nil {
+		return nil, err
+	}
+	return cc, nil
+}
+
+// image returns the image, pulling it with pull when it is missing, unpacked.
+func (r *Runtime) image(ctx context.Context, ref string, pull func(context.Context, string) error) (containerd.Image, error) {
+	image, err := r.client.GetImage(ctx, ref)
+	if cerrdefs.IsNotFound(err) && pull != nil {
+		if err := pull(ctx, ref); err != nil {
+			return nil, err
+		}
+		image, err = r.client.GetImage(ctx, ref)
+	}
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return nil, fmt.Errorf("no such image: %s (pull it: budgie pull %s, or load it: budgie load -i FILE): %w", ref, ref, errdefs.ErrNotFound)
+		}
+		return nil, fmt.Errorf("get image %s: %w", ref, errdefs.FromContainerd(err))
+	}
+	unpacked, err := image.IsUnpacked(ctx, r.opts.Snapshotter)
+	if err != nil {
+		return nil, fmt.Errorf("check image %s: %w", ref, errdefs.FromContainerd(err))
+	}
+	if !unpacked {
+		if err := image.Unpack(ctx, r.opts.Snapshotter); err != nil {
+			return nil, fmt.Errorf("unpack image %s: %w", ref, errdefs.FromContainerd(err))
+		}
+	}
+	return image, nil
+}
+
+// prepareVolumes creates missing named volumes (undone on failure) and checks bind sources.
+func (r *Runtime) prepareVolumes(spec models.ContainerSpec, undo *undoStack) error {
+	for _, v := range spec.Volumes {
+		switch v.Kind {
+		case models.VolumeNamed:
+			dir := r.VolumeDir(v.Source)
+			if _, err := os.Stat(dir); err == nil {
+				continue
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return fmt.Errorf("create volume %s: %w", v.Source, err)
+			}
+			undo.push(func() { _ = os.RemoveAll(dir) })
+		case models.VolumeBind:
+			if _, err := os.Stat(v.Source); err != nil {
+				return fmt.Errorf("bind mount source %s for %s: %w (create it first): %w", v.Source, v.Target, err, errdefs.ErrInvalid)
+			}
+		}
+	}
+	return nil
+}
+
+// startTask deletes a stopped task (recording its exit), creates a new one
+// with Budgie's log driver and starts it.
+func (r *Runtime) startTask(ctx context.Context, cc containerd.Container) error {
+	ctx = r.ns(ctx)
+	if old, err := cc.Task(ctx, nil); err == nil {
+		st, err := old.Status(ctx)
+		if err == nil && (st.Status == containerd.Running || st.Status == containerd.Paused) {
+			return nil
+		}
+		if err := r.deleteTask(ctx, cc, old); err != nil {
+			return err
+		}
+	}
+	logDir := r.LogDir(cc.ID())
+	if err := os.MkdirAll(logDir, 0o700); err != nil {
+		return fmt.Errorf("create log directory: %w", err)
+	}
+	task, err := cc.NewTask(ctx, cio.BinaryIO(r.opts.LogBinary, map[string]string{logs.DriverArg: logDir}))
+	if err != nil {
+		return fmt.Errorf("create task: %w", explainStartError(errdefs.FromContainerd(err)))
+	}
+	if err := task.Start(ctx); err != nil {
+		_, _ = task.Delete(ctx, containerd.WithProcessKill)
+		return fmt.Errorf("start task: %w", explainStartError(errdefs.FromContainerd(err)))
+	}
+	_, err = cc.SetLabels(ctx, map[string]string{LabelStartedAt: now(), LabelStoppedByUser: ""})
+	return errdefs.FromContainerd(err)
+}
+
+// explainStartError adds Docker's hints to runc's start failures.
+func explainStartError(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory") && strings.Contains(msg, "exec:"):
+		return &ExitError{Code: 127, Err: fmt.Errorf("%w (is the command in the image? check command/args in the bundle)", err)}
+	case strings.Contains(msg, "permission denied") && strings.Contains(msg, "exec:"):
+		return &ExitError{Code: 126, Err: err}
+	}
+	return err
+}
+
+// ExitError carries a process's exit code (a container's or an exec's).
+type ExitError struct {
+	// Code is the exit code.
+	Code int
+	// Err is the cause; nil when the process simply exited non-zero.
+	Err error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err != nil {
+		return e.Err.Error()
+	}
+	return ""
+}
+
+// Unwrap returns the cause.
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// ExitCode returns the exit code.
+func (e *ExitError) ExitCode() int { return e.Code }
+
+// Start starts the task of an existing container; a running one is left alone.
+func (r *Runtime) Start(ctx context.Context, ref string) (models.Container, error) {
+	c, err := r.Get(ctx, ref)
+	if err != nil {
+		return c, err
+	}
+	cc, err := r.client.LoadContainer(r.ns(ctx), c.ID)
+	if err != nil {
+		return c, fmt.Errorf("load container %s: %w", c.Name, errdefs.FromContainerd(err))
+	}
+	if err := r.startTask(ctx, cc); err != nil {
+		return c, fmt.Errorf("start %s: %w", c.Name, err)
+	}
+	return r.Get(ctx, c.ID)
+}
+
+func newID() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate container id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// undoStack runs cleanup steps in reverse order when an operation fails.
+type undoStack []func()
+
+func (u *undoStack) push(f func()) { *u = append(*u, f) }
+
+func (u *undoStack) run() {
+	for i := len(*u) - 1; i >= 0; i-- {
+		(*u)[i]()
+	}
+}
+
+// CheckSupported refuses the bundle fields whose behaviour is not built yet,
+// so that no field is silently ignored.
+func CheckSupported(spec models.ContainerSpec) error {
+	var fields []string
+	if len(spec.Ports) > 0 {
+		fields = append(fields, "ports (arrives with networking; until then containers share the host network)")
+	}
+	if len(spec.Networks) > 0 {
+		fields = append(fields, "networks (arrives with networking)")
+	}
+	if spec.Replicas != nil {
+		fields = append(fields, "replicas (arrives with the load balancer)")
+	}
+	if spec.Health != nil {
+		fields = append(fields, "health (arrives with the keeper)")
+	}
+	if len(spec.DependsOn) > 0 {
+		fields = append(fields, "depends_on (arrives with the keeper)")
+	}
+	if spec.RestartPolicy.Name != "" && spec.RestartPolicy.Name != models.RestartNo {
+		fields = append(fields, "restart_policy "+spec.RestartPolicy.Name+" (arrives with the keeper)")
+	}
+	if len(spec.Secrets) > 0 {
+		fields = append(fields, "secrets (arrives with secrets)")
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return fmt.Errorf("container %s uses fields that are not supported yet: %s: %w",
+		spec.Name, strings.Join(fields, "; "), errdefs.ErrNotSupported)
+}
+
+var _ = errors.New

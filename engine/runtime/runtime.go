@@ -1,0 +1,236 @@
+// Package runtime runs Budgie's containers on containerd: create and start
+// them from bundle specs, list them (one container-list and one task-list
+// call, however many there are), stop, restart and remove them, exec into
+// them, inspect them, and resolve names and ID prefixes. Container output is
+// captured by Budgie's log driver (see engine/logs).
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	containerd "github.com/containerd/containerd"
+	tasks "github.com/containerd/containerd/api/services/tasks/v1"
+	tasktypes "github.com/containerd/containerd/api/types/task"
+	"github.com/containerd/containerd/containers"
+	"github.com/containerd/containerd/namespaces"
+
+	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/models"
+)
+
+// Options configure a Runtime.
+type Options struct {
+	// Namespace is the containerd namespace; required.
+	Namespace string
+	// DataDir holds volumes and logs; required.
+	DataDir string
+	// NodeName is recorded on every container; empty means the host name.
+	NodeName string
+	// LogBinary is the executable the shim spawns as log driver with
+	// "_log-driver DIR"; empty means this process's executable.
+	LogBinary string
+	// Snapshotter is the containerd snapshotter; empty means overlayfs.
+	Snapshotter string
+	// LogMaxSize and LogMaxFiles rotate container logs; zero means 10 MiB and 3.
+	LogMaxSize  int64
+	LogMaxFiles int
+}
+
+// Runtime manages Budgie's containers in one containerd namespace.
+type Runtime struct {
+	client *containerd.Client
+	opts   Options
+}
+
+// New returns a Runtime using client.
+func New(client *containerd.Client, opts Options) (*Runtime, error) {
+	if opts.Namespace == "" || opts.DataDir == "" {
+		return nil, fmt.Errorf("runtime needs a namespace and a data dir: %w", errdefs.ErrInvalid)
+	}
+	if opts.NodeName == "" {
+		opts.NodeName, _ = os.Hostname()
+	}
+	if opts.Snapshotter == "" {
+		opts.Snapshotter = containerd.DefaultSnapshotter
+	}
+	if opts.LogBinary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("find budgie executable for the log driver: %w", err)
+		}
+		opts.LogBinary = exe
+	}
+	if opts.LogMaxSize == 0 {
+		opts.LogMaxSize = 10 << 20
+	}
+	if opts.LogMaxFiles == 0 {
+		opts.LogMaxFiles = 3
+	}
+	return &Runtime{client: client, opts: opts}, nil
+}
+
+// Client returns the containerd client.
+func (r *Runtime) Client() *containerd.Client { return r.client }
+
+// Node returns the node name recorded on containers.
+func (r *Runtime) Node() string { return r.opts.NodeName }
+
+func (r *Runtime) ns(ctx context.Context) context.Context {
+	return namespaces.WithNamespace(ctx, r.opts.Namespace)
+}
+
+// LogDir returns where the logs of container id are kept.
+func (r *Runtime) LogDir(id string) string {
+	return filepath.Join(r.opts.DataDir, "logs", r.opts.Namespace, id)
+}
+
+// VolumeDir returns the directory of named volume name.
+func (r *Runtime) VolumeDir(name string) string {
+	return filepath.Join(r.opts.DataDir, "volumes", name)
+}
+
+// ListOptions filter List.
+type ListOptions struct {
+	// All includes containers that are not running.
+	All bool
+	// Filters must all match (see ParseFilters).
+	Filters []Filter
+}
+
+// List returns Budgie's containers, sorted by creation time, newest first.
+// It makes two containerd calls: one container list, one task list.
+func (r *Runtime) List(ctx context.Context, opts ListOptions) ([]models.Container, error) {
+	all, err := r.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, c := range all {
+		if !opts.All && c.State != models.StateRunning && c.State != models.StatePaused && c.State != models.StateRestarting {
+			continue
+		}
+		if matchAll(opts.Filters, c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// snapshot lists every Budgie container with its task state.
+func (r *Runtime) snapshot(ctx context.Context) ([]models.Container, error) {
+	ctx = r.ns(ctx)
+	records, err := r.client.ContainerService().List(ctx, fmt.Sprintf("labels.%q", LabelName))
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", errdefs.FromContainerd(err))
+	}
+	resp, err := r.client.TaskService().List(ctx, &tasks.ListTasksRequest{})
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", errdefs.FromContainerd(err))
+	}
+	byID := make(map[string]*tasktypes.Process, len(resp.Tasks))
+	for _, t := range resp.Tasks {
+		byID[t.ID] = t
+	}
+	out := make([]models.Container, 0, len(records))
+	for i := range records {
+		out = append(out, r.fromRecord(&records[i], byID[records[i].ID]))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	return out, nil
+}
+
+// fromRecord turns a container record and its task (nil if none) into a models.Container.
+func (r *Runtime) fromRecord(rec *containers.Container, task *tasktypes.Process) models.Container {
+	spec, _ := decodeSpec(rec.Labels)
+	c := models.Container{
+		ID:           rec.ID,
+		Name:         rec.Labels[LabelName],
+		Image:        rec.Image,
+		Created:      rec.CreatedAt,
+		Labels:       userLabels(rec.Labels),
+		Node:         rec.Labels[LabelNode],
+		BundlePath:   rec.Labels[LabelBundle],
+		RestartCount: labelInt(rec.Labels, LabelRestartCount),
+		StartedAt:    labelTime(rec.Labels, LabelStartedAt),
+		FinishedAt:   labelTime(rec.Labels, LabelFinishedAt),
+		ExitCode:     labelInt(rec.Labels, LabelExitCode),
+		Ports:        spec.Ports,
+		Spec:         spec,
+		State:        models.StateCreated,
+	}
+	if task == nil {
+		if !c.FinishedAt.IsZero() {
+			c.State = models.StateExited
+		}
+		return c
+	}
+	switch task.Status {
+	case tasktypes.Status_RUNNING:
+		c.State, c.Pid = models.StateRunning, task.Pid
+	case tasktypes.Status_PAUSED, tasktypes.Status_PAUSING:
+		c.State, c.Pid = models.StatePaused, task.Pid
+	case tasktypes.Status_STOPPED:
+		c.State, c.ExitCode = models.StateExited, int(task.ExitStatus)
+		if task.ExitedAt != nil {
+			c.FinishedAt = task.ExitedAt.AsTime()
+		}
+	case tasktypes.Status_CREATED:
+		c.State = models.StateCreated
+	default:
+		c.State = models.StateUnknown
+	}
+	return c
+}
+
+// Get returns one container by full ID, name or unique ID prefix.
+func (r *Runtime) Get(ctx context.Context, ref string) (models.Container, error) {
+	all, err := r.snapshot(ctx)
+	if err != nil {
+		return models.Container{}, err
+	}
+	return resolve(all, ref)
+}
+
+// resolve finds ref among cs: an exact ID, then an exact name, then a unique ID prefix.
+func resolve(cs []models.Container, ref string) (models.Container, error) {
+	if ref == "" {
+		return models.Container{}, fmt.Errorf("empty container name or ID: %w", errdefs.ErrInvalid)
+	}
+	for _, c := range cs {
+		if c.ID == ref {
+			return c, nil
+		}
+	}
+	for _, c := range cs {
+		if c.Name == ref {
+			return c, nil
+		}
+	}
+	var matches []models.Container
+	for _, c := range cs {
+		if strings.HasPrefix(c.ID, ref) {
+			matches = append(matches, c)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return models.Container{}, fmt.Errorf("no such container: %s (see: budgie ps -a): %w", ref, errdefs.ErrNotFound)
+	case 1:
+		return matches[0], nil
+	}
+	names := make([]string, len(matches))
+	for i, m := range matches {
+		names[i] = m.ShortID() + " (" + m.Name + ")"
+	}
+	return models.Container{}, fmt.Errorf("%q matches %d containers: %s (give more of the ID or the name): %w",
+		ref, len(matches), strings.Join(names, ", "), errdefs.ErrAmbiguous)
+}
+
+// now is the clock, as a variable only so that labels carry one format.
+func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }

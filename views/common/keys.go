@@ -1,0 +1,76 @@
+package common
+
+import (
+	"context"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// Bind returns the key binding of action: the keys from budgie.yaml
+// `keys:` when the user remapped it, else defaults. help is the short
+// description shown in the help bar and the ? overlay; the first key is
+// shown as the binding's key.
+func (c Common) Bind(action, help string, defaults ...string) key.Binding {
+	keys := defaults
+	if remapped, ok := c.Keys[action]; ok && len(remapped) > 0 {
+		keys = remapped
+	}
+	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(keyLabel(keys), help))
+}
+
+// keyLabel is how a binding's keys are shown: the first key, spelled for
+// humans ("space" rather than " ").
+func keyLabel(keys []string) string {
+	if len(keys) == 0 {
+		return ""
+	}
+	if keys[0] == " " {
+		return "space"
+	}
+	return keys[0]
+}
+
+// Now returns the current time from Clock, or time.Now when Clock is nil.
+func (c Common) Now() time.Time {
+	if c.Clock != nil {
+		return c.Clock()
+	}
+	return time.Now()
+}
+
+// InputCapturer is implemented by components that are reading text (a
+// filter or search box): while CapturingInput is true the root model
+// passes every key to them instead of acting on global keys.
+type InputCapturer interface {
+	CapturingInput() bool
+}
+
+// Focusable is implemented by components that work only while shown (a
+// stats sampler): the root model calls Focus when the component becomes
+// visible and Blur when it is hidden.
+type Focusable interface {
+	Focus() tea.Cmd
+	Blur()
+}
+
+// SystemInfo is what the status bar shows about the node.
+type SystemInfo struct {
+	// Node is the node's name.
+	Node string
+	// Containerd is "managed" or "external"; Version is containerd's.
+	Containerd, Version string
+}
+
+// InfoBackend is a Backend that can also describe the node. The root
+// model uses it when the Backend implements it.
+type InfoBackend interface {
+	Info(ctx context.Context) (SystemInfo, error)
+}
+
+// Counter is implemented by the containers view: how many containers run
+// and how many there are, for the status bar.
+type Counter interface {
+	Counts() (running, total int)
+}

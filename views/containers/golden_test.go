@@ -1,0 +1,89 @@
+package containers
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/budgie-sh/budgie/models"
+	"github.com/budgie-sh/budgie/views/common"
+	"github.com/budgie-sh/budgie/views/common/commontest"
+)
+
+// harness runs a component as a whole program: it passes the window size
+// on and nothing else. Tests use the fixed-data commontest backend so that
+// renders are deterministic (containerd's IDs and clocks are not).
+type harness struct{ c common.Component }
+
+func (h harness) Init() tea.Cmd { return h.c.Init() }
+func (h harness) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if ws, ok := msg.(tea.WindowSizeMsg); ok {
+		h.c.SetSize(ws.Width, ws.Height)
+		return h, nil
+	}
+	_, cmd := h.c.Update(msg)
+	return h, cmd
+}
+func (h harness) View() string { return h.c.View() }
+
+func TestGolden(t *testing.T) {
+	tests := []struct {
+		name  string
+		data  []models.Container
+		keys  []tea.KeyMsg
+		until string
+	}{
+		{"initial", commontest.Sample(), nil, "worker"},
+		{"empty", nil, nil, "no containers yet"},
+		{"sorted_by_state_desc", commontest.Sample(), []tea.KeyMsg{keyMsg("S"), keyMsg("S")}, "STATE ↓"},
+		{"filtered_regex", commontest.Sample(), typeKeys("/~^(web|db) "), "filter: ~^(web|db)"},
+		{"marked", commontest.Sample(), []tea.KeyMsg{keyMsg("space"), keyMsg("space")}, "2 selected"},
+		{"confirm_stop", commontest.Sample(), []tea.KeyMsg{keyMsg("space"), keyMsg("x")}, "Cancel"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			m := New(commontest.Common(ctx, commontest.New(tt.data...)))
+			tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(120, 26))
+			waitFor(t, tm, "worker", "no containers yet")
+			for _, k := range tt.keys {
+				tm.Send(k)
+			}
+			if len(tt.keys) > 0 {
+				waitFor(t, tm, tt.until)
+			}
+			if err := tm.Quit(); err != nil {
+				t.Fatal(err)
+			}
+			final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
+			golden.RequireEqual(t, []byte(final.View()))
+		})
+	}
+}
+
+// waitFor waits until the program's output shows one of texts.
+func waitFor(t *testing.T, tm *teatest.TestModel, texts ...string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		for _, text := range texts {
+			if strings.Contains(string(b), text) {
+				return true
+			}
+		}
+		return false
+	}, teatest.WithDuration(5*time.Second))
+}
+
+func typeKeys(s string) []tea.KeyMsg {
+	var out []tea.KeyMsg
+	for _, r := range s {
+		out = append(out, keyMsg(string(r)))
+	}
+	return out
+}

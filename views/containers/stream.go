@@ -1,0 +1,147 @@
+package containers
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/models"
+	"github.com/budgie-sh/budgie/views/common"
+)
+
+// statsInterval is how often the sampler asks for stats while the view is visible.
+const statsInterval = 2 * time.Second
+
+// listMsg carries the first full listing.
+type listMsg struct{ containers []models.Container }
+
+// subscribedMsg carries the engine's event stream once subscribed.
+type subscribedMsg struct {
+	events <-chan models.Event
+	errs   <-chan error
+}
+
+// eventMsg is one engine event; closed is set when the stream ended.
+type eventMsg struct {
+	ev     models.Event
+	closed bool
+}
+
+// containerMsg is one container re-read after an event; gone is set when
+// it no longer exists.
+type containerMsg struct {
+	id   string
+	c    models.Container
+	gone bool
+}
+
+// statsTickMsg asks for a sample; gen drops ticks of an earlier focus.
+type statsTickMsg struct{ gen int }
+
+// statsMsg is one sample of every running container.
+type statsMsg struct {
+	gen   int
+	stats map[string]models.Stats
+}
+
+// actionDoneMsg reports a bulk action's result.
+type actionDoneMsg struct {
+	verb string
+	n    int
+	errs []error
+}
+
+func (m *Model) listCmd() tea.Cmd {
+	b, ctx := m.c.Backend, m.c.Ctx
+	return func() tea.Msg {
+		cs, err := b.Containers(ctx)
+		if err != nil {
+			return common.ErrorMsg{Err: fmt.Errorf("list containers: %w", err)}
+		}
+		return listMsg{containers: cs}
+	}
+}
+
+func (m *Model) subscribeCmd() tea.Cmd {
+	b, ctx := m.c.Backend, m.c.Ctx
+	return func() tea.Msg {
+		events, errs := b.Events(ctx)
+		return subscribedMsg{events: events, errs: errs}
+	}
+}
+
+// nextEvent waits for one event; it is issued again after each one (STYLE 9).
+func nextEvent(events <-chan models.Event, errs <-chan error) tea.Cmd {
+	return func() tea.Msg {
+		ev, ok := <-events
+		if !ok {
+			select {
+			case err := <-errs:
+				if err != nil {
+					return common.ErrorMsg{Err: err}
+				}
+			default:
+			}
+			return eventMsg{closed: true}
+		}
+		return eventMsg{ev: ev}
+	}
+}
+
+// fetchCmd re-reads one container after an event.
+func (m *Model) fetchCmd(id string) tea.Cmd {
+	b, ctx := m.c.Backend, m.c.Ctx
+	return func() tea.Msg {
+		c, err := b.Container(ctx, id)
+		if errors.Is(err, errdefs.ErrNotFound) {
+			return containerMsg{id: id, gone: true}
+		}
+		if err != nil {
+			return common.ErrorMsg{Err: fmt.Errorf("read container %s: %w", models.ShortID(id), err)}
+		}
+		return containerMsg{id: id, c: c}
+	}
+}
+
+func statsTick(gen int, after time.Duration) tea.Cmd {
+	return tea.Tick(after, func(time.Time) tea.Msg { return statsTickMsg{gen: gen} })
+}
+
+func (m *Model) statsCmd(gen int) tea.Cmd {
+	b, ctx := m.c.Backend, m.c.Ctx
+	return func() tea.Msg {
+		s, err := b.Stats(ctx)
+		if err != nil {
+			return common.ErrorMsg{Err: fmt.Errorf("container stats: %w", err)}
+		}
+		return statsMsg{gen: gen, stats: s}
+	}
+}
+
+// actionCmd runs verb on every ID, collecting failures.
+func (m *Model) actionCmd(verb string, ids []string) tea.Cmd {
+	b, ctx := m.c.Backend, m.c.Ctx
+	return func() tea.Msg {
+		var errs []error
+		for _, id := range ids {
+			var err error
+			switch verb {
+			case "start":
+				err = b.Start(ctx, id)
+			case "stop":
+				err = b.Stop(ctx, id)
+			case "restart":
+				err = b.Restart(ctx, id)
+			case "remove":
+				err = b.Remove(ctx, id, true)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s %s: %w", verb, models.ShortID(id), err))
+			}
+		}
+		return actionDoneMsg{verb: verb, n: len(ids), errs: errs}
+	}
+}

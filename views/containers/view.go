@@ -1,0 +1,143 @@
+package containers
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/budgie-sh/budgie/views/common"
+)
+
+// View draws the title line, the table and the filter line, with the
+// confirm dialog or the file picker on top when open.
+func (m *Model) View() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(m.titleLine())
+	b.WriteByte('\n')
+	b.WriteString(m.table())
+	b.WriteString(m.filterLine())
+	out := b.String()
+	switch {
+	case m.confirm != nil:
+		out = common.Overlay(out, m.confirm.View(), m.width, m.height)
+	case m.picker != nil:
+		box := m.c.Styles.Dialog.Width(min(m.width-4, 80)).Render(
+			m.c.Styles.Title.Render("Run a bundle (.bun)") + "  " + m.c.Styles.Dim.Render(m.picker.CurrentDirectory) + "\n\n" +
+				m.picker.View() + "\n" + m.c.Styles.Dim.Render("enter choose · esc cancel"))
+		out = common.Overlay(out, box, m.width, m.height)
+	}
+	return out
+}
+
+func (m *Model) titleLine() string {
+	st := m.c.Styles
+	running, total := m.Counts()
+	dir := "↑"
+	if m.sortDesc {
+		dir = "↓"
+	}
+	parts := []string{
+		st.Title.Render("Containers"),
+		st.Dim.Render(fmt.Sprintf("%d running / %d", running, total)),
+		st.Dim.Render("sort: " + columns[m.sortCol].title + " " + dir),
+	}
+	if n := len(m.marked); n > 0 {
+		parts = append(parts, st.Marked.Render(fmt.Sprintf("%d selected", n)))
+	}
+	if m.query != "" {
+		parts = append(parts, st.Dim.Render(fmt.Sprintf("filter: %s (%d)", m.query, len(m.visible))))
+	}
+	return lipgloss.NewStyle().MaxWidth(m.width).Render(strings.Join(parts, "  "))
+}
+
+// table draws the header and the rows in view, each line ending in \n.
+func (m *Model) table() string {
+	st := m.c.Styles
+	now := m.c.Now()
+	h := m.tableHeight()
+	end := min(m.offset+h, len(m.visible))
+	cells := make([][]string, 0, end-m.offset)
+	for _, idx := range m.visible[m.offset:end] {
+		r := m.rows[idx]
+		line := make([]string, len(columns))
+		for i, col := range columns {
+			line[i] = col.cell(r, now)
+		}
+		cells = append(cells, line)
+	}
+	ws := widths(cells, m.width-2)
+	var b strings.Builder
+	header := make([]string, len(columns))
+	for i, col := range columns {
+		header[i] = fit(col.title, ws[i])
+	}
+	b.WriteString(st.Header.Render("  " + strings.Join(header, " ")))
+	b.WriteByte('\n')
+	for i, line := range cells {
+		b.WriteString(m.renderRow(m.offset+i, line, ws))
+		b.WriteByte('\n')
+	}
+	if len(m.visible) == 0 {
+		b.WriteString(st.Dim.Render("  " + m.emptyText()))
+		b.WriteByte('\n')
+		h--
+	}
+	for i := len(cells); i < h; i++ {
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func (m *Model) emptyText() string {
+	switch {
+	case !m.loaded:
+		return "loading…"
+	case m.query != "":
+		return "no container matches the filter"
+	}
+	return "no containers yet: press r to run a bundle or n to write one"
+}
+
+func (m *Model) renderRow(pos int, line []string, ws []int) string {
+	st := m.c.Styles
+	r := m.rows[m.visible[pos]]
+	mark := "  "
+	if m.marked[r.c.ID] {
+		mark = "● "
+	}
+	if pos == m.cursor {
+		for i := range line {
+			line[i] = fit(line[i], ws[i])
+		}
+		return st.Selected.Render(mark + strings.Join(line, " "))
+	}
+	base := st.Row
+	if m.marked[r.c.ID] {
+		base = st.Marked
+	}
+	for i := range line {
+		if i == stateCol {
+			line[i] = st.State(r.c.State).Render(fit(line[i], ws[i]))
+			continue
+		}
+		line[i] = base.Render(fit(line[i], ws[i]))
+	}
+	return base.Render(mark) + strings.Join(line, " ")
+}
+
+func (m *Model) filterLine() string {
+	st := m.c.Styles
+	switch {
+	case m.filtering && m.filterErr != "":
+		return m.input.View() + "  " + st.Error.Render(m.filterErr)
+	case m.filtering:
+		return m.input.View()
+	case m.filterErr != "":
+		return st.Dim.Render(m.filterErr)
+	}
+	return st.Dim.Render(fmt.Sprintf("%d/%d", min(m.cursor+1, len(m.visible)), len(m.visible)))
+}

@@ -1,0 +1,100 @@
+package editor
+
+// kind says how a form field maps to YAML.
+type kind int
+
+const (
+	// line is a one-line input holding a scalar.
+	line kind = iota
+	// list is one item per line: a list, or a scalar when the file had one
+	// and one line is left (env_file).
+	list
+	// argv is one line for a string (split like a shell, or run by sh -c
+	// for health.cmd) or one argument per line for a list.
+	argv
+	// pairs is one KEY=VALUE per line: a map or a list, as the file had it.
+	pairs
+	// deps is one "name [condition [timeout]]" per line (depends_on).
+	deps
+	// policy is restart_policy: "name[:max_retries]".
+	policy
+)
+
+// field is one input of the form. Its id is the dotted path of the bundle
+// field it edits ("resources.memory").
+type field struct {
+	id, title, help string
+	kind            kind
+	// suggest are completions offered by one-line inputs.
+	suggest []string
+}
+
+// page is one group of the form.
+type page struct {
+	title  string
+	fields []field
+}
+
+// pages are the form's groups: every field of a container in a bundle, in
+// the order docs/bundle.md describes them.
+var pages = []page{
+	{"Container", []field{
+		{id: "name", title: "Name", help: "unique on the node: letters, digits, _ . -"},
+		{id: "image", title: "Image", help: `e.g. busybox, busybox:1.36, localhost:5000/app:1.2`},
+		{id: "command", title: "Command", kind: argv, help: "replaces the entrypoint; one line is split like a shell, or one argument per line"},
+		{id: "args", title: "Args", kind: argv, help: "replaces the image's cmd; one line is split like a shell, or one argument per line"},
+		{id: "workdir", title: "Workdir", help: "absolute path; empty: the image's"},
+		{id: "user", title: "User", help: "uid[:gid] or a user name from the image"},
+		{id: "hostname", title: "Hostname", help: "empty: the container name"},
+	}},
+	{"Environment", []field{
+		{id: "env", title: "Env", kind: pairs, help: "KEY=VALUE, one per line; wins over env_file"},
+		{id: "env_file", title: "Env files", kind: list, help: "paths relative to the bundle, one per line; later files win"},
+		{id: "labels", title: "Labels", kind: pairs, help: "KEY=VALUE, one per line"},
+		{id: "secrets", title: "Secrets", kind: list, help: "secret names, one per line; mounted at /run/secrets/NAME"},
+	}},
+	{"Ports, volumes, networks", []field{
+		{id: "ports", title: "Ports", kind: list, help: "[IP:][HOST:]CONTAINER[/udp], one per line"},
+		{id: "volumes", title: "Volumes", kind: list, help: "SOURCE:TARGET[:ro], one per line; a path source is a bind mount"},
+		{id: "networks", title: "Networks", kind: list, help: "network names, one per line; empty: the default network"},
+	}},
+	{"Resources", []field{
+		{id: "resources.cpus", title: "CPUs", help: "number of CPUs, e.g. 0.5 or 2 (or cpu_quota and cpu_period)"},
+		{id: "resources.cpu_shares", title: "CPU shares", help: "relative weight, 2–262144"},
+		{id: "resources.cpu_quota", title: "CPU quota", help: "CFS quota in µs per period"},
+		{id: "resources.cpu_period", title: "CPU period", help: "CFS period in µs, 1000–1000000"},
+		{id: "resources.memory", title: "Memory", help: "limit, e.g. 64MiB, 1.5GiB, 512m, or bytes"},
+		{id: "resources.memory_swap", title: "Memory + swap", help: "at least memory, or -1 for unlimited swap"},
+		{id: "resources.blkio_weight", title: "Block I/O weight", help: "10–1000"},
+		{id: "resources.pids_limit", title: "PIDs limit", help: "maximum number of processes"},
+	}},
+	{"Lifecycle", []field{
+		{id: "restart_policy", title: "Restart policy", kind: policy, help: "no, always, unless-stopped, on-failure or on-failure:3",
+			suggest: []string{"no", "always", "unless-stopped", "on-failure"}},
+		{id: "stop_timeout", title: "Stop timeout", help: "e.g. 10s, 1m30s, or whole seconds"},
+		{id: "stop_signal", title: "Stop signal", help: "e.g. SIGTERM, SIGINT, 15", suggest: []string{"SIGTERM", "SIGINT", "SIGQUIT", "SIGKILL", "SIGHUP"}},
+		{id: "depends_on", title: "Depends on", kind: deps, help: "name [started|healthy|completed_successfully [timeout]], one per line"},
+		{id: "replicas.count", title: "Replicas", help: "number of copies behind a load balancer, 1–1000"},
+		{id: "replicas.strategy", title: "Replica strategy", help: "round-robin (default) or least-connections",
+			suggest: []string{"round-robin", "least-connections"}},
+	}},
+	{"Health", []field{
+		{id: "health.cmd", title: "Command probe", kind: argv, help: "one line is run by sh -c; or one argument per line"},
+		{id: "health.http", title: "HTTP probe", help: "a path such as /healthz or a full http(s) URL"},
+		{id: "health.tcp", title: "TCP probe", help: "port or host:port"},
+		{id: "health.interval", title: "Interval", help: "between probes; default 30s"},
+		{id: "health.timeout", title: "Timeout", help: "of one probe; default 30s"},
+		{id: "health.retries", title: "Retries", help: "failures in a row that make it unhealthy; default 3"},
+		{id: "health.start_period", title: "Start period", help: "grace time after start"},
+		{id: "health.on_unhealthy", title: "On unhealthy", help: "empty (nothing) or restart", suggest: []string{"restart"}},
+	}},
+}
+
+// allFields lists the fields of every page, in form order.
+func allFields() []field {
+	var out []field
+	for _, p := range pages {
+		out = append(out, p.fields...)
+	}
+	return out
+}
