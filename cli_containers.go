@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/bundle"
+	"github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/models"
 )
@@ -383,5 +384,12 @@ func printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-// pullFunc returns how run fetches a missing image.
-func (g *Globals) pullFunc() func(ctx context.Context, ref string) error { return nil }
+// pullFunc returns how run fetches a missing image: a pull with plain
+// progress lines on stderr (stdout keeps only the container IDs).
+func (g *Globals) pullFunc() func(ctx context.Context, ref string) error {
+	return func(ctx context.Context, ref string) error {
+		fmt.Fprintf(os.Stderr, "Unable to find image %s locally; pulling\n", ref)
+		_, err := g.eng.Images.Pull(ctx, ref, images.PullOptions{Progress: newLineProgress(os.Stderr).update})
+		return err
+	}
+}

@@ -20,7 +20,7 @@ func (g *Globals) imageService() (*images.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return images.New(eng.Client(), images.Options{Insecure: eng.Config.Registries.Insecure}), nil
+	return eng.Images, nil
 }
 
 // PullCmd pulls an image from a registry.

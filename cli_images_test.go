@@ -110,7 +110,7 @@ func testImages() []models.Image {
 		{
 			Name: "<none>@sha256:" + strings.Repeat("e", 64), Repository: images.NoneTag, Tag: images.NoneTag,
 			Digest: "sha256:" + strings.Repeat("e", 64), ID: "sha256:" + strings.Repeat("f", 64),
-			Created: time.Now().Add(-2 * time.Hour), Size: 742,
+			Created: time.Now().Add(-90 * time.Minute), Size: 742,
 		},
 	}
 }

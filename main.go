@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
+	"github.com/containerd/log"
 
 	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/engine/config"
@@ -40,6 +41,7 @@ type CLI struct {
 	Globals
 
 	// commands:
+	Nest    NestCmd    `cmd:"" default:"withargs" help:"Open nest, the full-screen TUI (the default)."`
 	Run     RunCmd     `cmd:"" help:"Create and start containers from bundles."`
 	Ps      PsCmd      `cmd:"" aliases:"ls" help:"List containers."`
 	Start   StartCmd   `cmd:"" help:"Start stopped containers."`
@@ -111,6 +113,9 @@ func (g *Globals) LoadConfig() (*config.Config, error) {
 	if g.LogLevel != "" {
 		cfg.LogLevel = g.LogLevel
 	}
+	if cfg.LogLevel == "debug" {
+		_ = log.SetLevel("debug")
+	}
 	g.cfg = cfg
 	return cfg, nil
 }
@@ -153,6 +158,9 @@ func main() {
 		}
 		return
 	}
+	// containerd's client logs through logrus; keep its chatter ("trying
+	// next host") off the user's terminal unless asked for.
+	_ = log.SetLevel("warn")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	var cli CLI
 	cli.ctx = ctx

@@ -14,6 +14,7 @@ import (
 	"github.com/budgie-sh/budgie/engine/config"
 	"github.com/budgie-sh/budgie/engine/daemon"
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/engine/runtime"
 )
 
@@ -26,6 +27,8 @@ type Engine struct {
 	Conn *daemon.Connection
 	// Runtime runs and manages containers.
 	Runtime *runtime.Runtime
+	// Images pulls, loads, lists and removes images.
+	Images *images.Service
 }
 
 // OpenOptions tune Open.
@@ -61,7 +64,8 @@ func Open(ctx context.Context, cfg *config.Config, opts OpenOptions) (*Engine, e
 		conn.Close()
 		return nil, err
 	}
-	return &Engine{Config: cfg, Conn: conn, Runtime: rt}, nil
+	imgs := images.New(conn.Client, images.Options{Insecure: cfg.Registries.Insecure})
+	return &Engine{Config: cfg, Conn: conn, Runtime: rt, Images: imgs}, nil
 }
 
 // Client returns the containerd client.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -72,22 +71,14 @@ func ParseFile(path string, opts ParseOptions) (*Bundle, error) {
 }
 
 func readBundle(abs, shown string) ([]byte, error) {
-	f, err := os.Open(abs)
-	if errors.Is(err, fs.ErrNotExist) {
+	data, err := readRegular(abs, maxBundle)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("bundle %s does not exist (check the path): %w: %w", shown, errdefs.ErrNotFound, err)
-	} else if err != nil {
+	case errors.Is(err, errdefs.ErrInvalid):
+		return nil, fmt.Errorf("bundle %s %w", shown, err)
+	case err != nil:
 		return nil, fmt.Errorf("read bundle %s: %w", shown, err)
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("bundle %s is not a regular file: %w", shown, errdefs.ErrInvalid)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxBundle+1))
-	if err != nil {
-		return nil, fmt.Errorf("read bundle %s: %w", shown, err)
-	}
-	if len(data) > maxBundle {
-		return nil, fmt.Errorf("bundle %s is larger than 4 MiB: %w", shown, errdefs.ErrInvalid)
 	}
 	return data, nil
 }
@@ -253,8 +244,9 @@ func (p *parser) stack(b *Bundle, top *yaml.Node, override string) {
 func (p *parser) containers(b *Bundle, nodes []*yaml.Node, prefixes []string, override string) {
 	for i, n := range nodes {
 		c := newContainer(p, prefixes[i])
-		c.decode(n)
-		c.finish(n, override)
+		if c.decode(n) {
+			c.finish(n, override)
+		}
 		b.Containers = append(b.Containers, c.spec)
 		b.positions = append(b.positions, c.pos)
 		b.starts = append(b.starts, posOf(n))

@@ -62,8 +62,17 @@ type container struct {
 	bundleEnv []string
 	envSeen   map[string]*yaml.Node
 	fileEnv   []string
-	depNodes  map[string]*yaml.Node
+	depNodes  map[string]fieldNode
 	targets   map[string]*yaml.Node
+	// misspelt holds the fields an unknown field was taken for, so that a
+	// typo is not also reported as a missing field.
+	misspelt map[string]bool
+}
+
+// fieldNode is a node and its field path.
+type fieldNode struct {
+	node  *yaml.Node
+	field string
 }
 
 func newContainer(p *parser, prefix string) *container {
@@ -77,12 +86,12 @@ func newContainer(p *parser, prefix string) *container {
 	}
 }
 
-// decode walks the container's mapping. Keys starting with "x-" are ignored,
-// so that they can hold YAML anchors.
-func (c *container) decode(n *yaml.Node) {
+// decode walks the container's mapping, reporting whether it is one. Keys
+// starting with "x-" are ignored, so that they can hold YAML anchors.
+func (c *container) decode(n *yaml.Node) bool {
 	ps, ok := c.pairs(n, "")
 	if !ok {
-		return
+		return false
 	}
 	for _, p := range ps {
 		if strings.HasPrefix(p.key, "x-") {
@@ -100,6 +109,7 @@ func (c *container) decode(n *yaml.Node) {
 		}
 		fn(c, p.key, p.v)
 	}
+	return true
 }
 
 // finish checks required fields and what depends on several fields. n is the

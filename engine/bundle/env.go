@@ -147,10 +147,13 @@ func (c *container) readEnvFile(p string, n *yaml.Node, field string) {
 	case errors.As(err, &berr):
 		*c.problems = append(*c.problems, berr.Problems...)
 	case errors.Is(err, fs.ErrNotExist):
-		c.report(n, field, "env_file paths are relative to the bundle's directory",
-			"env file %s does not exist", shown)
+		hint := "env_file paths are relative to the bundle's directory"
+		if filepath.IsAbs(p) {
+			hint = ""
+		}
+		c.report(n, field, hint, "env file %s does not exist", shown)
 	default:
-		c.report(n, field, "", "%s", err.Error())
+		c.report(n, field, "", "%s", strings.TrimSuffix(err.Error(), ": "+errdefs.ErrInvalid.Error()))
 	}
 }
 
@@ -184,25 +187,41 @@ func ParseEnvFile(path string) ([]string, error) {
 
 // parseEnvFile reads path, naming it shown in problems.
 func parseEnvFile(path, shown string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("read env file %s: %w: %w", shown, errdefs.ErrNotFound, err)
-		}
+	data, err := readRegular(path, maxEnvFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("read env file %s: %w: %w", shown, errdefs.ErrNotFound, err)
+	case errors.Is(err, errdefs.ErrInvalid):
+		return nil, fmt.Errorf("env file %s %w", shown, err)
+	case err != nil:
 		return nil, fmt.Errorf("read env file %s: %w", shown, err)
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("env file %s is not a regular file: %w", shown, errdefs.ErrInvalid)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxEnvFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("read env file %s: %w", shown, err)
-	}
-	if len(data) > maxEnvFile {
-		return nil, fmt.Errorf("env file %s is larger than 1 MiB: %w", shown, errdefs.ErrInvalid)
 	}
 	return parseEnv(string(data), shown)
+}
+
+// readRegular reads a regular file of at most limit bytes. It checks the
+// file's type before opening it, so that a FIFO or device cannot block.
+func readRegular(path string, limit int64) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("is not a regular file: %w", errdefs.ErrInvalid)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("is larger than %s: %w", formatSize(limit), errdefs.ErrInvalid)
+	}
+	return data, nil
 }
 
 // parseEnv parses the text of an env file named file.

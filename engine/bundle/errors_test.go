@@ -2,10 +2,12 @@ package bundle
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
 )
@@ -168,6 +170,8 @@ func TestParseErrors(t *testing.T) {
 		{"stack item paths", "containers:\n  - name: a\n    image: busybox\n    resources: {memory: 1x}\n  - image: busybox\n", []string{
 			`b.bun:4:25: containers[0].resources.memory: unknown unit "x" in "1x" (hint: the units are B, KB/KiB/k, MB/MiB/m, GB/GiB/g and TB/TiB/t)`,
 			`b.bun:5:5: containers[1].name: is required (hint: every container needs a name: field)`}},
+		{"stack item not a map", "containers:\n  - web\n", []string{`b.bun:2:5: containers[0]: must be a map, not the string "web"`}},
+		{"merge chain too deep", mergeChain(10) + "<<: *m9\n" + header, []string{`b.bun:3:15: merge (<<) nests too deep`}},
 		{"merge of a scalar", "x-a: &a 3\n<<: *a\n" + header, []string{`b.bun:2:5: merge (<<) needs a map, not a number`}},
 	}
 	for _, tt := range tests {
@@ -211,7 +215,7 @@ func containsLine(lines []string, want string) bool {
 }
 
 func TestErrorCollectsEverything(t *testing.T) {
-	src := "name: -x\nimgae: busybox\nresources:\n  memory: 5 potatoes\nports: [\"99999\"]\nvolumes: [d:rel]\n"
+	src := "name: -x\nzzz: busybox\nresources:\n  memory: 5 potatoes\nports: [\"99999\"]\nvolumes: [d:rel]\n"
 	_, err := Parse("all.bun", []byte(src), ParseOptions{})
 	var berr *Error
 	if !errors.As(err, &berr) {
@@ -221,7 +225,7 @@ func TestErrorCollectsEverything(t *testing.T) {
 	for _, p := range berr.Problems {
 		fields = append(fields, p.Field)
 	}
-	want := "image name imgae resources.memory ports[0] volumes[0]"
+	want := "image name zzz resources.memory ports[0] volumes[0]"
 	if got := strings.Join(fields, " "); got != want {
 		t.Errorf("problem fields %q, want %q (all problems, in file order)", got, want)
 	}
@@ -285,4 +289,43 @@ func TestSuggest(t *testing.T) {
 			t.Errorf("suggest(%q) = %q, want %q", tt.unknown, got, tt.want)
 		}
 	}
+}
+
+func TestMergeBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x-0: &m0 {a: 1}\n")
+	for i := 1; i <= 7; i++ {
+		fmt.Fprintf(&b, "x-%d: &m%d {<<: [", i, i)
+		for j := 0; j < 12; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*m%d", i-1)
+		}
+		b.WriteString("]}\n")
+	}
+	b.WriteString("<<: *m7\n" + header)
+	done := make(chan error, 1)
+	go func() {
+		_, err := Parse("bomb.bun", []byte(b.String()), ParseOptions{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "too large or merges (<<) too much") {
+			t.Errorf("error %v, want the merge limit", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Parse did not bound merges of merges")
+	}
+}
+
+// mergeChain writes n maps x-0 … x-(n-1), each merging the one before.
+func mergeChain(n int) string {
+	var b strings.Builder
+	b.WriteString("x-0: &m0 {user: a}\n")
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&b, "x-%d: &m%d {<<: *m%d}\n", i, i, i-1)
+	}
+	return b.String()
 }

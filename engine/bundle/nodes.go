@@ -125,59 +125,82 @@ func (w *walker) pairs(n *yaml.Node, field string) ([]pair, bool) {
 		w.wrongType(n, field, "a map")
 		return nil, false
 	}
-	seen := map[string]*yaml.Node{}
-	return w.collect(m, field, seen, 0), true
+	st := &mergeState{seen: map[string]*yaml.Node{}, budget: maxMerged}
+	return w.collect(m, field, st, 0), true
+}
+
+// maxMerged bounds the keys one map may visit through merges, so that
+// merges of merges cannot blow up.
+const maxMerged = 10000
+
+// mergeState is what collect and merge share while expanding one map.
+type mergeState struct {
+	seen     map[string]*yaml.Node
+	budget   int
+	reported bool
+}
+
+// stop ends the expansion with one problem.
+func (w *walker) stop(st *mergeState, n *yaml.Node, field, msg string) {
+	if !st.reported {
+		w.report(n, field, "", "%s", msg)
+	}
+	st.budget, st.reported = -1, true
 }
 
 // collect adds m's own keys, then those of the maps it merges that are not
-// set already. depth bounds merge chains.
-func (w *walker) collect(m *yaml.Node, field string, seen map[string]*yaml.Node, depth int) []pair {
+// set already. depth counts merge levels.
+func (w *walker) collect(m *yaml.Node, field string, st *mergeState, depth int) []pair {
 	var out []pair
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
+		if st.budget--; st.budget < 0 {
+			break
+		}
 		rk := resolve(k)
-		if rk == nil || rk.Kind != yaml.ScalarNode {
+		switch {
+		case rk == nil || rk.Kind != yaml.ScalarNode:
 			w.report(k, field, "", "a key must be a string, not %s", describe(k))
-			continue
-		}
-		if rk.Tag == "!!merge" {
+		case rk.Tag == "!!merge":
 			merges = append(merges, v)
-			continue
-		}
-		if first, dup := seen[rk.Value]; dup {
+		case st.seen[rk.Value] != nil:
 			if depth == 0 {
-				w.report(k, join(field, rk.Value), "", "appears twice (first at line %d)", first.Line)
+				w.report(k, join(field, rk.Value), "", "appears twice (first at line %d)", st.seen[rk.Value].Line)
 			}
-			continue
+		default:
+			st.seen[rk.Value] = k
+			out = append(out, pair{key: rk.Value, k: k, v: v})
 		}
-		seen[rk.Value] = k
-		out = append(out, pair{key: rk.Value, k: k, v: v})
 	}
 	for _, src := range merges {
-		out = append(out, w.merge(src, field, seen, depth)...)
+		out = append(out, w.merge(src, field, st, depth)...)
+	}
+	if depth == 0 && st.budget < 0 {
+		w.stop(st, m, field, "the map is too large or merges (<<) too much")
 	}
 	return out
 }
 
 // merge expands the value of a << key: a map or a list of maps.
-func (w *walker) merge(src *yaml.Node, field string, seen map[string]*yaml.Node, depth int) []pair {
+func (w *walker) merge(src *yaml.Node, field string, st *mergeState, depth int) []pair {
 	r := resolve(src)
-	if depth > 8 || r == nil {
-		w.report(src, field, "", "merge (<<) nests too deep")
+	switch {
+	case st.budget < 0:
 		return nil
-	}
-	switch r.Kind {
-	case yaml.MappingNode:
-		return w.collect(r, field, seen, depth+1)
-	case yaml.SequenceNode:
+	case depth >= 8 || r == nil:
+		w.stop(st, src, field, "merge (<<) nests too deep")
+		return nil
+	case r.Kind == yaml.MappingNode:
+		return w.collect(r, field, st, depth+1)
+	case r.Kind == yaml.SequenceNode:
 		var out []pair
 		for _, item := range r.Content {
 			if ri := resolve(item); ri == nil || ri.Kind != yaml.MappingNode {
 				w.report(item, field, "", "merge (<<) needs a map, not %s", describe(item))
 				continue
 			}
-			out = append(out, w.merge(item, field, seen, depth+1)...)
+			out = append(out, w.merge(item, field, st, depth)...)
 		}
 		return out
 	}

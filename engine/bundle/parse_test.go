@@ -90,7 +90,7 @@ func TestParseFields(t *testing.T) {
 		{"restart map", "restart_policy: {name: on-failure, max_retries: 5}\n", func(s *models.ContainerSpec) {
 			s.RestartPolicy = models.RestartPolicy{Name: "on-failure", MaxRetries: 5}
 		}},
-		{"restart no", "restart_policy: \"no\"\n", func(s *models.ContainerSpec) { s.RestartPolicy.Name = "no" }},
+		{"restart no", "restart_policy: no\n", func(s *models.ContainerSpec) { s.RestartPolicy.Name = "no" }},
 		{"stop timeout duration", "stop_timeout: 1m30s\n", func(s *models.ContainerSpec) { s.StopTimeout = 90 * time.Second }},
 		{"stop timeout seconds", "stop_timeout: 15\n", func(s *models.ContainerSpec) { s.StopTimeout = 15 * time.Second }},
 		{"stop signal short", "stop_signal: term\n", func(s *models.ContainerSpec) { s.StopSignal = "SIGTERM" }},

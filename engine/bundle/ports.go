@@ -112,8 +112,14 @@ func portNumber(s string) (uint16, error) {
 
 // checkPorts reports host ports published twice within the bundle.
 func (p *parser) checkPorts() {
-	for i, u := range p.ports {
-		for _, first := range p.ports[:i] {
+	type key struct {
+		port  uint16
+		proto string
+	}
+	byPort := map[key][]portUse{}
+	for _, u := range p.ports {
+		k := key{u.port.HostPort, u.port.Protocol}
+		for _, first := range byPort[k] {
 			if !samePort(first.port, u.port) {
 				continue
 			}
@@ -125,6 +131,7 @@ func (p *parser) checkPorts() {
 			})
 			break
 		}
+		byPort[k] = append(byPort[k], u)
 	}
 }
 

@@ -124,21 +124,29 @@ func RunDriver(logDir string) error {
 	}
 	ready := os.NewFile(5, "ready")
 	opts, cfgErr := readDriverConfig(logDir)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
 	// The shim waits for EOF on this pipe before it starts the container.
 	// Output written meanwhile waits in the pipes.
 	if ready != nil {
 		_ = ready.Close()
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
 	return errors.Join(cfgErr, Drive(ctx, logDir, stdout, stderr, opts))
 }
 
 // inheritedPipe wraps an inherited descriptor. It is made non-blocking so
 // that reads go through Go's poller and can be given a deadline.
 func inheritedPipe(fd int, name string) (*os.File, error) {
-	if err := syscall.SetNonblock(fd, true); err != nil {
-		return nil, fmt.Errorf("log driver: fd %d is not open (the driver is run by containerd's shim, not by hand): %w", fd, err)
+	var st syscall.Stat_t
+	err := syscall.Fstat(fd, &st)
+	if err == nil && st.Mode&syscall.S_IFMT != syscall.S_IFIFO && st.Mode&syscall.S_IFMT != syscall.S_IFSOCK {
+		err = errors.New("not a pipe")
+	}
+	if err == nil {
+		err = syscall.SetNonblock(fd, true)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("log driver: fd %d is not open on a pipe (the driver is run by containerd's shim, not by hand): %w", fd, err)
 	}
 	return os.NewFile(uintptr(fd), name), nil
 }

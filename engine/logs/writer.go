@@ -2,7 +2,6 @@ package logs
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -41,8 +40,7 @@ type fileWriter struct {
 	opts   DriverOptions
 	f      *os.File
 	size   int64
-	buf    bytes.Buffer
-	enc    *json.Encoder
+	buf    []byte
 	broken error
 	now    func() time.Time
 }
@@ -52,7 +50,6 @@ type fileWriter struct {
 // error, so the caller can keep the container's pipes drained.
 func openWriter(dir string, opts DriverOptions) (*fileWriter, error) {
 	w := &fileWriter{dir: dir, opts: opts, now: time.Now}
-	w.enc = json.NewEncoder(&w.buf)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		w.broken = fmt.Errorf("open container log: create directory: %w", err)
 		return w, w.broken
@@ -80,32 +77,46 @@ func (w *fileWriter) open() error {
 	return nil
 }
 
-// write appends one entry for stream with output p.
-func (w *fileWriter) write(stream string, p []byte) error {
+// write appends one entry of stream per piece. Entries are written
+// together, one Write for as many whole entries as fit before the next
+// rotation, so an entry never spans two writes.
+func (w *fileWriter) write(stream string, pieces ...[]byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.broken != nil {
 		return w.broken
 	}
-	w.buf.Reset()
-	// The time is taken under the lock so it never goes backwards in the file.
-	e := entry{Log: string(p), Stream: stream, Time: w.now().UTC()}
-	if err := w.enc.Encode(&e); err != nil {
-		return fmt.Errorf("encode log entry: %w", err)
+	var err error
+	w.buf = w.buf[:0]
+	for _, p := range pieces {
+		mark := len(w.buf)
+		// The time is taken under the lock so it never goes backwards in the file.
+		w.buf = appendEntry(w.buf, stream, p, w.now())
+		if used := w.size + int64(mark); used > 0 && used+int64(len(w.buf)-mark) > w.opts.MaxSize {
+			err = errors.Join(err, w.flush(w.buf[:mark]), w.rotate())
+			w.buf = w.buf[:copy(w.buf, w.buf[mark:])]
+		}
 	}
-	var rotateErr error
-	if w.size > 0 && w.size+int64(w.buf.Len()) > w.opts.MaxSize {
-		rotateErr = w.rotate()
+	return errors.Join(err, w.flush(w.buf))
+}
+
+// flush writes whole entries to json.log (reopening it if a rotation left
+// none open).
+func (w *fileWriter) flush(b []byte) error {
+	if len(b) == 0 {
+		return nil
 	}
 	if w.f == nil {
-		return rotateErr
+		if err := w.open(); err != nil {
+			return err
+		}
 	}
-	n, err := w.f.Write(w.buf.Bytes())
+	n, err := w.f.Write(b)
 	w.size += int64(n)
 	if err != nil {
-		err = fmt.Errorf("write container log: %w", err)
+		return fmt.Errorf("write container log: %w", err)
 	}
-	return errors.Join(rotateErr, err)
+	return nil
 }
 
 // rotate shifts json.log.N-1 … json.log.1 up by one, renames json.log to
@@ -191,15 +202,20 @@ func renameIfExists(from, to string) error {
 func copyStream(r io.Reader, stream string, w *fileWriter) error {
 	buf := make([]byte, 0, maxEntry+readSize)
 	var writeErr error
-	emit := func(p []byte) {
-		if err := w.write(stream, p); err != nil && writeErr == nil {
+	var pieces [][]byte
+	emit := func(p ...[]byte) {
+		if err := w.write(stream, p...); err != nil && writeErr == nil {
 			writeErr = err
 		}
 	}
 	for {
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
-		rest := splitEntries(buf, emit)
+		pieces = pieces[:0]
+		rest := splitEntries(buf, func(p []byte) { pieces = append(pieces, p) })
+		if len(pieces) > 0 {
+			emit(pieces...)
+		}
 		buf = buf[:copy(buf, rest)]
 		if err != nil {
 			if len(buf) > 0 {

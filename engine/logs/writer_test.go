@@ -122,15 +122,38 @@ func TestFileFormat(t *testing.T) {
 	}
 }
 
+// Both streams are read at the same time: output on stderr is written
+// while stdout stays open, and each goes to its own writer.
 func TestInterleavedStreams(t *testing.T) {
 	dir := t.TempDir()
-	out, errOut := numbered("out", 0, 20_000), numbered("err", 0, 20_000)
-	drive(t, dir, DriverOptions{}, out, errOut)
-	gotOut, gotErr := readAll(t, dir, ReadOptions{Tail: -1})
-	if gotOut != out || gotErr != errOut {
-		t.Fatalf("streams mixed up: stdout ok=%v stderr ok=%v", gotOut == out, gotErr == errOut)
+	outR, outW := mustPipe(t)
+	errR, errW := mustPipe(t)
+	errc := make(chan error, 1)
+	go func() { errc <- Drive(context.Background(), dir, outR, errR, DriverOptions{}) }()
+	var wantOut, wantErr string
+	const rounds = 4
+	for round := range rounds {
+		for _, s := range []struct {
+			w    *os.File
+			want *string
+			name string
+		}{{outW, &wantOut, "out"}, {errW, &wantErr, "err"}} {
+			chunk := numbered(fmt.Sprintf("%s round %d", s.name, round), 0, 100)
+			*s.want += chunk
+			if _, err := s.w.WriteString(chunk); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, s.name+" chunk in the log", func() bool {
+				out, errOut := readAll(t, dir, ReadOptions{Tail: -1})
+				return out == wantOut && errOut == wantErr
+			})
+		}
 	}
-	// Both streams were really read at the same time: the file interleaves them.
+	outW.Close()
+	errW.Close()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
 	switches := 0
 	entries := logEntries(t, dir)
 	for i := 1; i < len(entries); i++ {
@@ -138,8 +161,8 @@ func TestInterleavedStreams(t *testing.T) {
 			switches++
 		}
 	}
-	if switches < 2 {
-		t.Errorf("streams switch %d times in the file; were they read one after the other?", switches)
+	if switches != 2*rounds-1 {
+		t.Errorf("streams switch %d times in the file, want %d", switches, 2*rounds-1)
 	}
 }
 

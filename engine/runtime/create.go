@@ -83,7 +83,8 @@ func (r *Runtime) create(ctx context.Context, spec models.ContainerSpec, opts Ru
 	if err != nil {
 		return nil, err
 	}
-	if err := r.prepareVolumes(spec, undo); err != nil {
+	created, err := r.prepareVolumes(spec, undo)
+	if err != nil {
 		return nil, err
 	}
 	id, err := newID()
@@ -123,6 +124,9 @@ func (r *Runtime) create(ctx context.Context, spec models.ContainerSpec, opts Ru
 		return nil, fmt.Errorf("create container %s: %w", spec.Name, errdefs.FromContainerd(err))
 	}
 	undo.push(func() { _ = cc.Delete(r.ns(context.WithoutCancel(ctx)), containerd.WithSnapshotCleanup) })
+	if err := r.copyUp(ctx, id, spec, created); err != nil {
+		return nil, err
+	}
 	logDir := r.LogDir(id)
 	if err := os.MkdirAll(logDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create log directory: %w", err)
@@ -161,26 +165,32 @@ func (r *Runtime) image(ctx context.Context, ref string, pull func(context.Conte
 	return image, nil
 }
 
-// prepareVolumes creates missing named volumes (undone on failure) and checks bind sources.
-func (r *Runtime) prepareVolumes(spec models.ContainerSpec, undo *undoStack) error {
+// prepareVolumes checks bind sources and creates missing named volumes
+// (undone on failure), returning the names of those it created.
+func (r *Runtime) prepareVolumes(spec models.ContainerSpec, undo *undoStack) (map[string]bool, error) {
 	for _, v := range spec.Volumes {
-		switch v.Kind {
-		case models.VolumeNamed:
-			dir := r.VolumeDir(v.Source)
-			if _, err := os.Stat(dir); err == nil {
-				continue
-			}
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fmt.Errorf("create volume %s: %w", v.Source, err)
-			}
-			undo.push(func() { _ = os.RemoveAll(dir) })
-		case models.VolumeBind:
+		if v.Kind == models.VolumeBind {
 			if _, err := os.Stat(v.Source); err != nil {
-				return fmt.Errorf("bind mount source %s for %s: %w (create it first): %w", v.Source, v.Target, err, errdefs.ErrInvalid)
+				return nil, fmt.Errorf("bind mount source %s for %s: %w (create it first): %w", v.Source, v.Target, err, errdefs.ErrInvalid)
 			}
 		}
 	}
-	return nil
+	created := map[string]bool{}
+	for _, v := range spec.Volumes {
+		if v.Kind != models.VolumeNamed || created[v.Source] {
+			continue
+		}
+		dir := r.VolumeDir(v.Source)
+		if _, err := os.Stat(dir); err == nil {
+			continue
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create volume %s: %w", v.Source, err)
+		}
+		created[v.Source] = true
+		undo.push(func() { _ = os.RemoveAll(dir) })
+	}
+	return created, nil
 }
 
 // startTask deletes a stopped task (recording its exit), creates a new one

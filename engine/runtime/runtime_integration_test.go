@@ -19,6 +19,7 @@ import (
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/runtime"
+	"github.com/budgie-sh/budgie/engine/testkit"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -458,4 +459,33 @@ func hasEnvPrefix(env []string, p string) bool {
 		}
 	}
 	return false
+}
+
+func TestNamedVolumeCopyUp(t *testing.T) {
+	ctx := context.Background()
+	const ref = "docker.io/library/budgie-rt-www:1"
+	if err := env.LoadBusybox(testkit.ImageOptions{Ref: ref, Cmd: []string{"sleep", "3600"},
+		Files: map[string]string{"var/www/index.html": "from the image"}}); err != nil {
+		t.Fatal(err)
+	}
+	vol := "www" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	s := spec(t)
+	s.Image = ref
+	s.Volumes = []models.VolumeMount{{Kind: models.VolumeNamed, Source: vol, Target: "/var/www"}}
+	c := run(t, s)
+	b, err := os.ReadFile(filepath.Join(rt.VolumeDir(vol), "index.html"))
+	if err != nil || string(b) != "from the image" {
+		t.Fatalf("new volume was not filled from the image: %q %v", b, err)
+	}
+	// An existing volume keeps its own content.
+	os.WriteFile(filepath.Join(rt.VolumeDir(vol), "index.html"), []byte("mine"), 0o644)
+	if _, err := rt.Remove(ctx, c.ID, runtime.RemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	s2 := spec(t)
+	s2.Image, s2.Volumes = ref, s.Volumes
+	run(t, s2)
+	if b, _ := os.ReadFile(filepath.Join(rt.VolumeDir(vol), "index.html")); string(b) != "mine" {
+		t.Errorf("existing volume was overwritten: %q", b)
+	}
 }

@@ -74,3 +74,9 @@ type InfoBackend interface {
 type Counter interface {
 	Counts() (running, total int)
 }
+
+// Closer is implemented by components that hold resources (a log
+// stream): the root model calls Close when it discards the component.
+type Closer interface {
+	Close()
+}

@@ -105,15 +105,18 @@ func (m *Model) emptyText() string {
 func (m *Model) renderRow(pos int, line []string, ws []int) string {
 	st := m.c.Styles
 	r := m.rows[m.visible[pos]]
-	mark := "  "
+	mark := []rune("  ")
+	if pos == m.cursor {
+		mark[0] = '▸'
+	}
 	if m.marked[r.c.ID] {
-		mark = "● "
+		mark[1] = '●'
 	}
 	if pos == m.cursor {
 		for i := range line {
 			line[i] = fit(line[i], ws[i])
 		}
-		return st.Selected.Render(mark + strings.Join(line, " "))
+		return st.Selected.Render(string(mark) + strings.Join(line, " "))
 	}
 	base := st.Row
 	if m.marked[r.c.ID] {
@@ -126,7 +129,7 @@ func (m *Model) renderRow(pos int, line []string, ws []int) string {
 		}
 		line[i] = base.Render(fit(line[i], ws[i]))
 	}
-	return base.Render(mark) + strings.Join(line, " ")
+	return base.Render(string(mark)) + strings.Join(line, " ")
 }
 
 func (m *Model) filterLine() string {

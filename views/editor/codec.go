@@ -146,6 +146,9 @@ func value(old *yaml.Node, k kind, key, text string) *yaml.Node {
 			setScalar(old, text)
 			return old
 		}
+		if k != line && k != policy {
+			return str(text)
+		}
 		return scalar(text)
 	case k == pairs && (oldKind == yaml.MappingNode || (old == nil && key == "labels")):
 		return pairMap(old, ls, k)
@@ -164,7 +167,7 @@ func reuseSequence(old *yaml.Node, ls []string) *yaml.Node {
 	}
 	out := make([]*yaml.Node, len(ls))
 	for i, l := range ls {
-		out[i] = scalar(l)
+		out[i] = str(l)
 		for j, it := range pool {
 			if it != nil && itemText(it) == l {
 				out[i], pool[j] = it, nil
@@ -210,7 +213,7 @@ func findPair(old *yaml.Node, l string, k kind) int {
 func newPair(l string, k kind) []*yaml.Node {
 	if k != deps {
 		key, val, _ := strings.Cut(l, "=")
-		return []*yaml.Node{scalar(strings.TrimSpace(key)), scalar(val)}
+		return []*yaml.Node{str(strings.TrimSpace(key)), str(val)}
 	}
 	words := strings.Fields(l)
 	v := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: ""}

@@ -54,6 +54,12 @@ func scalar(value string) *yaml.Node {
 	return n
 }
 
+// str returns a new scalar node tagged as a string, for list items and map
+// values, which are strings even when they look like numbers.
+func str(value string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Value: value, Tag: "!!str"}
+}
+
 // setScalar changes the value of an existing scalar in place, keeping its
 // style (quotes) and comments.
 func setScalar(n *yaml.Node, value string) {
@@ -115,6 +121,11 @@ func set(m *yaml.Node, key string, v *yaml.Node, order []string) {
 		}
 	}
 	k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}
+	if at == len(m.Content) && at >= 2 {
+		// A comment at the end of the mapping stays at its end.
+		last := m.Content[at-2]
+		k.FootComment, last.FootComment = last.FootComment, ""
+	}
 	m.Content = append(m.Content[:at], append([]*yaml.Node{k, v}, m.Content[at:]...)...)
 }
 

@@ -46,10 +46,10 @@ func (f *fakeBackend) Containers(context.Context) ([]models.Container, error) {
 func (f *fakeBackend) Container(context.Context, string) (models.Container, error) {
 	return models.Container{}, errdefs.ErrNotSupported
 }
-func (f *fakeBackend) Start(context.Context, string) error         { return errdefs.ErrNotSupported }
-func (f *fakeBackend) Stop(context.Context, string) error          { return errdefs.ErrNotSupported }
-func (f *fakeBackend) Restart(context.Context, string) error       { return errdefs.ErrNotSupported }
-func (f *fakeBackend) Remove(context.Context, string, bool) error  { return errdefs.ErrNotSupported }
+func (f *fakeBackend) Start(context.Context, string) error        { return errdefs.ErrNotSupported }
+func (f *fakeBackend) Stop(context.Context, string) error         { return errdefs.ErrNotSupported }
+func (f *fakeBackend) Restart(context.Context, string) error      { return errdefs.ErrNotSupported }
+func (f *fakeBackend) Remove(context.Context, string, bool) error { return errdefs.ErrNotSupported }
 func (f *fakeBackend) Inspect(context.Context, string) (models.Inspect, error) {
 	return models.Inspect{}, errdefs.ErrNotSupported
 }
@@ -67,8 +67,10 @@ func (f *fakeBackend) PullImage(context.Context, string, func(common.PullProgres
 func (f *fakeBackend) LoadImages(context.Context, string) ([]models.Image, error) {
 	return nil, errdefs.ErrNotSupported
 }
-func (f *fakeBackend) RemoveImage(context.Context, string, bool) error { return errdefs.ErrNotSupported }
-func (f *fakeBackend) ValidateBundle(string, []byte) []string         { return nil }
+func (f *fakeBackend) RemoveImage(context.Context, string, bool) error {
+	return errdefs.ErrNotSupported
+}
+func (f *fakeBackend) ValidateBundle(string, []byte) []string { return nil }
 func (f *fakeBackend) RunBundle(context.Context, string) ([]models.Container, error) {
 	return nil, errdefs.ErrNotSupported
 }

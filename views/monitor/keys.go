@@ -11,21 +11,11 @@ type keyMap struct {
 	Up, Down, Open key.Binding
 }
 
-// bind makes a binding for action, using the user's keys from c.Keys when
-// set and defaults otherwise.
-func bind(c common.Common, action, help string, defaults ...string) key.Binding {
-	keys := defaults
-	if k, ok := c.Keys[action]; ok && len(k) > 0 {
-		keys = k
-	}
-	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(keys[0], help))
-}
-
 func newKeyMap(c common.Common) keyMap {
 	return keyMap{
-		Up:   bind(c, "up", "up", "up", "k"),
-		Down: bind(c, "down", "down", "down", "j"),
-		Open: bind(c, "open", "show container", "enter"),
+		Up:   c.Bind("up", "up", "up", "k"),
+		Down: c.Bind("down", "down", "down", "j"),
+		Open: c.Bind("open", "show container", "enter"),
 	}
 }
 

@@ -75,7 +75,7 @@ func TestMonitorStopsTickingWhenInactive(t *testing.T) {
 	if cmd == nil {
 		t.Fatal("an active monitor must schedule its next sample")
 	}
-	m.SetActive(false)
+	m.Blur() // the root model hides the view
 	// A tick and a sample of the earlier activation arrive late: both are dropped.
 	if _, cmd := m.Update(tickMsg{gen: m.gen - 1}); cmd != nil {
 		t.Error("a stale tick must not sample")
@@ -90,7 +90,7 @@ func TestMonitorStopsTickingWhenInactive(t *testing.T) {
 		t.Errorf("Stats called %d times, want 1", f.statsCalls)
 	}
 	// Shown again: it samples at once.
-	if _, ok := run(t, m.SetActive(true)).(statsMsg); !ok {
+	if _, ok := run(t, m.Focus()).(statsMsg); !ok {
 		t.Error("reactivating must sample")
 	}
 }

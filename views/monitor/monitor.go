@@ -4,8 +4,9 @@
 // the node's totals.
 //
 // The view samples only while active: the root model calls SetActive(true)
-// when it shows the view and SetActive(false) when it hides it, so that an
-// idle, hidden monitor costs nothing and never redraws.
+// (or Focus, as a common.Focusable) when it shows the view and
+// SetActive(false) (or Blur) when it hides it, so that a hidden monitor
+// costs nothing and never redraws.
 package monitor
 
 import (
@@ -37,6 +38,12 @@ type namesMsg struct {
 	containers []models.Container
 	err        error
 }
+
+// Model implements common.Component.
+var (
+	_ common.Component = (*Model)(nil)
+	_ common.Focusable = (*Model)(nil)
+)
 
 // Model is the monitor view. Use New; the zero value is not usable.
 type Model struct {
@@ -85,6 +92,14 @@ func (m *Model) SetActive(active bool) tea.Cmd {
 	}
 	return m.sample()
 }
+
+// Focus starts sampling when the root model shows the view
+// (common.Focusable); it is SetActive(true).
+func (m *Model) Focus() tea.Cmd { return m.SetActive(true) }
+
+// Blur stops sampling when the root model hides the view; it is
+// SetActive(false).
+func (m *Model) Blur() { m.SetActive(false) }
 
 // Active reports whether the monitor is sampling.
 func (m *Model) Active() bool { return m.active }

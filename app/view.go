@@ -1,0 +1,90 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/budgie-sh/budgie/views/common"
+	"github.com/budgie-sh/budgie/views/help"
+)
+
+// View draws the tab bar, the current view and the status bar, with the
+// help overlay, the palette and toasts on top.
+func (m *Model) View() string {
+	if m.width == 0 {
+		return ""
+	}
+	if m.width < MinWidth || m.height < MinHeight {
+		msg := fmt.Sprintf("nest needs at least %d×%d cells; this terminal is %d×%d.\nEnlarge it, or press q to quit.", MinWidth, MinHeight, m.width, m.height)
+		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, msg)
+	}
+	content := lipgloss.NewStyle().Width(m.width).Height(m.height - 2).MaxHeight(m.height - 2).MaxWidth(m.width).Render(m.current().View())
+	screen := m.tabBar() + "\n" + content + "\n" + m.statusBar()
+	switch {
+	case m.showHelp:
+		screen = common.Overlay(screen, help.Render(m.c, m.helpSections(), m.width, m.height), m.width, m.height)
+	case m.palette.IsOpen():
+		screen = common.OverlayAt(screen, m.palette.View(), 2, 2, m.width, m.height)
+	}
+	if len(m.toasts) > 0 {
+		t := m.toastView()
+		screen = common.OverlayAt(screen, t, m.width-lipgloss.Width(t)-1, m.height-1-lipgloss.Height(t), m.width, m.height)
+	}
+	return screen
+}
+
+func (m *Model) tabBar() string {
+	st := m.c.Styles
+	var parts []string
+	for i, t := range m.tabs {
+		label := fmt.Sprintf("%d %s", i+1, t.Title)
+		if i == m.active && len(m.stack) == 0 {
+			parts = append(parts, st.TabActive.Render(label))
+		} else {
+			parts = append(parts, st.TabInactive.Render(label))
+		}
+	}
+	bar := strings.Join(parts, "")
+	for _, p := range m.stack {
+		bar += st.Dim.Render(" › ") + st.TabActive.Render(p.page.Title)
+	}
+	return lipgloss.NewStyle().MaxWidth(m.width).Render(bar)
+}
+
+func (m *Model) statusBar() string {
+	st := m.c.Styles
+	left := " " + m.info.Node
+	if m.info.Containerd != "" {
+		left += " · containerd " + m.info.Containerd + " " + m.info.Version
+	}
+	if c, ok := m.views[0].(common.Counter); ok {
+		running, total := c.Counts()
+		left += fmt.Sprintf(" · %d/%d running", running, total)
+	}
+	var hints []string
+	for _, b := range m.current().ShortHelp() {
+		hints = append(hints, st.StatusKey.Render(b.Help().Key)+st.StatusBar.Render(" "+b.Help().Desc))
+	}
+	for _, b := range []string{"?", ":", "q"} {
+		desc := map[string]string{"?": "help", ":": "command", "q": "quit"}[b]
+		hints = append(hints, st.StatusKey.Render(b)+st.StatusBar.Render(" "+desc))
+	}
+	right := strings.Join(hints, st.StatusBar.Render("  ")) + st.StatusBar.Render(" ")
+	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
+	if gap < 1 {
+		right = lipgloss.NewStyle().MaxWidth(max(m.width-lipgloss.Width(left)-1, 0)).Render(right)
+		gap = max(m.width-lipgloss.Width(left)-lipgloss.Width(right), 0)
+	}
+	return st.StatusBar.Render(left+strings.Repeat(" ", gap)) + right
+}
+
+func (m *Model) helpSections() []help.Section {
+	sections := []help.Section{{Title: "Global", Bindings: append(m.keys.list(), m.keys.Tabs...)}}
+	title := m.tabs[m.active].Title
+	if n := len(m.stack); n > 0 {
+		title = m.stack[n-1].page.Title
+	}
+	return append(sections, help.Sections(title, m.current().FullHelp())...)
+}

@@ -1,0 +1,67 @@
+package editor
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/budgie-sh/budgie/theme"
+	"github.com/budgie-sh/budgie/views/common"
+)
+
+// harness shows the editor as the root model would.
+type harness struct{ m *Model }
+
+func (h harness) Init() tea.Cmd { return h.m.Init() }
+func (h harness) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		if msg.Type == tea.KeyCtrlC {
+			return h, tea.Quit
+		}
+	case tea.WindowSizeMsg:
+		h.m.SetSize(msg.Width, msg.Height)
+	}
+	_, cmd := h.m.Update(msg)
+	return h, cmd
+}
+func (h harness) View() string { return h.m.View() }
+
+func TestEditorGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		path string // relative, so that the title is the same everywhere
+		keys []tea.KeyMsg
+		wait string
+	}{
+		{"new bundle", "", nil, "problem"},
+		{"existing bundle", "testdata/web.bun", nil, "valid bundle"},
+		{"bad memory", "testdata/badmem.bun", nil, "problem"},
+		{"discard dialog", "testdata/web.bun", []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("x")}, {Type: tea.KeyEsc}}, "Discard"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			m := New(common.Common{Ctx: ctx, Styles: theme.New("dark"), Backend: &fakeBackend{}}, tt.path)
+			tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(120, 30))
+			teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+				return strings.Contains(string(b), "valid bundle") || strings.Contains(string(b), "problem")
+			}, teatest.WithDuration(3*time.Second))
+			for _, k := range tt.keys {
+				tm.Send(k)
+			}
+			if len(tt.keys) > 0 {
+				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), tt.wait) },
+					teatest.WithDuration(3*time.Second))
+			}
+			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+			final := tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).(harness)
+			teatest.RequireEqualOutput(t, []byte(final.View()))
+		})
+	}
+}

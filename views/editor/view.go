@@ -1,0 +1,119 @@
+package editor
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/huh"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/budgie-sh/budgie/views/common"
+)
+
+// problemLines is the room kept under the form for validation problems.
+const problemLines = 5
+
+// buildForm makes the form over m.vals, one group per page.
+func (m *Model) buildForm() {
+	groups := make([]*huh.Group, len(pages))
+	for i, p := range pages {
+		fields := make([]huh.Field, len(p.fields))
+		for j, f := range p.fields {
+			fields[j] = m.formField(f)
+		}
+		groups[i] = huh.NewGroup(fields...).Title(fmt.Sprintf("%s (%d/%d)", p.title, i+1, len(pages)))
+	}
+	m.form = huh.NewForm(groups...).
+		WithKeyMap(formKeys()).
+		WithTheme(huh.ThemeBase()).
+		WithShowHelp(false).
+		WithShowErrors(false)
+	if m.width > 0 {
+		m.form.WithWidth(m.width).WithHeight(m.formHeight())
+	}
+}
+
+// formField is the input for one field.
+func (m *Model) formField(f field) huh.Field {
+	if f.kind == line || f.kind == policy {
+		in := huh.NewInput().Key(f.id).Title(f.title).Description(f.help).Value(m.vals[f.id])
+		if len(f.suggest) > 0 {
+			in.Suggestions(f.suggest)
+		}
+		return in
+	}
+	return huh.NewText().Key(f.id).Title(f.title).Description(f.help).Lines(3).
+		ExternalEditor(false).Value(m.vals[f.id])
+}
+
+// formHeight is the height left for the form.
+func (m *Model) formHeight() int {
+	return max(m.height-2-problemLines-1, 6)
+}
+
+// View draws the title, the form, the problems and any dialog.
+func (m *Model) View() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	s := m.c.Styles
+	var body string
+	switch {
+	case m.loading:
+		body = s.Dim.Render("loading " + m.path + "…")
+	case m.loadErr != nil:
+		body = s.ToastError.Render(m.loadErr.Error()) + "\n" + s.Dim.Render("esc: close")
+	default:
+		body = m.form.View() + "\n" + m.problemView()
+	}
+	out := lipgloss.JoinVertical(lipgloss.Left, m.title(), "", body)
+	switch m.mode {
+	case askPath:
+		out = lipgloss.JoinVertical(lipgloss.Left, out, m.pathInput.View())
+	}
+	out = lipgloss.NewStyle().MaxWidth(m.width).MaxHeight(m.height).Render(out)
+	if m.mode == confirmDiscard {
+		out = common.Overlay(out, m.confirm.View(), m.width, m.height)
+	}
+	return out
+}
+
+// title names the bundle and says whether it has unsaved changes.
+func (m *Model) title() string {
+	s := m.c.Styles
+	name := m.path
+	if name == "" {
+		name = "new bundle"
+	}
+	t := s.Title.Render("Bundle editor") + "  " + name
+	if m.Dirty() {
+		t += s.Marked.Render("  [modified]")
+	}
+	if m.doc != nil && m.doc.stack > 1 {
+		t += s.Dim.Render(fmt.Sprintf("  (stack: editing container 1 of %d)", m.doc.stack))
+	}
+	if m.status != "" {
+		t += s.Dim.Render("  " + m.status)
+	}
+	return t
+}
+
+// problemView lists the validator's problems, or says the bundle is valid.
+func (m *Model) problemView() string {
+	s := m.c.Styles
+	switch {
+	case !m.validated:
+		return s.Dim.Render("validating…")
+	case len(m.problems) == 0:
+		return s.Dim.Render("✓ valid bundle")
+	}
+	lines := []string{s.ToastError.UnsetBorderStyle().UnsetPadding().Render(fmt.Sprintf("%d problem(s):", len(m.problems)))}
+	for i, p := range m.problems {
+		if i == problemLines-2 && len(m.problems) > problemLines-1 {
+			lines = append(lines, s.Dim.Render(fmt.Sprintf("  … and %d more", len(m.problems)-i)))
+			break
+		}
+		lines = append(lines, "  "+p)
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,107 @@
+package images
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
+
+	"github.com/budgie-sh/budgie/theme"
+	"github.com/budgie-sh/budgie/views/common"
+)
+
+func init() { lipgloss.SetColorProfile(termenv.Ascii) }
+
+func newTestModel(t *testing.T, f *fakeBackend) *Model {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	m := New(common.Common{Ctx: ctx, Styles: theme.New("dark"), Backend: f, Node: "alpha"})
+	m.now = func() time.Time { return now }
+	m.SetSize(120, 30)
+	return m
+}
+
+// loaded returns a model that has listed the fixed images.
+func loaded(t *testing.T, f *fakeBackend) *Model {
+	t.Helper()
+	m := newTestModel(t, f)
+	m.Update(m.Init()())
+	return m
+}
+
+func keyMsg(s string) tea.KeyMsg {
+	switch s {
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "right":
+		return tea.KeyMsg{Type: tea.KeyRight}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+// harness shows the view as the root model would.
+type harness struct{ m *Model }
+
+func (h harness) Init() tea.Cmd { return h.m.Init() }
+func (h harness) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if k, ok := msg.(tea.KeyMsg); ok && k.Type == tea.KeyCtrlC {
+		return h, tea.Quit
+	}
+	_, cmd := h.m.Update(msg)
+	return h, cmd
+}
+func (h harness) View() string { return h.m.View() }
+
+func TestImagesGolden(t *testing.T) {
+	tests := []struct {
+		name  string
+		keys  []string
+		block bool
+		wait  string
+	}{
+		{"newest first", nil, false, ""},
+		{"largest first", []string{"s"}, false, "SIZE ↓"},
+		{"remove dialog", []string{"down", "d"}, false, "Cancel"},
+		{"pull prompt", []string{"p"}, false, "pull:"},
+		{"pull under way", []string{"p", "a", "p", "p", "enter"}, true, "exists"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeBackend{images: fixedImages(), progress: scriptedProgress(), block: tt.block}
+			tm := teatest.NewTestModel(t, harness{newTestModel(t, f)}, teatest.WithInitialTermSize(120, 30))
+			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "busybox") })
+			for _, k := range tt.keys {
+				tm.Send(keyMsg(k))
+			}
+			if tt.wait != "" {
+				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), tt.wait) })
+			}
+			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+			final := tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).(harness)
+			teatest.RequireEqualOutput(t, []byte(final.View()))
+		})
+	}
+}
+
+// scriptedProgress is a pull of three layers, ending with one already present.
+func scriptedProgress() []common.PullProgress {
+	return []common.PullProgress{
+		{Layer: "sha256:aaaa", Status: "waiting"},
+		{Layer: "sha256:bbbb", Status: "waiting"},
+		{Layer: "sha256:aaaa", Status: "downloading", Offset: 500_000, Total: 2_000_000},
+		{Layer: "sha256:bbbb", Status: "downloading", Offset: 100, Total: 1_000},
+		{Layer: "sha256:aaaa", Status: "downloading", Offset: 1_500_000, Total: 2_000_000},
+		{Layer: "sha256:bbbb", Status: "done", Offset: 1_000, Total: 1_000},
+		{Layer: "sha256:cccc", Status: "exists", Total: 4_096},
+	}
+}

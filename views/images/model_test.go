@@ -1,0 +1,177 @@
+package images
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/budgie-sh/budgie/models"
+	"github.com/budgie-sh/budgie/views/common"
+)
+
+func names(m *Model) []string {
+	var out []string
+	for _, img := range m.images {
+		out = append(out, img.Tag)
+	}
+	return out
+}
+
+func TestSorting(t *testing.T) {
+	tests := []struct {
+		keys string
+		want []string
+	}{
+		{"", []string{"1.2", "1.36", "3.20"}},  // newest first
+		{"c", []string{"3.20", "1.36", "1.2"}}, // date again: oldest first
+		{"s", []string{"1.2", "3.20", "1.36"}}, // largest first
+		{"ss", []string{"1.36", "3.20", "1.2"}},
+		{"n", []string{"3.20", "1.36", "1.2"}}, // alpine, busybox, localhost
+		{"nn", []string{"1.2", "1.36", "3.20"}},
+		{"sn", []string{"3.20", "1.36", "1.2"}},
+	}
+	for _, tt := range tests {
+		t.Run("keys "+tt.keys, func(t *testing.T) {
+			m := loaded(t, &fakeBackend{images: fixedImages()})
+			for _, k := range tt.keys {
+				m.Update(keyMsg(string(k)))
+			}
+			if got := names(m); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("order = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSortKeepsCursorOnImage(t *testing.T) {
+	m := loaded(t, &fakeBackend{images: fixedImages()})
+	m.Update(keyMsg("down")) // busybox 1.36
+	m.Update(keyMsg("s"))
+	if got := m.selected().Tag; got != "1.36" {
+		t.Errorf("cursor on %s after sorting, want 1.36", got)
+	}
+}
+
+func TestRemoveConfirmDefaultsToCancel(t *testing.T) {
+	tests := []struct {
+		name      string
+		keys      []string
+		wantForce []bool
+	}{
+		{"enter cancels", []string{"d", "enter"}, nil},
+		{"esc cancels", []string{"d", "esc"}, nil},
+		{"right enter removes", []string{"d", "right", "enter"}, []bool{false}},
+		{"force", []string{"D", "right", "enter"}, []bool{true}},
+		{"there and back cancels", []string{"d", "right", "right", "enter"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeBackend{images: fixedImages()}
+			m := loaded(t, f)
+			var cmd tea.Cmd
+			for _, k := range tt.keys {
+				_, cmd = m.Update(keyMsg(k))
+			}
+			if cmd != nil {
+				removed, ok := cmd().(removedMsg)
+				if !ok || removed.ref != "localhost:5000/app:1.2" {
+					t.Fatalf("want a removal of the selected image, got %#v", removed)
+				}
+			}
+			if !reflect.DeepEqual(f.forced, tt.wantForce) || m.mode != browsing {
+				t.Errorf("removals (force flags) = %v, mode %d; want %v, browsing", f.forced, m.mode, tt.wantForce)
+			}
+		})
+	}
+}
+
+func TestPullProgressRendering(t *testing.T) {
+	m := loaded(t, &fakeBackend{images: fixedImages()})
+	m.pullSeq = 4
+	m.pull = &pull{id: 4, ref: "docker.io/library/alpine:3.20", progress: map[string]common.PullProgress{},
+		ch: make(chan tea.Msg, 1), cancel: func() {}}
+	for _, p := range scriptedProgress() {
+		if cmd := m.onPullProgress(pullMsg{id: 4, p: p}); cmd == nil {
+			t.Fatal("a progress report must wait for the next")
+		}
+	}
+	// A report of an earlier pull changes nothing.
+	if cmd := m.onPullProgress(pullMsg{id: 3, p: common.PullProgress{Layer: "sha256:dddd", Status: "waiting"}}); cmd != nil {
+		t.Error("a stale report must not be waited on")
+	}
+	t.Run("three layers", func(t *testing.T) {
+		teatest.RequireEqualOutput(t, []byte(strings.Join(m.pullView(), "\n")))
+	})
+
+	_, cmd := m.Update(pullDoneMsg{id: 4, err: errors.New("connection refused")})
+	if _, ok := cmd().(common.ErrorMsg); !ok || !strings.Contains(m.View(), "failed: connection refused") {
+		t.Errorf("a failed pull must report its error, view:\n%s", m.View())
+	}
+}
+
+func TestPullThroughChannel(t *testing.T) {
+	f := &fakeBackend{images: fixedImages(), progress: scriptedProgress()}
+	m := loaded(t, f)
+	m.Update(keyMsg("p"))
+	for _, r := range "alpine" {
+		m.Update(keyMsg(string(r)))
+	}
+	_, cmd := m.Update(keyMsg("enter"))
+	batch := cmd().(tea.BatchMsg)
+	go batch[0]() // PullImage runs in its command's goroutine
+	next, reports := batch[1], 0
+	for i := 0; next != nil && i < 20; i++ {
+		msg := next()
+		if _, ok := msg.(pullMsg); ok {
+			reports++
+		}
+		_, next = m.Update(msg)
+		if _, done := msg.(pullDoneMsg); done {
+			break
+		}
+	}
+	if reports != len(scriptedProgress()) || !m.pull.finished {
+		t.Fatalf("got %d reports, finished %v; want %d and finished", reports, m.pull.finished, len(scriptedProgress()))
+	}
+	if !reflect.DeepEqual(f.pulled, []string{"alpine"}) || !reflect.DeepEqual(m.pull.layers, []string{"sha256:aaaa", "sha256:bbbb", "sha256:cccc"}) {
+		t.Errorf("pulled %v with layers %v", f.pulled, m.pull.layers)
+	}
+	var refreshed bool
+	for _, c := range next().(tea.BatchMsg) {
+		if _, ok := c().(listMsg); ok {
+			refreshed = true
+		}
+	}
+	if !refreshed {
+		t.Error("a finished pull must refresh the list")
+	}
+}
+
+func TestStaleListDropped(t *testing.T) {
+	m := loaded(t, &fakeBackend{images: fixedImages()})
+	old := m.listGen
+	m.list()
+	m.Update(listMsg{gen: old, images: []models.Image{{Name: "stale"}}})
+	if len(m.images) != 3 {
+		t.Errorf("a stale listing replaced the images: %v", m.images)
+	}
+}
+
+func TestLoadArchive(t *testing.T) {
+	f := &fakeBackend{images: fixedImages()}
+	m := loaded(t, f)
+	m.Update(keyMsg("L"))
+	if !m.CapturingInput() {
+		t.Fatal("the load prompt must take the keys")
+	}
+	m.input.SetValue("/tmp/images.tar")
+	_, cmd := m.Update(keyMsg("enter"))
+	_, cmd = m.Update(cmd())
+	if !reflect.DeepEqual(f.loaded, []string{"/tmp/images.tar"}) || cmd == nil {
+		t.Errorf("loaded %v; want the typed path and a refresh", f.loaded)
+	}
+}
