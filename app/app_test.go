@@ -52,11 +52,11 @@ func TestGolden(t *testing.T) {
 		{"containers", 120, 30, nil, nil, ""},
 		{"help", 120, 30, []string{"?"}, nil, "remap keys"},
 		{"palette", 120, 30, []string{":", "p", "s"}, nil, ":ps"},
-		{"palette_output", 120, 30, []string{":", "s", "y", "s", "enter"}, nil, "enter or esc close"},
+		{"palette_output", 120, 30, []string{":", "p", "s", "enter"}, nil, "enter or esc close"},
 		{"toast", 120, 30, nil, []tea.Msg{common.ErrorMsg{Err: errString("stop web: container is not running")}}, "not running"},
 		{"logs_page", 120, 30, []string{"j", "j", "l"}, nil, "Logs web"},
 		{"details_page", 120, 30, []string{"enter"}, nil, "Inspect 03"},
-		{"too_small", 50, 12, nil, nil, "needs at least"},
+		{"too_small", 50, 12, nil, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,6 +107,7 @@ func started(t testing.TB) *Model {
 	t.Cleanup(cancel)
 	m := New(commontest.Common(ctx, commontest.New(commontest.Sample()...)), Options{})
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	load(m)
 	return m
 }
 

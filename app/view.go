@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/budgie-sh/budgie/views/common"
@@ -18,7 +19,8 @@ func (m *Model) View() string {
 	}
 	if m.width < MinWidth || m.height < MinHeight {
 		msg := fmt.Sprintf("nest needs at least %d×%d cells; this terminal is %d×%d.\nEnlarge it, or press q to quit.", MinWidth, MinHeight, m.width, m.height)
-		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, msg)
+		box := lipgloss.NewStyle().Width(max(m.width-2, 1)).Align(lipgloss.Center).Render(msg)
+		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, box)
 	}
 	content := lipgloss.NewStyle().Width(m.width).Height(m.height - 2).MaxHeight(m.height - 2).MaxWidth(m.width).Render(m.current().View())
 	screen := m.tabBar() + "\n" + content + "\n" + m.statusBar()
@@ -53,6 +55,8 @@ func (m *Model) tabBar() string {
 	return lipgloss.NewStyle().MaxWidth(m.width).Render(bar)
 }
 
+// statusBar shows the node and counts on the left, the global keys on
+// the right and as many of the view's keys as fit between.
 func (m *Model) statusBar() string {
 	st := m.c.Styles
 	left := " " + m.info.Node
@@ -63,21 +67,25 @@ func (m *Model) statusBar() string {
 		running, total := c.Counts()
 		left += fmt.Sprintf(" · %d/%d running", running, total)
 	}
-	var hints []string
+	hint := func(b key.Binding) string {
+		return st.StatusKey.Render(b.Help().Key) + st.StatusBar.Render(" "+b.Help().Desc+"  ")
+	}
+	var right string
+	for _, b := range []key.Binding{m.keys.Help, m.keys.Palette, m.keys.Quit} {
+		right += hint(b)
+	}
+	room := m.width - lipgloss.Width(left) - lipgloss.Width(right) - 3
+	var middle string
 	for _, b := range m.current().ShortHelp() {
-		hints = append(hints, st.StatusKey.Render(b.Help().Key)+st.StatusBar.Render(" "+b.Help().Desc))
+		h := hint(b)
+		if lipgloss.Width(middle)+lipgloss.Width(h) > room {
+			break
+		}
+		middle += h
 	}
-	for _, b := range []string{"?", ":", "q"} {
-		desc := map[string]string{"?": "help", ":": "command", "q": "quit"}[b]
-		hints = append(hints, st.StatusKey.Render(b)+st.StatusBar.Render(" "+desc))
-	}
-	right := strings.Join(hints, st.StatusBar.Render("  ")) + st.StatusBar.Render(" ")
-	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
-	if gap < 1 {
-		right = lipgloss.NewStyle().MaxWidth(max(m.width-lipgloss.Width(left)-1, 0)).Render(right)
-		gap = max(m.width-lipgloss.Width(left)-lipgloss.Width(right), 0)
-	}
-	return st.StatusBar.Render(left+strings.Repeat(" ", gap)) + right
+	gap := max(m.width-lipgloss.Width(left)-lipgloss.Width(middle)-lipgloss.Width(right), 0)
+	line := st.StatusBar.Render(left+"   ") + middle + st.StatusBar.Render(strings.Repeat(" ", max(gap-3, 0))) + right
+	return lipgloss.NewStyle().MaxWidth(m.width).Render(line)
 }
 
 func (m *Model) helpSections() []help.Section {

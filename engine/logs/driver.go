@@ -110,9 +110,9 @@ func readDriverConfig(logDir string) (DriverOptions, error) {
 // RunDriver is the whole body of the log driver process that containerd's
 // shim starts: it takes the container's stdout and stderr from fds 3 and 4,
 // reads driver.json, closes fd 5 to tell the shim it is ready, and writes
-// the output (Drive) until both streams end. SIGTERM or
-// SIGINT (the shim sends SIGTERM when the task is deleted, after closing
-// its ends of the pipes) make it drain what is buffered and return.
+// the output (Drive) until both streams end. On SIGTERM (the shim sends it
+// when the task is deleted, after closing its ends of the pipes) or SIGINT
+// it writes what is still buffered and returns.
 func RunDriver(logDir string) error {
 	stdout, err := inheritedPipe(3, "container-stdout")
 	if err != nil {
@@ -153,11 +153,12 @@ func inheritedPipe(fd int, name string) (*os.File, error) {
 
 // Drive writes what it reads from stdout and stderr to logDir (created if
 // needed) as the driver process does, and returns when both readers are at
-// EOF. Cancelling ctx
-// asks it to finish: readers that support SetReadDeadline (os.File pipes)
-// get a short deadline, so what is already buffered is still written;
-// other readers are waited for. Lines without a final newline are written
-// at the end. A nil reader counts as empty.
+// EOF. Lines without a final newline are written at the end. A nil reader
+// counts as empty.
+//
+// Cancelling ctx asks Drive to finish: readers that have SetReadDeadline
+// (os.File pipes) get a deadline drainGrace (250 ms) away, so what is
+// already buffered is still written; other readers are waited for.
 //
 // If the log file cannot be written, Drive keeps reading (so the container
 // never blocks on a full pipe) and returns the first error at the end.

@@ -45,9 +45,11 @@ type fileWriter struct {
 	now    func() time.Time
 }
 
-// openWriter opens (appending) or creates json.log in dir. When that fails
-// it still returns a writer, one that discards entries and reports the
-// error, so the caller can keep the container's pipes drained.
+// openWriter opens (appending) or creates json.log in dir, and deletes
+// rotated files beyond MaxFiles. It always returns a writer: when json.log
+// cannot be opened, one that discards entries and returns the error (so the
+// caller can keep the container's pipes drained); when only the pruning
+// failed, a working one along with that error.
 func openWriter(dir string, opts DriverOptions) (*fileWriter, error) {
 	w := &fileWriter{dir: dir, opts: opts, now: time.Now}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -195,11 +197,36 @@ func renameIfExists(from, to string) error {
 	return nil
 }
 
+// partialFlush is how long an unfinished line may wait for its newline
+// before it is written as a partial entry (one whose "log" does not end in
+// "\n"; readers join it with what follows). The shim keeps the pipes open
+// until the task is deleted, so without this a prompt or a last line
+// without newline would stay invisible while the container lives.
+const partialFlush = 100 * time.Millisecond
+
+// readChunk is one read from a container stream.
+type readChunk struct {
+	b   []byte
+	err error
+}
+
 // copyStream reads r until EOF and writes it as entries of stream: one per
-// line, lines longer than maxEntry split into several, and what is left
-// without a newline at the end as a last entry. A read deadline counts as
-// the end. Write errors do not stop the reading; the first is returned.
+// line, lines longer than maxEntry split into several, an unfinished line
+// flushed as a partial entry after partialFlush of silence, and what is
+// left at the end as a last entry. A read deadline counts as the end.
+// Write errors do not stop the reading; the first is returned.
 func copyStream(r io.Reader, stream string, w *fileWriter) error {
+	chunks := make(chan readChunk, 4)
+	go func() {
+		for {
+			b := make([]byte, readSize)
+			n, err := r.Read(b)
+			chunks <- readChunk{b[:n], err}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	buf := make([]byte, 0, maxEntry+readSize)
 	var writeErr error
 	var pieces [][]byte
@@ -208,23 +235,37 @@ func copyStream(r io.Reader, stream string, w *fileWriter) error {
 			writeErr = err
 		}
 	}
+	idle := time.NewTimer(partialFlush)
+	idle.Stop()
 	for {
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		pieces = pieces[:0]
-		rest := splitEntries(buf, func(p []byte) { pieces = append(pieces, p) })
-		if len(pieces) > 0 {
-			emit(pieces...)
-		}
-		buf = buf[:copy(buf, rest)]
-		if err != nil {
+		select {
+		case <-idle.C:
 			if len(buf) > 0 {
 				emit(buf)
+				buf = buf[:0]
 			}
-			if errors.Is(err, io.EOF) || errors.Is(err, os.ErrDeadlineExceeded) {
-				return writeErr
+			continue
+		case c := <-chunks:
+			buf = append(buf, c.b...)
+			pieces = pieces[:0]
+			rest := splitEntries(buf, func(p []byte) { pieces = append(pieces, p) })
+			if len(pieces) > 0 {
+				emit(pieces...)
 			}
-			return errors.Join(fmt.Errorf("read container %s: %w", stream, err), writeErr)
+			buf = buf[:copy(buf, rest)]
+			idle.Stop()
+			if c.err != nil {
+				if len(buf) > 0 {
+					emit(buf)
+				}
+				if errors.Is(c.err, io.EOF) || errors.Is(c.err, os.ErrDeadlineExceeded) {
+					return writeErr
+				}
+				return errors.Join(fmt.Errorf("read container %s: %w", stream, c.err), writeErr)
+			}
+			if len(buf) > 0 {
+				idle.Reset(partialFlush)
+			}
 		}
 	}
 }

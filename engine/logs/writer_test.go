@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
@@ -386,5 +388,46 @@ func TestRuneSafeCut(t *testing.T) {
 				t.Errorf("runeSafeCut = %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestPartialLineFlushedWhileOpen: the shim keeps a container's pipes open
+// until its task is deleted, so an unfinished line must reach the file
+// without EOF, and be joined with its continuation on read.
+func TestPartialLineFlushedWhileOpen(t *testing.T) {
+	dir := t.TempDir()
+	outR, outW := io.Pipe()
+	errR, errW := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- Drive(context.Background(), dir, outR, errR, DriverOptions{}) }()
+	if _, err := outW.Write([]byte("Enter name: ")); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		var b bytes.Buffer
+		if err := Read(context.Background(), dir, ReadOptions{Stdout: &b, Stderr: io.Discard, Tail: -1}); err == nil {
+			if got = b.String(); got == "Enter name: " {
+				break
+			}
+		}
+	}
+	if got != "Enter name: " {
+		t.Fatalf("partial line while the pipe is open: %q", got)
+	}
+	outW.Write([]byte("budgie\nnext\n"))
+	outW.Close()
+	errW.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := Read(context.Background(), dir, ReadOptions{Stdout: &b, Stderr: io.Discard, Tail: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var all bytes.Buffer
+	Read(context.Background(), dir, ReadOptions{Stdout: &all, Stderr: io.Discard, Tail: -1})
+	if all.String() != "Enter name: budgie\nnext\n" || b.String() != "next\n" {
+		t.Errorf("joined: %q, tail 1: %q", all.String(), b.String())
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-
 )
 
 // matcher finds a search in a line: a case-insensitive substring, or a
@@ -155,4 +154,3 @@ func (m *Model) matchIndex() int {
 	}
 	return n
 }
-

@@ -170,6 +170,7 @@ func (m *Model) result(msg resultMsg) tea.Cmd {
 	m.showing = true
 	m.open = true
 	m.input.Blur()
+	m.out.Height = min(strings.Count(out, "\n")+1, max(m.height-10, 3))
 	m.out.SetContent(out)
 	m.out.GotoTop()
 	return nil

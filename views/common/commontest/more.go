@@ -124,6 +124,9 @@ func (b *Backend) Command(_ context.Context, args []string) (string, error) {
 	if len(args) > 0 && args[0] == "fail" {
 		return "", fmt.Errorf("budgie %s: exit status 1: %w", args[0], errdefs.ErrInvalid)
 	}
+	if len(args) > 0 && args[0] == "ps" {
+		return "NAME   STATE\nweb    running\ndb     running\n", nil
+	}
 	return "ran: " + strings.Join(args, " ") + "\n", nil
 }
 

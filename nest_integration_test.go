@@ -1,0 +1,376 @@
+//go:build integration
+
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/budgie-sh/budgie/engine/testkit"
+)
+
+// demoImage is the image the vhs tapes' bundles run.
+const demoImage = "localhost/budgie-demo:latest"
+
+var loadDemo sync.Once
+
+// nestEnv is the environment that points the binary at the test containerd.
+func nestEnv() []string {
+	return []string{
+		"BUDGIE_CONTAINERD_ADDRESS=" + ctrEnv.Conn.Address,
+		"BUDGIE_CONTAINERD_NAMESPACE=" + testkit.Namespace,
+		"BUDGIE_DATA_DIR=" + ctrEnv.DataDir,
+		"TERM=xterm-256color",
+		"PATH=" + filepath.Dir(binary) + ":" + os.Getenv("PATH"),
+	}
+}
+
+// pane is a tmux session running a command in a 120×30 terminal.
+type pane struct {
+	t    *testing.T
+	name string
+	seen []string // every screen captured, for tape expectations
+}
+
+// startPane opens a tmux session in dir running command under nestEnv;
+// the session is killed when the test ends.
+func startPane(t *testing.T, dir, command string) *pane {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatalf("tmux is needed for nest's end-to-end tests: %v", err)
+	}
+	name := fmt.Sprintf("nest%d", time.Now().UnixNano())
+	var env []string
+	for _, kv := range nestEnv() {
+		env = append(env, "-e", kv)
+	}
+	args := append([]string{"new-session", "-d", "-s", name, "-x", "120", "-y", "30", "-c", dir}, env...)
+	args = append(args, command)
+	if out, err := exec.Command("tmux", args...).CombinedOutput(); err != nil {
+		t.Fatalf("tmux new-session: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", name).Run() })
+	return &pane{t: t, name: name}
+}
+
+// keys sends tmux key names ("Enter", "Escape", "x") or literal text with -l.
+func (p *pane) keys(keys ...string) {
+	p.t.Helper()
+	if out, err := exec.Command("tmux", append([]string{"send-keys", "-t", p.name}, keys...)...).CombinedOutput(); err != nil {
+		p.t.Fatalf("tmux send-keys %q: %v\n%s", keys, err, out)
+	}
+}
+
+// typeText types text literally.
+func (p *pane) typeText(text string) {
+	p.t.Helper()
+	if out, err := exec.Command("tmux", "send-keys", "-t", p.name, "-l", text).CombinedOutput(); err != nil {
+		p.t.Fatalf("tmux send-keys -l %q: %v\n%s", text, err, out)
+	}
+}
+
+// screen returns the visible text; withEscapes keeps colours (for freeze).
+func (p *pane) screen(withEscapes bool) string {
+	p.t.Helper()
+	args := []string{"capture-pane", "-p", "-t", p.name}
+	if withEscapes {
+		args = append(args, "-e")
+	}
+	out, err := exec.Command("tmux", args...).Output()
+	if err != nil {
+		p.t.Fatalf("tmux capture-pane: %v", err)
+	}
+	s := string(out)
+	p.seen = append(p.seen, s)
+	return s
+}
+
+// waitFor polls the screen until every text is on it.
+func (p *pane) waitFor(timeout time.Duration, texts ...string) string {
+	p.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var s string
+	for time.Now().Before(deadline) {
+		s = p.screen(false)
+		ok := true
+		for _, text := range texts {
+			ok = ok && strings.Contains(s, text)
+		}
+		if ok {
+			return s
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.t.Fatalf("screen never showed %q; last screen:\n%s", texts, s)
+	return ""
+}
+
+func TestNestWithoutTerminal(t *testing.T) {
+	for _, args := range [][]string{nil, {"nest"}} {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = append(os.Environ(), nestEnv()...)
+		out, err := cmd.CombinedOutput()
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "needs a terminal") {
+			t.Errorf("budgie %v without a terminal: %v\n%s", args, err, out)
+		}
+	}
+	r := budgie(t) // bare --headless
+	if r.code != 2 || !strings.Contains(r.stdout+r.stderr, "Usage: budgie <command>") {
+		t.Errorf("budgie --headless: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestNestContainerFlow(t *testing.T) {
+	path, name := writeBundle(t, "args: [sh, -c, \"trap 'exit 0' TERM; i=0; while :; do i=$((i+1)); echo hello line $i; sleep 0.2; done\"]\n")
+	must(t, "run", path)
+	p := startPane(t, t.TempDir(), binary)
+	p.waitFor(20*time.Second, name, "running", "containerd external")
+
+	// Filter to our container, then stop it through the confirm dialog.
+	p.keys("/")
+	p.typeText(name)
+	p.keys("Enter")
+	p.waitFor(5*time.Second, "filter: "+name)
+	p.keys("x")
+	p.waitFor(5*time.Second, "[ Cancel ]")
+	p.keys("Enter") // the default is Cancel
+	time.Sleep(time.Second)
+	if s := p.screen(false); !strings.Contains(s, "running") || strings.Contains(s, "[ Cancel ]") {
+		t.Fatalf("Enter on the dialog did not cancel:\n%s", s)
+	}
+	p.keys("x")
+	p.waitFor(5*time.Second, "[ Cancel ]")
+	p.keys("Right", "Enter")
+	p.waitFor(30*time.Second, "exited", "stopped: 1 container")
+
+	// Start it again (one container: no dialog), open its logs and search.
+	p.keys("u")
+	p.waitFor(20*time.Second, "running")
+	p.keys("l")
+	p.waitFor(10*time.Second, "Logs "+name, "hello line")
+	p.keys("/")
+	p.typeText("hello line 3")
+	p.keys("Enter")
+	p.waitFor(5*time.Second, "match 1/", "▸hello line 3", "paused")
+	p.keys("G")
+	p.waitFor(5*time.Second, "following")
+	p.keys("Escape")
+	p.waitFor(5*time.Second, "Containers", "sort: NAME")
+
+	// A shell in the container, and back.
+	p.keys("s")
+	p.waitFor(20*time.Second, "#")
+	p.typeText("echo inside-$((6*7))")
+	p.keys("Enter")
+	p.waitFor(10*time.Second, "inside-42")
+	p.typeText("exit")
+	p.keys("Enter")
+	p.waitFor(10*time.Second, "back from the shell in "+name)
+
+	// The palette runs a headless command.
+	p.keys(":")
+	p.typeText("ps -a")
+	p.keys("Enter")
+	p.waitFor(20*time.Second, "NAMES", name)
+	p.keys("Escape")
+	p.keys("q")
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if exec.Command("tmux", "has-session", "-t", p.name).Run() != nil {
+			return // q quit nest, which ended the session
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("q did not quit nest:\n%s", p.screen(false))
+}
+
+func TestNestRunBundleFromPicker(t *testing.T) {
+	dir := t.TempDir()
+	name := fmt.Sprintf("picked%d", time.Now().UnixNano())
+	bun := "name: " + name + "\nimage: " + cliImage + "\nargs: [sleep, \"300\"]\n"
+	if err := os.WriteFile(filepath.Join(dir, "picked.bun"), []byte(bun), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { budgie(t, "rm", "-f", name) })
+	p := startPane(t, dir, binary)
+	p.waitFor(20*time.Second, "Containers")
+	p.keys("r")
+	p.waitFor(5*time.Second, "Run a bundle", "picked.bun")
+	p.keys("Enter")
+	p.waitFor(30*time.Second, "ran picked.bun: "+name)
+	p.waitFor(10*time.Second, name, "running")
+}
+
+// tapeStep is one replayable line of a vhs tape.
+type tapeStep struct {
+	kind string // type, key, sleep
+	arg  string
+	n    int
+}
+
+var (
+	typeRe  = regexp.MustCompile(`^Type(?:@\S+)?\s+"((?:[^"\\]|\\.)*)"$`)
+	sleepRe = regexp.MustCompile(`^Sleep\s+([\d.]+)(ms|s)?$`)
+	keyRe   = regexp.MustCompile(`^(Enter|Escape|Tab|Space|Backspace|Up|Down|Left|Right|PageUp|PageDown)(?:@\S+)?(?:\s+(\d+))?$`)
+	ctrlRe  = regexp.MustCompile(`^Ctrl\+(\w)$`)
+)
+
+// tmuxKeys maps vhs key names to tmux's.
+var tmuxKeys = map[string]string{"Enter": "Enter", "Escape": "Escape", "Tab": "Tab", "Space": "Space", "Backspace": "BSpace",
+	"Up": "Up", "Down": "Down", "Left": "Left", "Right": "Right", "PageUp": "PPage", "PageDown": "NPage"}
+
+// parseTape reads a tape's replayable steps and its "# expect: TEXT" lines.
+func parseTape(t *testing.T, path string) ([]tapeStep, []string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var steps []tapeStep
+	var expects []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if e, ok := strings.CutPrefix(line, "# expect:"); ok {
+			expects = append(expects, strings.TrimSpace(e))
+			continue
+		}
+		if m := typeRe.FindStringSubmatch(line); m != nil {
+			text, err := strconv.Unquote(`"` + m[1] + `"`)
+			if err != nil {
+				t.Fatalf("%s: %q: %v", path, line, err)
+			}
+			steps = append(steps, tapeStep{kind: "type", arg: text})
+		} else if m := sleepRe.FindStringSubmatch(line); m != nil {
+			steps = append(steps, tapeStep{kind: "sleep", arg: m[1] + cmpDefault(m[2], "s")})
+		} else if m := keyRe.FindStringSubmatch(line); m != nil {
+			n, _ := strconv.Atoi(cmpDefault(m[2], "1"))
+			steps = append(steps, tapeStep{kind: "key", arg: tmuxKeys[m[1]], n: n})
+		} else if m := ctrlRe.FindStringSubmatch(line); m != nil {
+			steps = append(steps, tapeStep{kind: "key", arg: "C-" + strings.ToLower(m[1]), n: 1})
+		}
+	}
+	if len(expects) == 0 {
+		t.Fatalf("%s has no '# expect:' line", path)
+	}
+	return steps, expects
+}
+
+func cmpDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// TestTapes replays every vhs tape in tmux against the real TUI and checks
+// its expectations; it also checks that vhs accepts each tape.
+func TestTapes(t *testing.T) {
+	loadDemo.Do(func() {
+		if err := ctrEnv.LoadBusybox(testkit.ImageOptions{Ref: demoImage, Cmd: []string{"sh"}}); err != nil {
+			t.Fatalf("load %s: %v", demoImage, err)
+		}
+	})
+	tapes, _ := filepath.Glob("vhs/*.tape")
+	if len(tapes) == 0 {
+		t.Fatal("no tapes in vhs/")
+	}
+	vhs, vhsErr := findTool("vhs")
+	for _, tape := range tapes {
+		t.Run(filepath.Base(tape), func(t *testing.T) {
+			if vhsErr != nil {
+				t.Fatalf("vhs is needed to validate tapes (go install github.com/charmbracelet/vhs@latest): %v", vhsErr)
+			}
+			if out, err := exec.Command(vhs, "validate", tape).CombinedOutput(); err != nil {
+				t.Fatalf("vhs validate %s: %v\n%s", tape, err, out)
+			}
+			replay(t, tape)
+		})
+	}
+}
+
+// replay runs a tape's steps in a shell in tmux, in a copy of vhs/.
+func replay(t *testing.T, tape string) {
+	steps, expects := parseTape(t, tape)
+	dir := t.TempDir()
+	bundles, _ := filepath.Glob("vhs/*.bun")
+	for _, b := range bundles {
+		data, err := os.ReadFile(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(b)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, n := range []string{"web", "worker", "cache"} {
+			budgie(t, "rm", "-f", n)
+		}
+	})
+	p := startPane(t, dir, "bash --norc --noprofile")
+	for _, s := range steps {
+		switch s.kind {
+		case "type":
+			p.typeText(s.arg)
+		case "key":
+			for i := 0; i < s.n; i++ {
+				p.keys(s.arg)
+			}
+		case "sleep":
+			d, _ := time.ParseDuration(s.arg)
+			time.Sleep(max(d, 200*time.Millisecond))
+		}
+		p.screen(false)
+	}
+	all := strings.Join(p.seen, "\n")
+	for _, e := range expects {
+		if !strings.Contains(all, e) {
+			t.Errorf("%s: the screen never showed %q; last screen:\n%s", tape, e, p.seen[len(p.seen)-1])
+		}
+	}
+	if shot := os.Getenv("NEST_SCREENSHOTS"); shot != "" {
+		screenshot(t, p, filepath.Join(shot, strings.TrimSuffix(filepath.Base(tape), ".tape")))
+	}
+}
+
+// screenshot renders the pane's last screen (with colours) to PNG with
+// freeze, when NEST_SCREENSHOTS names an output directory.
+func screenshot(t *testing.T, p *pane, base string) {
+	freeze, err := findTool("freeze")
+	if err != nil {
+		t.Fatalf("freeze is needed for screenshots: %v", err)
+	}
+	ansi := base + ".ansi"
+	if err := os.WriteFile(ansi, []byte(p.screen(true)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(freeze, "--language", "ansi", "-o", base+".png", ansi).CombinedOutput(); err != nil {
+		t.Fatalf("freeze: %v\n%s", err, out)
+	}
+	_ = os.Remove(ansi)
+}
+
+// findTool looks for a program on PATH, then where go install puts it.
+func findTool(name string) (string, error) {
+	if path, err := exec.LookPath(name); err == nil {
+		return path, nil
+	}
+	home, _ := os.UserHomeDir()
+	path := filepath.Join(home, "go", "bin", name)
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("%s is not on PATH nor in ~/go/bin: %w", name, err)
+	}
+	return path, nil
+}
