@@ -70,8 +70,11 @@ test: deps fmt-check vet unit
 	@mkdir -p build
 	@$(MAKE) --no-print-directory integration
 
+# bench: micro-benchmarks (logs, nest frames) at the default bench time, then
+# the container benchmarks against ctr on the same containerd (real runs).
 bench: build
-	$(GO) test -tags integration -p 1 -run '^$$' -bench . -benchtime 1x ./...
+	$(GO) test -run '^$$' -bench . ./engine/... ./app/... ./views/...
+	$(GO) test -tags integration -p 1 -count=1 -run '^$$' -bench 'RunToRunning|Ps300' -benchtime 20x .
 
 clean:
 	rm -rf bin build

@@ -134,7 +134,7 @@ func TestNestContainerFlow(t *testing.T) {
 	path, name := writeBundle(t, "args: [sh, -c, \"trap 'exit 0' TERM; i=0; while :; do i=$((i+1)); echo hello line $i; sleep 0.2; done\"]\n")
 	must(t, "run", path)
 	p := startPane(t, t.TempDir(), binary)
-	p.waitFor(20*time.Second, name, "running", "containerd external")
+	p.waitFor(20*time.Second, name, "running", "containerd ", "1/1 running")
 
 	// Filter to our container, then stop it through the confirm dialog.
 	p.keys("/")
@@ -181,7 +181,7 @@ func TestNestContainerFlow(t *testing.T) {
 	p.keys(":")
 	p.typeText("ps -a")
 	p.keys("Enter")
-	p.waitFor(20*time.Second, "NAMES", name)
+	p.waitFor(20*time.Second, "CONTAINER ID", "budgie-cli-test:1")
 	p.keys("Escape")
 	p.keys("q")
 	deadline := time.Now().Add(5 * time.Second)
