@@ -49,12 +49,10 @@ func startPane(t *testing.T, dir, command string) *pane {
 		t.Fatalf("tmux is needed for nest's end-to-end tests: %v", err)
 	}
 	name := fmt.Sprintf("nest%d", time.Now().UnixNano())
-	var env []string
-	for _, kv := range nestEnv() {
-		env = append(env, "-e", kv)
-	}
-	args := append([]string{"new-session", "-d", "-s", name, "-x", "120", "-y", "30", "-c", dir}, env...)
-	args = append(args, command)
+	// tmux's server environment wins over new-session -e for PATH, so the
+	// variables go on the command line (none holds a space).
+	args := []string{"new-session", "-d", "-s", name, "-x", "120", "-y", "30", "-c", dir,
+		"env " + strings.Join(nestEnv(), " ") + " " + command}
 	if out, err := exec.Command("tmux", args...).CombinedOutput(); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, out)
 	}
@@ -322,8 +320,11 @@ func replay(t *testing.T, tape string) {
 	p := startPane(t, dir, "bash --norc --noprofile")
 	for _, s := range steps {
 		switch s.kind {
-		case "type":
-			p.typeText(s.arg)
+		case "type": // one key at a time, as vhs types (a burst would arrive as one key message)
+			for _, r := range s.arg {
+				p.typeText(string(r))
+				time.Sleep(30 * time.Millisecond)
+			}
 		case "key":
 			for i := 0; i < s.n; i++ {
 				p.keys(s.arg)

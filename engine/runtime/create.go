@@ -303,20 +303,11 @@ func CheckSupported(spec models.ContainerSpec) error {
 	if spec.Replicas != nil {
 		fields = append(fields, "replicas (arrives with the load balancer)")
 	}
-	if spec.Health != nil {
-		fields = append(fields, "health (arrives with the keeper)")
-	}
-	if len(spec.DependsOn) > 0 {
-		fields = append(fields, "depends_on (arrives with the keeper)")
-	}
-	if spec.RestartPolicy.Name != "" && spec.RestartPolicy.Name != models.RestartNo {
-		fields = append(fields, "restart_policy "+spec.RestartPolicy.Name+" (arrives with the keeper)")
-	}
 	if len(spec.Secrets) > 0 {
 		fields = append(fields, "secrets (arrives with secrets)")
 	}
 	if len(fields) == 0 {
-		return nil
+		return CheckKeeperFields(spec)
 	}
 	return fmt.Errorf("container %s uses fields that are not supported yet: %s: %w",
 		spec.Name, strings.Join(fields, "; "), errdefs.ErrNotSupported)

@@ -69,6 +69,7 @@ func (r *Runtime) Inspect(ctx context.Context, ref string) (models.Inspect, erro
 			in.Path, in.Args = spec.Process.Args[0], spec.Process.Args[1:]
 		}
 	}
+	in.State.Health = r.healthLog(ctx, c)
 	if in.Config.StopSignal == "" {
 		in.Config.StopSignal = "SIGTERM"
 	}

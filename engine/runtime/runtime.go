@@ -46,6 +46,7 @@ type Options struct {
 type Runtime struct {
 	client *containerd.Client
 	opts   Options
+	keeper KeeperState
 }
 
 // New returns a Runtime using client.
@@ -142,6 +143,7 @@ func (r *Runtime) snapshot(ctx context.Context) ([]models.Container, error) {
 		out = append(out, r.fromRecord(&records[i], byID[records[i].ID]))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	r.annotate(ctx, out)
 	return out, nil
 }
 

@@ -21,7 +21,7 @@ const BusyboxPath = "/bin/busybox"
 var Applets = []string{
 	"sh", "ash", "cat", "echo", "env", "false", "grep", "head", "hostname", "httpd", "id", "kill",
 	"ls", "mkdir", "nc", "printf", "ps", "pwd", "rm", "seq", "sleep", "tail", "test", "touch",
-	"trap", "true", "wc", "wget", "whoami", "yes", "date", "dd", "sync", "tr", "sed", "awk", "stat",
+	"trap", "true", "wc", "wget", "whoami", "yes", "date", "dd", "sync", "tr", "sed", "awk", "stat", "stty", "sort",
 }
 
 // ImageOptions describe a test image built from busybox-static.

@@ -1,0 +1,89 @@
+//go:build integration
+
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCLIEnvFilePrecedence(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "app.env"), []byte("# comment\nFROM_FILE=file\nBOTH=file\n"), 0o644)
+	path, name := writeBundle(t, "args: [sleep, '3600']\nenv_file: "+filepath.Join(dir, "app.env")+"\nenv: {BOTH: bundle}\n")
+	must(t, "run", path)
+	out := must(t, "exec", name, "sh", "-c", "echo $FROM_FILE $BOTH")
+	if out != "file bundle\n" {
+		t.Errorf("env_file precedence: %q, want the bundle's env to win", out)
+	}
+}
+
+func TestCLILogsFollowEndsWhenContainerStops(t *testing.T) {
+	path, name := writeBundle(t, "args: [sh, -c, \"echo one; sleep 1; echo two\"]\n")
+	must(t, "run", path)
+	start := time.Now()
+	r := budgie(t, "logs", "-f", name)
+	if r.code != 0 || r.stdout != "one\ntwo\n" {
+		t.Errorf("logs -f: exit %d, %q (stderr %q)", r.code, r.stdout, r.stderr)
+	}
+	if time.Since(start) > 30*time.Second {
+		t.Errorf("logs -f did not end with the container")
+	}
+}
+
+func TestCLIRunUnreachableRegistryLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.bun")
+	os.WriteFile(path, []byte("name: unreachable\nimage: 127.0.0.1:1/nope:1\n"), 0o644)
+	r := budgie(t, "run", path)
+	if r.code == 0 || !strings.Contains(r.stderr, "127.0.0.1:1") {
+		t.Errorf("run with an unreachable registry: exit %d stderr %q", r.code, r.stderr)
+	}
+	if r := budgie(t, "inspect", "unreachable"); r.code != 3 {
+		t.Errorf("a container was left behind: %d", r.code)
+	}
+}
+
+// TestCLIExecTTY runs `exec -it` in a real terminal (tmux): the shell sees
+// a TTY of the window's size, and a resize reaches it.
+func TestCLIExecTTY(t *testing.T) {
+	path, name := writeBundle(t, "args: [sleep, '3600']\n")
+	must(t, "run", path)
+	session := "budgie-exec-" + name
+	script := filepath.Join(t.TempDir(), "exec.sh")
+	os.WriteFile(script, []byte("#!/bin/sh\nexport BUDGIE_CONTAINERD_ADDRESS="+ctrEnv.Conn.Address+
+		" BUDGIE_CONTAINERD_NAMESPACE=budgie-test BUDGIE_DATA_DIR="+ctrEnv.DataDir+"\n"+
+		binary+" --headless exec -it "+name+" sh\necho EXIT=$?\nsleep 60\n"), 0o755)
+	if out, err := exec.Command("tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", script).CombinedOutput(); err != nil {
+		t.Fatalf("tmux: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("tmux", "kill-session", "-t", session).Run() })
+	keys := func(s string) { exec.Command("tmux", "send-keys", "-t", session, s, "Enter").Run() }
+	screen := func() string {
+		out, _ := exec.Command("tmux", "capture-pane", "-p", "-t", session).Output()
+		return string(out)
+	}
+	waitScreen := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if strings.Contains(screen(), want) {
+				return
+			}
+		}
+		t.Fatalf("screen never showed %q:\n%s", want, screen())
+	}
+	waitScreen("#")
+	keys("test -t 0 && echo TTY-YES; stty size | sed 's/^/SIZE=/'")
+	waitScreen("TTY-YES")
+	waitScreen("SIZE=30 100")
+	exec.Command("tmux", "resize-window", "-t", session, "-x", "90", "-y", "25").Run()
+	time.Sleep(300 * time.Millisecond)
+	keys("stty size | sed 's/^/NEW=/'")
+	waitScreen("NEW=25 90")
+	keys("exit 4")
+	waitScreen("EXIT=4")
+}
