@@ -295,24 +295,3 @@ func (b *Bundle) Position(i int, field string) (line, col int) {
 	}
 	return b.starts[i].line, b.starts[i].col
 }
-
-// Unsupported returns the top-level fields set in spec whose behaviour
-// Budgie does not implement yet, in the order docs/bundle.md lists them; the
-// runtime refuses to run such a spec. restart_policy counts only when its
-// name is neither empty nor "no".
-func Unsupported(spec models.ContainerSpec) []string {
-	var out []string
-	add := func(set bool, field string) {
-		if set {
-			out = append(out, field)
-		}
-	}
-	add(len(spec.Ports) > 0, "ports")
-	add(spec.RestartPolicy.Name != "" && spec.RestartPolicy.Name != models.RestartNo, "restart_policy")
-	add(spec.Health != nil, "health")
-	add(len(spec.DependsOn) > 0, "depends_on")
-	add(spec.Replicas != nil, "replicas")
-	add(len(spec.Networks) > 0, "networks")
-	add(len(spec.Secrets) > 0, "secrets")
-	return out
-}

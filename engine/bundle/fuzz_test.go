@@ -52,7 +52,6 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("container %d has no position", i)
 			}
 			b.Position(i, "resources.memory")
-			Unsupported(c)
 		}
 	})
 }

@@ -261,36 +261,6 @@ ports:
 	}
 }
 
-func TestUnsupported(t *testing.T) {
-	tests := []struct {
-		name string
-		spec models.ContainerSpec
-		want []string
-	}{
-		{"plain", base(), nil},
-		{"restart no", models.ContainerSpec{RestartPolicy: models.RestartPolicy{Name: "no"}}, nil},
-		{"resources and volumes", models.ContainerSpec{Resources: models.Resources{Memory: 1 << 30},
-			Volumes: []models.VolumeMount{{Kind: models.VolumeNamed, Source: "d", Target: "/d"}}}, nil},
-		{"all", models.ContainerSpec{
-			Ports:         []models.PortMapping{{ContainerPort: 80}},
-			RestartPolicy: models.RestartPolicy{Name: "always"},
-			Health:        &models.HealthCheck{TCP: "80"},
-			DependsOn:     []models.Dependency{{Name: "db"}},
-			Replicas:      &models.Replicas{Count: 2},
-			Networks:      []string{"n"},
-			Secrets:       []string{"s"},
-		}, []string{"ports", "restart_policy", "health", "depends_on", "replicas", "networks", "secrets"}},
-		{"restart on-failure", models.ContainerSpec{RestartPolicy: models.RestartPolicy{Name: "on-failure"}}, []string{"restart_policy"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := Unsupported(tt.spec); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Unsupported = %v, want %v", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestParseFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "app.bun")

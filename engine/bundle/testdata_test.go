@@ -1,6 +1,8 @@
 package bundle
 
 import (
+	"github.com/budgie-sh/budgie/engine/runtime"
+
 	"errors"
 	"flag"
 	"os"
@@ -80,8 +82,8 @@ func TestDemoBundlesRunToday(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range b.Containers {
-			if u := Unsupported(c); len(u) > 0 {
-				t.Errorf("%s: container %s uses %v, which do not run yet", name, c.Name, u)
+			if err := runtime.CheckSupported(c); err != nil {
+				t.Errorf("%s: %v", name, err)
 			}
 			if c.Image != "localhost/budgie-demo:latest" {
 				t.Errorf("%s: container %s uses image %s; the demo only has localhost/budgie-demo:latest", name, c.Name, c.Image)

@@ -394,7 +394,7 @@ func TestFailedRunLeavesNothing(t *testing.T) {
 			{Kind: models.VolumeBind, Source: "/nonexistent/dir", Target: "/b"}}}, errdefs.ErrInvalid},
 		{"command not found", models.ContainerSpec{Name: "f3", Image: testImage, Args: []string{"/no/such/binary"},
 			Volumes: []models.VolumeMount{{Kind: models.VolumeNamed, Source: vol, Target: "/v"}}}, nil},
-		{"unsupported field", models.ContainerSpec{Name: "f4", Image: testImage, Health: &models.HealthCheck{TCP: "80"}}, errdefs.ErrNotSupported},
+		{"unsupported field", models.ContainerSpec{Name: "f4", Image: testImage, Networks: []string{"backend"}}, errdefs.ErrNotSupported},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
