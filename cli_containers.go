@@ -13,6 +13,7 @@ import (
 	"github.com/budgie-sh/budgie/engine/bundle"
 	"github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/engine/runtime"
+	"github.com/budgie-sh/budgie/engine/stack"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -25,8 +26,9 @@ type RunCmd struct {
 }
 
 // Run parses every bundle first (nothing starts if one is bad), then runs
-// the containers in order. If one fails, the ones this command started are
-// removed again.
+// the containers as a stack: in depends_on order, independent ones in
+// parallel, after starting the node's keeper if a container needs it. If
+// one fails, the ones this command started are removed again.
 func (c *RunCmd) Run(g *Globals) error {
 	var specs []models.ContainerSpec
 	var paths []string
@@ -50,20 +52,25 @@ func (c *RunCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	rt := eng.Runtime
-	var started []models.Container
+	if err := ensureKeeper(g, specs); err != nil {
+		return err
+	}
+	bundleOf := map[string]string{}
 	for i, spec := range specs {
-		ctr, err := rt.Run(g.ctx, spec, runtime.RunOptions{BundlePath: paths[i], AutoRemove: c.Rm, Pull: g.pullFunc()})
-		if err != nil {
-			for _, s := range started {
-				_, _ = rt.Remove(g.ctx, s.ID, runtime.RemoveOptions{Force: true})
+		bundleOf[spec.Name] = paths[i]
+	}
+	started, err := stack.Up(g.ctx, eng.Runtime, specs, stack.Options{
+		Run: func(s models.ContainerSpec) runtime.RunOptions {
+			return runtime.RunOptions{BundlePath: bundleOf[s.Name], AutoRemove: c.Rm, Pull: g.pullFunc()}
+		},
+		Started: func(ctr models.Container) {
+			if !c.Attach {
+				fmt.Println(ctr.ID)
 			}
-			return err
-		}
-		started = append(started, ctr)
-		if !c.Attach {
-			fmt.Println(ctr.ID)
-		}
+		},
+	})
+	if err != nil {
+		return err
 	}
 	if c.Attach {
 		return attach(g, started[0], c.Rm)
@@ -140,11 +147,14 @@ func command(s models.ContainerSpec) string {
 	return strings.Join(append(append([]string{}, s.Command...), s.Args...), " ")
 }
 
-// status is docker's STATUS column: "Up 5 minutes", "Exited (0) 2 hours ago", "Created".
+// status is docker's STATUS column: "Up 5 minutes (healthy)", "Exited (0)
+// 2 hours ago", "Restarting (1) 2 seconds ago", "Created".
 func status(c models.Container) string {
 	switch c.State {
 	case models.StateRunning:
-		return "Up " + human(time.Since(c.StartedAt))
+		return "Up " + human(time.Since(c.StartedAt)) + healthSuffix(c.Health)
+	case models.StateRestarting:
+		return fmt.Sprintf("Restarting (%d) %s", c.ExitCode, ago(c.FinishedAt))
 	case models.StatePaused:
 		return "Up " + human(time.Since(c.StartedAt)) + " (Paused)"
 	case models.StateExited:
@@ -153,6 +163,17 @@ func status(c models.Container) string {
 		return "Created"
 	}
 	return string(c.State)
+}
+
+// healthSuffix is docker's health note after "Up …".
+func healthSuffix(h models.HealthStatus) string {
+	switch h {
+	case models.HealthNone:
+		return ""
+	case models.HealthStarting:
+		return " (health: starting)"
+	}
+	return " (" + string(h) + ")"
 }
 
 func ports(ps []models.PortMapping) string {
@@ -205,20 +226,36 @@ type StopCmd struct {
 	Time       *int     `short:"t" help:"Seconds to wait for the stop signal before SIGKILL (default: the bundle's stop_timeout, else 10)."`
 }
 
-// Run stops each container, printing its name.
+// Run stops the containers, those that depend on others first, printing
+// each name as it stops.
 func (c *StopCmd) Run(g *Globals) error {
 	eng, err := g.Engine()
 	if err != nil {
 		return err
 	}
 	opts := stopOptions(c.Time)
-	return eachContainer(c.Containers, func(ref string) error {
-		if _, err := eng.Runtime.Stop(g.ctx, ref, opts); err != nil {
+	var cs []models.Container
+	refOf := map[string]string{}
+	resolveErr := eachContainer(c.Containers, func(ref string) error {
+		ctr, err := eng.Runtime.Get(g.ctx, ref)
+		if err == nil && refOf[ctr.ID] == "" {
+			cs, refOf[ctr.ID] = append(cs, ctr), ref
+		}
+		return err
+	})
+	// Stop in reverse dependency order: dependents before what they depend on.
+	err = stack.Down(g.ctx, cs, func(ctx context.Context, ctr models.Container) error {
+		if _, err := eng.Runtime.Stop(ctx, ctr.ID, opts); err != nil {
+			fmt.Fprintf(os.Stderr, "budgie: %v\n", err)
 			return err
 		}
-		fmt.Println(ref)
+		fmt.Println(refOf[ctr.ID])
 		return nil
 	})
+	if err != nil {
+		return quietError{err}
+	}
+	return resolveErr
 }
 
 func stopOptions(seconds *int) runtime.StopOptions {

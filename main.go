@@ -61,6 +61,7 @@ type CLI struct {
 	Images  ImagesCmd  `cmd:"" help:"List images."`
 	Rmi     RmiCmd     `cmd:"" help:"Remove images."`
 	Load    LoadCmd    `cmd:"" help:"Load images from an archive (OCI layout or docker save)."`
+	Serve   ServeCmd   `cmd:"" help:"Run the node keeper in the foreground (restart policies, health checks)."`
 }
 
 // VersionCmd prints the version.

@@ -15,6 +15,7 @@ import (
 	"github.com/budgie-sh/budgie/engine/daemon"
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/images"
+	"github.com/budgie-sh/budgie/engine/keeper"
 	"github.com/budgie-sh/budgie/engine/runtime"
 )
 
@@ -29,6 +30,9 @@ type Engine struct {
 	Runtime *runtime.Runtime
 	// Images pulls, loads, lists and removes images.
 	Images *images.Service
+	// Keeper is a client of the node's keeper (which may not run); Runtime
+	// reads health and restart state through it.
+	Keeper *keeper.Client
 }
 
 // OpenOptions tune Open.
@@ -64,8 +68,10 @@ func Open(ctx context.Context, cfg *config.Config, opts OpenOptions) (*Engine, e
 		conn.Close()
 		return nil, err
 	}
+	kc := keeper.NewClient(cfg.DataDir)
+	rt.SetKeeperState(kc)
 	imgs := images.New(conn.Client, images.Options{Insecure: cfg.Registries.Insecure})
-	return &Engine{Config: cfg, Conn: conn, Runtime: rt, Images: imgs}, nil
+	return &Engine{Config: cfg, Conn: conn, Runtime: rt, Images: imgs, Keeper: kc}, nil
 }
 
 // Client returns the containerd client.

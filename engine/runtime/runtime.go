@@ -47,6 +47,8 @@ type Runtime struct {
 	client *containerd.Client
 	opts   Options
 	keeper KeeperState
+	// secrets supplies secret values (see SetSecrets).
+	secrets SecretSource
 }
 
 // New returns a Runtime using client.

@@ -51,6 +51,7 @@ func (r *Runtime) specOpts(ctx context.Context, spec models.ContainerSpec, image
 		opts = append(opts, oci.WithUser(spec.User))
 	}
 	opts = append(opts, oci.WithMounts(r.mounts(spec)))
+	opts = append(opts, r.secretsSpecOpt(spec))
 	opts = append(opts, resourceOpts(spec.Resources)...)
 	return opts, nil
 }

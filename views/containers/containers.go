@@ -6,8 +6,8 @@
 package containers
 
 import (
+	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/charmbracelet/bubbles/filepicker"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -210,7 +210,7 @@ func (m *Model) applyStats(stats map[string]models.Stats) {
 
 func (m *Model) actionDone(msg actionDoneMsg) tea.Cmd {
 	if len(msg.errs) > 0 {
-		return common.ErrorCmd(joinErrors(msg.errs))
+		return common.ErrorCmd(errors.Join(msg.errs...))
 	}
 	clear(m.marked)
 	noun := "container"
@@ -230,18 +230,6 @@ func pastTense(verb string) string {
 		return "restarted"
 	}
 	return "removed"
-}
-
-// joinErrors makes one error of several, one per line.
-func joinErrors(errs []error) error {
-	if len(errs) == 1 {
-		return errs[0]
-	}
-	parts := make([]string, len(errs))
-	for i, e := range errs {
-		parts[i] = e.Error()
-	}
-	return fmt.Errorf("%s", strings.Join(parts, "\n"))
 }
 
 // refresh re-sorts and re-filters, keeping the cursor on its container.

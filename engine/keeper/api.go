@@ -1,0 +1,109 @@
+package keeper
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/budgie-sh/budgie/models"
+)
+
+// Files of the keeper under the data directory.
+const (
+	// SocketName is the API's unix socket (mode 0600).
+	SocketName = "keeper.sock"
+	// LockName is the lock that makes the keeper one per node; it holds the pid.
+	LockName = "keeper.lock"
+	// LogName is where a keeper started detached by Ensure writes.
+	LogName = "keeper.log"
+)
+
+// SocketPath returns the API socket of the keeper of dataDir.
+func SocketPath(dataDir string) string { return filepath.Join(dataDir, SocketName) }
+
+// LockPath returns the lock file of the keeper of dataDir.
+func LockPath(dataDir string) string { return filepath.Join(dataDir, LockName) }
+
+// LogPath returns the log file of a detached keeper of dataDir.
+func LogPath(dataDir string) string { return filepath.Join(dataDir, LogName) }
+
+// Info is the answer of GET /v1/ping.
+type Info struct {
+	// Pid is the keeper's process ID.
+	Pid int `json:"pid"`
+	// Version is the budgie version it runs.
+	Version string `json:"version"`
+	// Started is when it started.
+	Started time.Time `json:"started"`
+}
+
+// ContainerState is the keeper's live state of one supervised container
+// (one that has a restart policy or a health check).
+type ContainerState struct {
+	// ID is the container's full ID.
+	ID string `json:"id"`
+	// Name is its name.
+	Name string `json:"name"`
+	// RestartCount is how often the keeper restarted it since the last manual start.
+	RestartCount int `json:"restart_count"`
+	// Restarting is true while a restart is pending (the backoff runs).
+	Restarting bool `json:"restarting"`
+	// NextRestart is when the pending restart happens; zero when none is pending.
+	NextRestart time.Time `json:"next_restart,omitempty"`
+	// Backoff is the current wait between a quick exit and the restart.
+	Backoff time.Duration `json:"backoff,omitempty"`
+	// ExitCode is the last exit code the keeper saw.
+	ExitCode int `json:"exit_code"`
+	// OOMKilled is true when the last exit followed an out-of-memory kill.
+	OOMKilled bool `json:"oom_killed,omitempty"`
+	// Health is the health state with its last results; nil without a health check.
+	Health *models.Health `json:"health,omitempty"`
+}
+
+// StateResponse is the answer of GET /v1/state.
+type StateResponse struct {
+	Info
+	// Containers are the supervised containers, in no particular order.
+	Containers []ContainerState `json:"containers"`
+}
+
+// EventType names what the keeper did or saw.
+type EventType string
+
+// Keeper event types.
+const (
+	// EventRestartScheduled: an exit will be answered with a restart at NextRestart.
+	EventRestartScheduled EventType = "restart-scheduled"
+	// EventRestarted: the keeper started the task again.
+	EventRestarted EventType = "restarted"
+	// EventRestartCancelled: a pending restart was dropped (a manual stop).
+	EventRestartCancelled EventType = "restart-cancelled"
+	// EventRestartFailed: starting the task again failed (Message says why).
+	EventRestartFailed EventType = "restart-failed"
+	// EventExited: the task exited and the policy says to leave it.
+	EventExited EventType = "exited"
+	// EventHealth: the health state changed (Health is the new one).
+	EventHealth EventType = "health_status"
+	// EventUnhealthyRestart: on_unhealthy: restart is stopping the task.
+	EventUnhealthyRestart EventType = "unhealthy-restart"
+)
+
+// Event is one line of GET /v1/events (NDJSON).
+type Event struct {
+	// Type is what happened.
+	Type EventType `json:"type"`
+	// ContainerID and Name say to which container.
+	ContainerID string `json:"container_id"`
+	Name        string `json:"name"`
+	// Time is when it happened.
+	Time time.Time `json:"time"`
+	// RestartCount is the restart count after the event.
+	RestartCount int `json:"restart_count"`
+	// NextRestart is set on EventRestartScheduled.
+	NextRestart time.Time `json:"next_restart,omitempty"`
+	// ExitCode is the exit code on EventExited and EventRestartScheduled.
+	ExitCode int `json:"exit_code"`
+	// Health is set on EventHealth.
+	Health models.HealthStatus `json:"health,omitempty"`
+	// Message says more, on failures.
+	Message string `json:"message,omitempty"`
+}

@@ -1,0 +1,220 @@
+package keeper
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/models"
+)
+
+// Client talks to the keeper of one data directory over its unix socket.
+// It implements runtime.KeeperState: when no keeper answers it annotates
+// nothing. The zero value is not usable; use NewClient or Dial.
+type Client struct {
+	dataDir string
+	http    *http.Client
+}
+
+// NewClient returns a client for the keeper of dataDir without checking
+// that one runs.
+func NewClient(dataDir string) *Client {
+	sock := SocketPath(dataDir)
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		},
+		DisableCompression: true,
+	}
+	return &Client{dataDir: dataDir, http: &http.Client{Transport: tr}}
+}
+
+// Dial returns a client for the keeper of dataDir, or errdefs.ErrUnavailable
+// when none answers.
+func Dial(ctx context.Context, dataDir string) (*Client, error) {
+	c := NewClient(dataDir)
+	if _, err := c.Ping(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Ping returns the keeper's identity.
+func (c *Client) Ping(ctx context.Context) (Info, error) {
+	var info Info
+	err := c.get(ctx, "/v1/ping", &info)
+	return info, err
+}
+
+// State returns the live state of every supervised container.
+func (c *Client) State(ctx context.Context) (StateResponse, error) {
+	var st StateResponse
+	err := c.get(ctx, "/v1/state", &st)
+	return st, err
+}
+
+func (c *Client) get(ctx context.Context, path string, v any) error {
+	resp, err := c.do(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("keeper %s: decode answer: %w", path, err)
+	}
+	return nil
+}
+
+func (c *Client) do(ctx context.Context, path string) (*http.Response, error) {
+	sock := SocketPath(c.dataDir)
+	if _, err := os.Stat(sock); err != nil {
+		return nil, fmt.Errorf("no keeper runs for %s (start one: budgie --headless serve): %w", c.dataDir, errdefs.ErrUnavailable)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://keeper"+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("keeper at %s does not answer (start one: budgie --headless serve): %w: %w", sock, err, errdefs.ErrUnavailable)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("keeper %s: %s", path, resp.Status)
+	}
+	return resp, nil
+}
+
+// Events streams the keeper's events until ctx ends or the keeper goes
+// away. The error channel carries at most one error, after which both close.
+func (c *Client) Events(ctx context.Context) (<-chan Event, <-chan error) {
+	out := make(chan Event, 64)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(out)
+		defer close(errc)
+		resp, err := c.do(ctx, "/v1/events")
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			var ev Event
+			if json.Unmarshal(sc.Bytes(), &ev) != nil {
+				continue
+			}
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if err := sc.Err(); err != nil && ctx.Err() == nil {
+			errc <- fmt.Errorf("keeper events: %w: %w", err, errdefs.ErrUnavailable)
+		}
+	}()
+	return out, errc
+}
+
+// annotateTimeout bounds the state request of Annotate and HealthLog, so
+// that a wedged keeper slows ps down by at most this much.
+const annotateTimeout = time.Second
+
+// Annotate implements runtime.KeeperState: it merges the keeper's state
+// into cs, or leaves cs alone when no keeper answers.
+func (c *Client) Annotate(ctx context.Context, cs []models.Container) {
+	ctx, cancel := context.WithTimeout(ctx, annotateTimeout)
+	defer cancel()
+	st, err := c.State(ctx)
+	if err != nil {
+		return
+	}
+	annotate(cs, st.Containers)
+}
+
+// HealthLog implements runtime.KeeperState.
+func (c *Client) HealthLog(ctx context.Context, id string) *models.Health {
+	ctx, cancel := context.WithTimeout(ctx, annotateTimeout)
+	defer cancel()
+	st, err := c.State(ctx)
+	if err != nil {
+		return nil
+	}
+	for _, s := range st.Containers {
+		if s.ID == id {
+			return s.Health
+		}
+	}
+	return nil
+}
+
+// EnsureOptions tune Ensure.
+type EnsureOptions struct {
+	// Timeout bounds the wait for a started keeper to answer; zero means 15 s.
+	Timeout time.Duration
+}
+
+// Ensure returns a client for the keeper of dataDir, starting one when none
+// answers: argv (e.g. budgie --headless serve) runs detached in its own
+// session with its output appended to DataDir/keeper.log, and Ensure waits
+// until it answers. If it exits first (another keeper won the lock, say),
+// Ensure tries once more to reach the winner before failing.
+func Ensure(ctx context.Context, dataDir string, argv []string, opts EnsureOptions) (*Client, error) {
+	if c, err := Dial(ctx, dataDir); err == nil {
+		return c, nil
+	}
+	if len(argv) == 0 {
+		return nil, fmt.Errorf("start keeper: no command given: %w", errdefs.ErrInvalid)
+	}
+	if err := os.MkdirAll(dataDir, 0o711); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
+	}
+	logf, err := os.OpenFile(LogPath(dataDir), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open keeper log: %w", err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr, cmd.Dir = logf, logf, "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start keeper (%s): %w", strings.Join(argv, " "), err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	timeout := opts.Timeout
+	if timeout == 0 {
+		timeout = 15 * time.Second
+	}
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if c, err := Dial(ctx, dataDir); err == nil {
+			return c, nil
+		}
+		select {
+		case err := <-exited:
+			if c, derr := Dial(ctx, dataDir); derr == nil {
+				return c, nil
+			}
+			return nil, fmt.Errorf("keeper exited at start (%v); see %s: %w", err, LogPath(dataDir), errdefs.ErrUnavailable)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil, fmt.Errorf("keeper started (pid %d) but does not answer on %s within %s (see %s): %w",
+		cmd.Process.Pid, SocketPath(dataDir), timeout, LogPath(dataDir), errdefs.ErrUnavailable)
+}

@@ -1,0 +1,113 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/runtime"
+)
+
+// Options configure Run.
+type Options struct {
+	// DataDir holds the lock, the socket and the log; required.
+	DataDir string
+	// Runtime is the node's runtime; required. Run makes it read keeper
+	// state from this keeper (SetKeeperState).
+	Runtime *runtime.Runtime
+	// EnsureContainerd is called while containerd's event stream is broken,
+	// before each reconnection attempt, e.g. to start the managed containerd
+	// again; nil means only retry.
+	EnsureContainerd func(ctx context.Context) error
+	// Log receives the keeper's log lines; nil means os.Stderr.
+	Log io.Writer
+	// Version is reported by the API.
+	Version string
+	// Ready is called once the API answers; nil means nothing.
+	Ready func()
+}
+
+type keeper struct {
+	sup  *supervisor
+	info Info
+}
+
+// Run runs the keeper in the foreground until ctx ends: it takes the
+// node's keeper lock (a second keeper fails with errdefs.ErrConflict naming
+// the pid holding it), serves the API on DataDir/keeper.sock (mode 0600),
+// reconciles every supervised container and then follows containerd's
+// events, reconnecting when containerd goes away.
+func Run(ctx context.Context, opts Options) error {
+	if opts.DataDir == "" || opts.Runtime == nil {
+		return fmt.Errorf("keeper needs a data dir and a runtime: %w", errdefs.ErrInvalid)
+	}
+	lockFile, err := lock(opts.DataDir)
+	if err != nil {
+		return err
+	}
+	defer lockFile.Close()
+	out := opts.Log
+	if out == nil {
+		out = os.Stderr
+	}
+	log := slog.New(slog.NewTextHandler(out, nil))
+	ln, err := listen(SocketPath(opts.DataDir))
+	if err != nil {
+		return err
+	}
+	sup := newSupervisor(opts.Runtime, log, opts.EnsureContainerd)
+	opts.Runtime.SetKeeperState(sup)
+	k := &keeper{sup: sup, info: Info{Pid: os.Getpid(), Version: opts.Version, Started: time.Now()}}
+	srv := &http.Server{Handler: k.handler(), ReadHeaderTimeout: 5 * time.Second}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	supDone := make(chan struct{})
+	go func() {
+		defer close(supDone)
+		sup.run(ctx)
+	}()
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- srv.Serve(ln) }()
+	log.Info("keeper running", "pid", os.Getpid(), "socket", SocketPath(opts.DataDir))
+	if opts.Ready != nil {
+		opts.Ready()
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-srvErr:
+		err = fmt.Errorf("keeper API: %w", err)
+	}
+	cancel()
+	sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer scancel()
+	_ = srv.Shutdown(sctx)
+	<-supDone
+	_ = os.Remove(SocketPath(opts.DataDir))
+	log.Info("keeper stopped")
+	return err
+}
+
+// listen opens the API socket with mode 0600 (the data directory is not
+// world-writable, so the moment before chmod exposes nothing). The caller
+// holds the lock, so a socket file already there is a dead keeper's.
+func listen(path string) (net.Listener, error) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("remove stale keeper socket %s: %w", path, err)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("chmod %s: %w", path, err)
+	}
+	return ln, nil
+}

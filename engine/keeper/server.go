@@ -1,0 +1,53 @@
+package keeper
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// handler serves the keeper's API:
+//
+//	GET /v1/ping    Info
+//	GET /v1/state   StateResponse: every supervised container's live state
+//	GET /v1/events  NDJSON stream of Event until the client goes away
+func (k *keeper) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/ping", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, k.info)
+	})
+	mux.HandleFunc("GET /v1/state", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, StateResponse{Info: k.info, Containers: k.sup.snapshot()})
+	})
+	mux.HandleFunc("GET /v1/events", k.serveEvents)
+	return mux
+}
+
+func (k *keeper) serveEvents(w http.ResponseWriter, r *http.Request) {
+	ch, unsubscribe := k.sup.subscribe()
+	defer unsubscribe()
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	flusher, _ := w.(http.Flusher)
+	if flusher != nil {
+		flusher.Flush()
+	}
+	enc := json.NewEncoder(w)
+	for {
+		select {
+		case ev := <-ch:
+			if err := enc.Encode(ev); err != nil {
+				return
+			}
+			if flusher != nil {
+				flusher.Flush()
+			}
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
