@@ -17,6 +17,7 @@ import (
 	"github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/engine/keeper"
 	"github.com/budgie-sh/budgie/engine/runtime"
+	"github.com/budgie-sh/budgie/engine/secrets"
 )
 
 // Engine is an open connection to containerd plus the configuration it was
@@ -33,6 +34,8 @@ type Engine struct {
 	// Keeper is a client of the node's keeper (which may not run); Runtime
 	// reads health and restart state through it.
 	Keeper *keeper.Client
+	// Secrets is the node's secret store; Runtime mounts from it.
+	Secrets *secrets.Store
 }
 
 // OpenOptions tune Open.
@@ -42,6 +45,9 @@ type OpenOptions struct {
 	// LogBinary is the budgie executable the shim runs as log driver; empty
 	// means this process's executable.
 	LogBinary string
+	// SecretsPassphrase supplies the passphrase of the node's secret key;
+	// nil means the BUDGIE_SECRETS_PASSPHRASE variable only.
+	SecretsPassphrase secrets.PassphraseFunc
 }
 
 // Open connects to containerd as cfg says, starting the managed containerd
@@ -70,8 +76,13 @@ func Open(ctx context.Context, cfg *config.Config, opts OpenOptions) (*Engine, e
 	}
 	kc := keeper.NewClient(cfg.DataDir)
 	rt.SetKeeperState(kc)
+	store, err := openSecrets(cfg, rt, opts.SecretsPassphrase)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
 	imgs := images.New(conn.Client, images.Options{Insecure: cfg.Registries.Insecure})
-	return &Engine{Config: cfg, Conn: conn, Runtime: rt, Images: imgs, Keeper: kc}, nil
+	return &Engine{Config: cfg, Conn: conn, Runtime: rt, Images: imgs, Keeper: kc, Secrets: store}, nil
 }
 
 // Client returns the containerd client.

@@ -119,7 +119,7 @@ func TestParseErrors(t *testing.T) {
 		{"signal number", header + "stop_signal: 99\n", []string{`b.bun:3:14: stop_signal: unknown signal "99"`}},
 		{"health without probe", header + "health: {interval: 5s}\n", []string{
 			`b.bun:3:9: health: needs a probe (hint: add cmd:, http: or tcp:)`}},
-		{"health two probes", header + "health: {tcp: \"80\", http: /}\n", []string{
+		{"health two probes", header + "health: {tcp: \"80\", http: \":80\"}\n", []string{
 			`b.bun:3:9: health: set only one of cmd, http and tcp`}},
 		{"health bad probes", header + "health: {http: \"ftp://x\", tcp: \"x:0\", on_unhealthy: kill, cmd: []}\n", []string{
 			`b.bun:3:9: health: set only one of cmd, http and tcp`,

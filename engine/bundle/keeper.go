@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -119,7 +120,7 @@ func (c *container) probe(h *models.HealthCheck, key, f string, n *yaml.Node) {
 	case key == "cmd":
 		h.Cmd = []string{"sh", "-c", s}
 	case key == "http" && !validHTTPProbe(s):
-		c.report(n, f, `write a path such as "/healthz" or a URL such as "http://127.0.0.1:8080/healthz"`,
+		c.report(n, f, `write ":8080/healthz" (127.0.0.1 on that port) or a URL such as "http://127.0.0.1:8080/healthz"`,
 			"invalid http probe %q", s)
 	case key == "http":
 		h.HTTP = s
@@ -130,9 +131,16 @@ func (c *container) probe(h *models.HealthCheck, key, f string, n *yaml.Node) {
 	}
 }
 
+// validHTTPProbe accepts ":PORT[/path]" (the container's port on
+// 127.0.0.1, as containers share the host network) and http(s) URLs.
 func validHTTPProbe(s string) bool {
-	if strings.HasPrefix(s, "/") {
-		_, err := url.ParseRequestURI(s)
+	if rest, ok := strings.CutPrefix(s, ":"); ok {
+		port, path, _ := strings.Cut(rest, "/")
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return false
+		}
+		_, err = url.ParseRequestURI("/" + path)
 		return err == nil
 	}
 	u, err := url.Parse(s)

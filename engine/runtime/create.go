@@ -69,6 +69,9 @@ func (r *Runtime) create(ctx context.Context, spec models.ContainerSpec, opts Ru
 	if err := CheckSupported(spec); err != nil {
 		return nil, err
 	}
+	if err := r.checkSecrets(ctx, spec); err != nil {
+		return nil, err
+	}
 	existing, err := r.snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -210,12 +213,17 @@ func (r *Runtime) startTask(ctx context.Context, cc containerd.Container) error 
 	if err := os.MkdirAll(logDir, 0o700); err != nil {
 		return fmt.Errorf("create log directory: %w", err)
 	}
+	if err := r.mountSecrets(ctx, cc); err != nil {
+		return err
+	}
 	task, err := cc.NewTask(ctx, cio.BinaryIO(r.opts.LogBinary, map[string]string{logs.DriverArg: logDir}))
 	if err != nil {
+		_ = r.unmountSecrets(cc.ID())
 		return fmt.Errorf("create task: %w", explainStartError(errdefs.FromContainerd(err)))
 	}
 	if err := task.Start(ctx); err != nil {
 		_, _ = task.Delete(ctx, containerd.WithProcessKill)
+		_ = r.unmountSecrets(cc.ID())
 		return fmt.Errorf("start task: %w", explainStartError(errdefs.FromContainerd(err)))
 	}
 	_, err = cc.SetLabels(ctx, map[string]string{LabelStartedAt: now(), LabelStoppedByUser: ""})
@@ -302,9 +310,6 @@ func CheckSupported(spec models.ContainerSpec) error {
 	}
 	if spec.Replicas != nil {
 		fields = append(fields, "replicas (arrives with the load balancer)")
-	}
-	if len(spec.Secrets) > 0 {
-		fields = append(fields, "secrets (arrives with secrets)")
 	}
 	if len(fields) == 0 {
 		return CheckKeeperFields(spec)

@@ -139,12 +139,17 @@ func (r *Runtime) newTask(ctx context.Context, cc containerd.Container) (contain
 	if err := os.MkdirAll(logDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create log directory: %w", err)
 	}
+	if err := r.mountSecrets(ctx, cc); err != nil {
+		return nil, err
+	}
 	task, err := cc.NewTask(ctx, cio.BinaryIO(r.opts.LogBinary, map[string]string{logs.DriverArg: logDir}))
 	if err != nil {
+		_ = r.unmountSecrets(cc.ID())
 		return nil, fmt.Errorf("create task: %w", explainStartError(errdefs.FromContainerd(err)))
 	}
 	if err := task.Start(ctx); err != nil {
 		_, _ = task.Delete(ctx, containerd.WithProcessKill)
+		_ = r.unmountSecrets(cc.ID())
 		return nil, fmt.Errorf("start task: %w", explainStartError(errdefs.FromContainerd(err)))
 	}
 	_, err = cc.SetLabels(ctx, map[string]string{LabelStartedAt: now()})

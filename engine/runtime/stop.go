@@ -63,6 +63,9 @@ func (r *Runtime) Stop(ctx context.Context, ref string, opts StopOptions) (model
 	if err := r.deleteTask(ctx, cc, task); err != nil {
 		return c, fmt.Errorf("stop %s: %w", c.Name, err)
 	}
+	if err := r.unmountSecrets(c.ID); err != nil {
+		return c, fmt.Errorf("stop %s: %w", c.Name, err)
+	}
 	return r.Get(ctx, c.ID)
 }
 
@@ -156,6 +159,9 @@ func (r *Runtime) Remove(ctx context.Context, ref string, opts RemoveOptions) (m
 		if _, err := task.Delete(ctx, containerd.WithProcessKill); err != nil && !cerrdefs.IsNotFound(err) {
 			return c, fmt.Errorf("remove %s: delete task: %w", c.Name, errdefs.FromContainerd(err))
 		}
+	}
+	if err := r.unmountSecrets(c.ID); err != nil {
+		return c, fmt.Errorf("remove %s: %w", c.Name, err)
 	}
 	if err := cc.Delete(ctx, containerd.WithSnapshotCleanup); err != nil && !cerrdefs.IsNotFound(err) {
 		return c, fmt.Errorf("remove %s: %w", c.Name, errdefs.FromContainerd(err))
