@@ -3,12 +3,18 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/budgie-sh/budgie/engine/keeper"
 )
 
 func TestCLIEnvFilePrecedence(t *testing.T) {
@@ -86,4 +92,79 @@ func TestCLIExecTTY(t *testing.T) {
 	waitScreen("NEW=25 90")
 	keys("exit 4")
 	waitScreen("EXIT=4")
+}
+
+// stopKeeper ends a keeper that a CLI command started detached for the
+// test containerd's data dir.
+func stopKeeper(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := keeper.Dial(ctx, ctrEnv.DataDir)
+	if err != nil {
+		return
+	}
+	if info, err := c.Ping(ctx); err == nil && info.Pid > 0 {
+		syscall.Kill(info.Pid, syscall.SIGTERM)
+	}
+}
+
+// TestCLIStackWithKeeper runs a stack whose app waits for a healthy db:
+// `run` starts the keeper, orders the start, and `ps` shows health.
+func TestCLIStackWithKeeper(t *testing.T) {
+	t.Cleanup(func() { stopKeeper(t) })
+	suffix := fmt.Sprint(time.Now().UnixNano())
+	db, app := "db"+suffix, "app"+suffix
+	path := filepath.Join(t.TempDir(), "stack.bun")
+	os.WriteFile(path, []byte(`containers:
+  - name: `+db+`
+    image: `+cliImage+`
+    args: [sh, -c, "sleep 1; touch /tmp/ready; exec sleep 3600"]
+    health: {cmd: "test -f /tmp/ready", interval: 200ms, retries: 1, start_period: 10s}
+  - name: `+app+`
+    image: `+cliImage+`
+    args: [sleep, "3600"]
+    depends_on: {`+db+`: {condition: healthy}}
+`), 0o644)
+	t.Cleanup(func() { budgie(t, "rm", "-f", app, db) })
+	start := time.Now()
+	out := must(t, "run", path)
+	if ids := strings.Fields(out); len(ids) != 2 {
+		t.Fatalf("run printed %q, want two IDs", out)
+	}
+	if time.Since(start) < time.Second {
+		t.Errorf("app started before db could be healthy (%s)", time.Since(start))
+	}
+	if got := must(t, "ps", "--filter", "name="+db, "--format", "{{.Health}}"); got != "healthy\n" {
+		t.Errorf("db health in ps: %q", got)
+	}
+	if got := must(t, "ps", "--filter", "name="+db); !strings.Contains(got, "(healthy)") {
+		t.Errorf("ps STATUS lacks (healthy):\n%s", got)
+	}
+	var in []struct {
+		State struct{ Health struct{ Status string } }
+	}
+	json.Unmarshal([]byte(must(t, "inspect", db)), &in)
+	if len(in) != 1 || in[0].State.Health.Status != "healthy" {
+		t.Errorf("inspect State.Health: %+v", in)
+	}
+	// stop of the stack goes in reverse order: app first.
+	if got := must(t, "stop", db, app); got != app+"\n"+db+"\n" {
+		t.Errorf("stop order: %q, want app before db", got)
+	}
+}
+
+// TestCLIRestartPolicyThroughKeeper: a crashing on-failure:2 container is
+// restarted twice by the keeper that `run` started, and ps shows the count.
+func TestCLIRestartPolicyThroughKeeper(t *testing.T) {
+	t.Cleanup(func() { stopKeeper(t) })
+	path, name := writeBundle(t, "args: [sh, -c, \"exit 3\"]\nrestart_policy: on-failure:2\n")
+	must(t, "run", path)
+	var got string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		got = must(t, "ps", "-a", "--filter", "name="+name, "--format", "{{.RestartCount}} {{.State}} {{.ExitCode}}")
+		if got == "2 exited 3\n" {
+			return
+		}
+	}
+	t.Fatalf("after the retries: %q, want \"2 exited 3\"", got)
 }

@@ -41,6 +41,7 @@ type CLI struct {
 	Globals
 
 	// commands:
+	Secret  SecretCmd  `cmd:"" help:"Manage secrets (mounted at /run/secrets/NAME)."`
 	Nest    NestCmd    `cmd:"" default:"withargs" help:"Open nest, the full-screen TUI (the default)."`
 	Run     RunCmd     `cmd:"" help:"Create and start containers from bundles."`
 	Ps      PsCmd      `cmd:"" aliases:"ls" help:"List containers."`
@@ -130,7 +131,7 @@ func (g *Globals) Engine() (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	eng, err := engine.Open(g.ctx, cfg, engine.OpenOptions{})
+	eng, err := engine.Open(g.ctx, cfg, engine.OpenOptions{SecretsPassphrase: secretsPassphrase})
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,8 @@ func TestHealthHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "unhealthy", func() bool { return healthOf(t, c.ID) == models.HealthUnhealthy })
+	// The event stream may trail the state query by a moment.
+	waitFor(t, 5*time.Second, "the unhealthy event", func() bool { return len(ev.of(c.ID, keeper.EventHealth)) >= 2 })
 	var got []models.HealthStatus
 	for _, e := range ev.of(c.ID, keeper.EventHealth) {
 		got = append(got, e.Health)

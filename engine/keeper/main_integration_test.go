@@ -17,7 +17,6 @@ import (
 
 	"github.com/budgie-sh/budgie/engine/daemon"
 	"github.com/budgie-sh/budgie/engine/keeper"
-	"github.com/budgie-sh/budgie/engine/logs"
 	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/engine/testkit"
 	"github.com/budgie-sh/budgie/models"
@@ -38,43 +37,13 @@ var (
 // doubles as Budgie's log driver ("_log-driver DIR") and as the keeper
 // process the tests start, kill -9 and start again.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 2 && os.Args[1] == logs.DriverArg {
-		if err := logs.RunDriver(os.Args[2]); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
 	if v := os.Getenv(keeperEnv); v != "" {
 		os.Exit(runKeeper(v))
 	}
-	var err error
-	env, err = testkit.StartContainerd("")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration setup:", err)
-		os.Exit(1)
-	}
-	code := func() int {
-		defer func() {
-			if err := env.Close(); err != nil {
-				fmt.Fprintln(os.Stderr, err)
-			}
-		}()
-		if err := env.LoadBusybox(testkit.ImageOptions{Ref: testImage, Cmd: []string{"sleep", "3600"}}); err != nil {
-			fmt.Fprintln(os.Stderr, "integration setup:", err)
-			return 1
-		}
-		exe, _ := os.Executable()
-		rt, err = runtime.New(env.Client(), runtime.Options{
-			Namespace: testkit.Namespace, DataDir: env.DataDir, NodeName: "testnode", LogBinary: exe,
-		})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "integration setup:", err)
-			return 1
-		}
-		return m.Run()
-	}()
-	os.Exit(code)
+	os.Exit(testkit.RuntimeMain(m, testImage, func(e *testkit.Env, r *runtime.Runtime) (func(), error) {
+		env, rt = e, r
+		return nil, nil
+	}))
 }
 
 // runKeeper is the keeper process: its own containerd connection and runtime.
@@ -88,10 +57,7 @@ func runKeeper(arg string) int {
 		fmt.Fprintln(os.Stderr, "keeper:", err)
 		return 1
 	}
-	exe, _ := os.Executable()
-	krt, err := runtime.New(conn.Client, runtime.Options{
-		Namespace: testkit.Namespace, DataDir: ctrdDir, NodeName: "testnode", LogBinary: exe,
-	})
+	krt, err := (&testkit.Env{DataDir: ctrdDir, Conn: conn}).Runtime()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "keeper:", err)
 		return 1

@@ -23,43 +23,13 @@ var (
 	rt  *runtime.Runtime
 )
 
-// TestMain starts one private containerd for the package. The test binary
-// doubles as Budgie's log driver: the shim runs it with "_log-driver DIR".
+// TestMain starts one private containerd for the package; the test binary
+// doubles as Budgie's log driver.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 2 && os.Args[1] == logs.DriverArg {
-		if err := logs.RunDriver(os.Args[2]); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	var err error
-	env, err = testkit.StartContainerd("")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration setup:", err)
-		os.Exit(1)
-	}
-	code := func() int {
-		defer func() {
-			if err := env.Close(); err != nil {
-				fmt.Fprintln(os.Stderr, err)
-			}
-		}()
-		if err := env.LoadBusybox(testkit.ImageOptions{Ref: testImage, Cmd: []string{"sleep", "3600"}}); err != nil {
-			fmt.Fprintln(os.Stderr, "integration setup:", err)
-			return 1
-		}
-		exe, _ := os.Executable()
-		rt, err = runtime.New(env.Client(), runtime.Options{
-			Namespace: testkit.Namespace, DataDir: env.DataDir, NodeName: "testnode", LogBinary: exe,
-		})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "integration setup:", err)
-			return 1
-		}
-		return m.Run()
-	}()
-	os.Exit(code)
+	os.Exit(testkit.RuntimeMain(m, testImage, func(e *testkit.Env, r *runtime.Runtime) (func(), error) {
+		env, rt = e, r
+		return nil, nil
+	}))
 }
 
 // spec returns a container spec on the test image with a unique name.

@@ -146,8 +146,8 @@ func TestCheckSupported(t *testing.T) {
 	if err := CheckSupported(models.ContainerSpec{Name: "a", RestartPolicy: models.RestartPolicy{Name: "no"}}); err != nil {
 		t.Errorf("plain spec refused: %v", err)
 	}
-	err := CheckSupported(models.ContainerSpec{Name: "a", Ports: []models.PortMapping{{ContainerPort: 80}}, Secrets: []string{"s"}})
-	if !errors.Is(err, errdefs.ErrNotSupported) || !strings.Contains(err.Error(), "ports") || !strings.Contains(err.Error(), "secrets") {
+	err := CheckSupported(models.ContainerSpec{Name: "a", Ports: []models.PortMapping{{ContainerPort: 80}}, Networks: []string{"n"}})
+	if !errors.Is(err, errdefs.ErrNotSupported) || !strings.Contains(err.Error(), "ports") || !strings.Contains(err.Error(), "networks") {
 		t.Errorf("unsupported fields: %v", err)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/keeper"
-	"github.com/budgie-sh/budgie/engine/logs"
 	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/engine/testkit"
 	"github.com/budgie-sh/budgie/models"
@@ -26,37 +25,8 @@ var (
 // TestMain starts a private containerd and an in-process keeper (which
 // gives the runtime its health state). The test binary is the log driver.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 2 && os.Args[1] == logs.DriverArg {
-		if err := logs.RunDriver(os.Args[2]); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	var err error
-	env, err = testkit.StartContainerd("")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration setup:", err)
-		os.Exit(1)
-	}
-	code := func() int {
-		defer func() {
-			if err := env.Close(); err != nil {
-				fmt.Fprintln(os.Stderr, err)
-			}
-		}()
-		if err := env.LoadBusybox(testkit.ImageOptions{Ref: testImage, Cmd: []string{"sleep", "3600"}}); err != nil {
-			fmt.Fprintln(os.Stderr, "integration setup:", err)
-			return 1
-		}
-		exe, _ := os.Executable()
-		rt, err = runtime.New(env.Client(), runtime.Options{
-			Namespace: testkit.Namespace, DataDir: env.DataDir, NodeName: "testnode", LogBinary: exe,
-		})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "integration setup:", err)
-			return 1
-		}
+	os.Exit(testkit.RuntimeMain(m, testImage, func(e *testkit.Env, r *runtime.Runtime) (func(), error) {
+		env, rt = e, r
 		ctx, cancel := context.WithCancel(context.Background())
 		ready := make(chan struct{})
 		done := make(chan error, 1)
@@ -66,18 +36,16 @@ func TestMain(m *testing.M) {
 		select {
 		case <-ready:
 		case err := <-done:
-			fmt.Fprintln(os.Stderr, "integration setup: keeper:", err)
 			cancel()
-			return 1
+			return nil, fmt.Errorf("keeper: %w", err)
 		}
-		code := m.Run()
-		cancel()
-		if err := <-done; err != nil {
-			fmt.Fprintln(os.Stderr, "keeper:", err)
-		}
-		return code
-	}()
-	os.Exit(code)
+		return func() {
+			cancel()
+			if err := <-done; err != nil {
+				fmt.Fprintln(os.Stderr, "keeper:", err)
+			}
+		}, nil
+	}))
 }
 
 var seq int
