@@ -120,8 +120,9 @@ func TestRouting(t *testing.T) {
 	}{
 		{"tab", 1, 0},
 		{"tab", 2, 0},
+		{"tab", 3, 0},
 		{"tab", 0, 0},
-		{"shift+tab", 2, 0},
+		{"shift+tab", 3, 0},
 		{"1", 0, 0},
 		{"l", 0, 1},
 		{"esc", 0, 0},

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/engine/bundle"
@@ -93,8 +94,49 @@ func (b *Backend) Inspect(ctx context.Context, id string) (models.Inspect, error
 }
 
 // Events streams container events.
+// containerd's stream is merged with the keeper's (health changes and
+// restarts are not containerd events); each keeper event becomes an
+// EventUpdate of its container so that the view re-reads that one row.
+// The keeper stream is re-dialled while ctx lives, since the keeper may
+// start after nest does.
 func (b *Backend) Events(ctx context.Context) (<-chan models.Event, <-chan error) {
-	return b.eng.Runtime.Events(b.ns(ctx))
+	events, errc := b.eng.Runtime.Events(b.ns(ctx))
+	out := make(chan models.Event, 256)
+	go func() {
+		defer close(out)
+		for ev := range events {
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go b.forwardKeeperEvents(ctx, out)
+	return out, errc
+}
+
+// forwardKeeperEvents turns keeper events into row updates until ctx ends.
+func (b *Backend) forwardKeeperEvents(ctx context.Context, out chan<- models.Event) {
+	for ctx.Err() == nil {
+		kev, kerr := b.eng.Keeper.Events(ctx)
+		for ev := range kev {
+			if ev.ContainerID == "" {
+				continue
+			}
+			select {
+			case out <- models.Event{Type: models.EventUpdate, ContainerID: ev.ContainerID, Time: time.Now()}:
+			case <-ctx.Done():
+				return
+			}
+		}
+		<-kerr
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Second):
+		}
+	}
 }
 
 // Stats samples every running container.

@@ -10,6 +10,7 @@ import (
 	"github.com/budgie-sh/budgie/views/images"
 	"github.com/budgie-sh/budgie/views/logs"
 	"github.com/budgie-sh/budgie/views/monitor"
+	"github.com/budgie-sh/budgie/views/secrets"
 )
 
 // Tab is one top-level view in the tab bar. New builds it once, when nest starts.
@@ -40,6 +41,7 @@ func DefaultTabs() []Tab {
 		{Name: "containers", Title: "Containers", New: func(c common.Common) common.Component { return containers.New(c) }},
 		{Name: "images", Title: "Images", New: func(c common.Common) common.Component { return images.New(c) }},
 		{Name: "monitor", Title: "Monitor", New: func(c common.Common) common.Component { return monitor.New(c) }},
+		{Name: "secrets", Title: "Secrets", New: func(c common.Common) common.Component { return secrets.New(c) }},
 	}
 }
 

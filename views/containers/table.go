@@ -40,7 +40,7 @@ var columns = []column{
 	{"ID", 12, 12, func(r row, _ time.Time) string { return r.c.ShortID() }, func(a, b row) int { return cmp.Compare(a.c.ID, b.c.ID) }},
 	{"IMAGE", 8, 36, func(r row, _ time.Time) string { return shortImage(r.c.Image) }, func(a, b row) int { return cmp.Compare(a.c.Image, b.c.Image) }},
 	{"STATE", 7, 10, func(r row, _ time.Time) string { return string(r.c.State) }, func(a, b row) int { return cmp.Compare(stateRank(a.c.State), stateRank(b.c.State)) }},
-	{"HEALTH", 6, 6, func(row, time.Time) string { return "-" }, func(a, b row) int { return 0 }},
+	{"HEALTH", 6, 9, healthCell, func(a, b row) int { return cmp.Compare(healthRank(a.c.Health), healthRank(b.c.Health)) }},
 	{"UPTIME", 6, 8, uptimeCell, func(a, b row) int { return cmp.Compare(uptimeKey(a), uptimeKey(b)) }},
 	{"PORTS", 5, 30, func(r row, _ time.Time) string { return ports(r.c.Ports) }, func(a, b row) int { return cmp.Compare(ports(a.c.Ports), ports(b.c.Ports)) }},
 	{"CPU%", 5, 6, cpuCell, func(a, b row) int { return cmp.Compare(a.cpu, b.cpu) }},
@@ -54,6 +54,19 @@ const stateCol = 3
 
 func stateRank(s models.ContainerState) int {
 	return slices.Index([]models.ContainerState{models.StateRunning, models.StateRestarting, models.StatePaused, models.StateCreated, models.StateExited, models.StateUnknown}, s)
+}
+
+// healthCell is the health state, or "-" for a container without a check.
+func healthCell(r row, _ time.Time) string {
+	if r.c.Health == models.HealthNone {
+		return "-"
+	}
+	return string(r.c.Health)
+}
+
+// healthRank sorts unhealthy first: that is what a sort by health is for.
+func healthRank(h models.HealthStatus) int {
+	return slices.Index([]models.HealthStatus{models.HealthUnhealthy, models.HealthStarting, models.HealthHealthy, models.HealthNone}, h)
 }
 
 // uptimeKey orders by uptime: stopped containers first, then the most

@@ -34,6 +34,9 @@ type Backend struct {
 	LogGen func(id string, stdout, stderr io.Writer)
 	// Calls records every action as "verb id-or-args".
 	Calls []string
+	// secrets are the secrets (see SetSecrets); created values are kept by name.
+	secrets      []common.SecretInfo
+	secretValues map[string][]byte
 }
 
 // New returns a Backend holding containers.
@@ -62,7 +65,9 @@ func Sample() []models.Container {
 	}
 	web := mk(1, "web", "docker.io/library/nginx:1.27", models.StateRunning, 3*time.Hour)
 	web.Ports = []models.PortMapping{{HostPort: 8080, ContainerPort: 80}}
+	web.Health = models.HealthHealthy
 	db := mk(2, "db", "docker.io/library/postgres:16", models.StateRunning, 26*time.Hour)
+	db.Health = models.HealthUnhealthy
 	cache := mk(3, "cache", "docker.io/library/redis:7", models.StateExited, 0)
 	cache.ExitCode, cache.RestartCount = 137, 2
 	worker := mk(4, "worker", "registry:5000/app/worker:2.1", models.StateCreated, 0)
