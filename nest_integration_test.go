@@ -375,3 +375,60 @@ func findTool(name string) (string, error) {
 	}
 	return path, nil
 }
+
+// TestNestShowsHealthAndRestarts: nest's table follows the keeper live —
+// a health check turning healthy, and restarts of a crashing container —
+// with no key pressed.
+func TestNestShowsHealthAndRestarts(t *testing.T) {
+	t.Cleanup(func() { stopKeeper(t) })
+	p := startPane(t, t.TempDir(), binary)
+	p.waitFor(20*time.Second, "Containers")
+	suffix := fmt.Sprint(time.Now().UnixNano() % 1000000)
+	okPath, okName := writeBundleNamed(t, "hc"+suffix,
+		"args: [sh, -c, \"sleep 2; touch /tmp/ok; exec sleep 3600\"]\nhealth: {cmd: \"test -f /tmp/ok\", interval: 300ms, start_period: 30s}\n")
+	crashPath, crashName := writeBundleNamed(t, "crash"+suffix, "args: [sh, -c, \"sleep 0.3; exit 1\"]\nrestart_policy: on-failure:3\n")
+	must(t, "run", okPath)
+	must(t, "run", crashPath)
+	p.waitFor(30*time.Second, okName, "healthy")
+	// on-failure:3: three restarts, then it stays exited; the row must say so.
+	deadline := time.Now().Add(40 * time.Second)
+	var row string
+	for time.Now().Before(deadline) {
+		row = rowOf(p.screen(false), crashName)
+		if f := strings.Fields(row); strings.Contains(row, "exited") && containsField(f, "3") {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("crash row %q: want exited with 3 restarts", row)
+}
+
+// rowOf returns the screen line that shows name.
+func rowOf(screen, name string) string {
+	for _, line := range strings.Split(screen, "\n") {
+		if strings.Contains(line, name) {
+			return line
+		}
+	}
+	return ""
+}
+
+func containsField(fields []string, want string) bool {
+	for _, f := range fields {
+		if f == want {
+			return true
+		}
+	}
+	return false
+}
+
+// writeBundleNamed writes a bundle for a container called name.
+func writeBundleNamed(t *testing.T, name, body string) (string, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name+".bun")
+	if err := os.WriteFile(path, []byte("name: "+name+"\nimage: "+cliImage+"\n"+body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { budgie(t, "rm", "-f", name) })
+	return path, name
+}
