@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/bundle"
+	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/engine/stack"
@@ -37,7 +38,14 @@ func (c *RunCmd) Run(g *Globals) error {
 		if err != nil {
 			return err
 		}
+		if err := checkRunnable(b); err != nil {
+			return err
+		}
 		for _, s := range b.Containers {
+			if c.Rm && s.RestartPolicy.Name != "" && s.RestartPolicy.Name != models.RestartNo {
+				return fmt.Errorf("--rm conflicts with %s's restart_policy %s (a removed container cannot be restarted): %w",
+					s.Name, s.RestartPolicy.Name, errInvalid)
+			}
 			specs = append(specs, s)
 			paths = append(paths, b.Path)
 		}
@@ -246,7 +254,7 @@ func (c *StopCmd) Run(g *Globals) error {
 	// Stop in reverse dependency order: dependents before what they depend on.
 	err = stack.Down(g.ctx, cs, func(ctx context.Context, ctr models.Container) error {
 		if _, err := eng.Runtime.Stop(ctx, ctr.ID, opts); err != nil {
-			fmt.Fprintf(os.Stderr, "budgie: %v\n", err)
+			fmt.Fprintf(os.Stderr, "budgie: %s\n", errdefs.Message(err))
 			return err
 		}
 		fmt.Println(refOf[ctr.ID])
@@ -396,7 +404,7 @@ func eachContainer(refs []string, f func(string) error) error {
 	var first error
 	for _, ref := range refs {
 		if err := f(ref); err != nil {
-			fmt.Fprintf(os.Stderr, "budgie: %v\n", err)
+			fmt.Fprintf(os.Stderr, "budgie: %s\n", errdefs.Message(err))
 			if first == nil {
 				first = err
 			}
@@ -429,4 +437,20 @@ func (g *Globals) pullFunc() func(ctx context.Context, ref string) error {
 		_, err := g.eng.Images.Pull(ctx, ref, images.PullOptions{Progress: newLineProgress(os.Stderr).update})
 		return err
 	}
+}
+
+// checkRunnable refuses, before anything starts, the fields of a bundle that
+// Budgie cannot run yet, naming where each is written.
+func checkRunnable(b *bundle.Bundle) error {
+	var problems []string
+	for i, spec := range b.Containers {
+		for _, u := range runtime.UnsupportedFields(spec) {
+			line, col := b.Position(i, u.Field)
+			problems = append(problems, fmt.Sprintf("%s:%d:%d: %s: not supported yet (%s)", b.Path, line, col, u.Field, u.Reason))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", strings.Join(problems, "\n"), errdefs.ErrNotSupported)
 }

@@ -186,7 +186,7 @@ func main() {
 	if err != nil {
 		var ec exitCoder
 		if !errors.As(err, &ec) || err.Error() != "" {
-			fmt.Fprintf(os.Stderr, "budgie: %v\n", err)
+			fmt.Fprintf(os.Stderr, "budgie: %s\n", errdefs.Message(err))
 		}
 		os.Exit(exitCode(err))
 	}

@@ -8,6 +8,8 @@ package app
 import (
 	"fmt"
 
+	"github.com/budgie-sh/budgie/engine/errdefs"
+
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -115,7 +117,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.resize()
 		return m, nil
 	case common.ErrorMsg:
-		return m, m.addToast(msg.Err.Error(), true)
+		return m, m.addToast(errdefs.Message(msg.Err), true)
 	case common.ToastMsg:
 		return m, m.addToast(msg.Text, false)
 	case toastExpiredMsg:

@@ -6,6 +6,7 @@ package errdefs
 
 import (
 	"errors"
+	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 )
@@ -56,3 +57,21 @@ func (c classified) Error() string   { return c.err.Error() }
 func (c classified) Unwrap() []error { return []error{c.sentinel, c.err} }
 
 func classify(sentinel, err error) error { return classified{sentinel: sentinel, err: err} }
+
+// Message is err's text for people: without the trailing ": not found"
+// (and the like) that wrapping a sentinel with %w leaves at the end, since
+// the sentence before it already says so. Exit codes and errors.Is still
+// see the sentinel.
+func Message(err error) string {
+	msg := err.Error()
+	for changed := true; changed; {
+		changed = false
+		for _, s := range []error{ErrNotFound, ErrAmbiguous, ErrInvalid, ErrConflict, ErrUnavailable, ErrNotSupported} {
+			suffix := ": " + s.Error()
+			if strings.HasSuffix(msg, suffix) && errors.Is(err, s) {
+				msg, changed = strings.TrimSuffix(msg, suffix), true
+			}
+		}
+	}
+	return msg
+}

@@ -302,20 +302,38 @@ func (u *undoStack) run() {
 // so that no field is silently ignored.
 func CheckSupported(spec models.ContainerSpec) error {
 	var fields []string
-	if len(spec.Ports) > 0 {
-		fields = append(fields, "ports (arrives with networking; until then containers share the host network)")
-	}
-	if len(spec.Networks) > 0 {
-		fields = append(fields, "networks (arrives with networking)")
-	}
-	if spec.Replicas != nil {
-		fields = append(fields, "replicas (arrives with the load balancer)")
+	for _, u := range UnsupportedFields(spec) {
+		fields = append(fields, u.Field+" ("+u.Reason+")")
 	}
 	if len(fields) == 0 {
 		return CheckKeeperFields(spec)
 	}
 	return fmt.Errorf("container %s uses fields that are not supported yet: %s: %w",
 		spec.Name, strings.Join(fields, "; "), errdefs.ErrNotSupported)
+}
+
+// Unsupported is a bundle field whose behaviour is not built yet.
+type Unsupported struct {
+	// Field is the bundle's top-level field name ("ports").
+	Field string
+	// Reason says what brings it.
+	Reason string
+}
+
+// UnsupportedFields lists the fields set in spec that Budgie cannot run yet,
+// in the order the bundle format documents them.
+func UnsupportedFields(spec models.ContainerSpec) []Unsupported {
+	var out []Unsupported
+	if len(spec.Ports) > 0 {
+		out = append(out, Unsupported{"ports", "arrives with networking; until then containers share the host network"})
+	}
+	if spec.Replicas != nil {
+		out = append(out, Unsupported{"replicas", "arrives with the load balancer"})
+	}
+	if len(spec.Networks) > 0 {
+		out = append(out, Unsupported{"networks", "arrives with networking"})
+	}
+	return out
 }
 
 var _ = errors.New
