@@ -195,7 +195,7 @@ func secretOwner(user string) (int, int) {
 // nothing mounted is not an error.
 func (r *Runtime) unmountSecrets(id string) error {
 	dir := r.SecretsDir(id)
-	for {
+	for range 8 { // stacked mounts, at most a few
 		mounted, err := mountinfo.Mounted(dir)
 		if err != nil || !mounted {
 			break

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/budgie-sh/budgie/engine/runtime"
+	"github.com/budgie-sh/budgie/models"
+)
+
+// runRow times `budgie --headless run BUNDLE` against `ctr run -d`, each
+// returning once the task runs; both sides' containers are removed
+// (untimed) after every run.
+func (b *bench) runRow(n int) (Row, error) {
+	seq := 0
+	budgieSide := func() (float64, error) {
+		seq++
+		name := fmt.Sprintf("runbench-%d", seq)
+		path := filepath.Join(b.work, name+".bun")
+		bundle := "name: " + name + "\nimage: " + image + "\nargs: [sleep, '3600']\n"
+		if err := os.WriteFile(path, []byte(bundle), 0o644); err != nil {
+			return 0, err
+		}
+		secs, _, err := timed(b.budgieCmd("run", path))
+		if err != nil {
+			return 0, err
+		}
+		return secs, run(b.budgieCmd("rm", "-f", name))
+	}
+	peerSide := func() (float64, error) {
+		id := fmt.Sprintf("ctrbench-%d", seq)
+		secs, _, err := timed(b.ctrCmd("run", "-d", image, id, "sleep", "3600"))
+		if err != nil {
+			return 0, err
+		}
+		if err := run(b.ctrCmd("task", "rm", "-f", id)); err != nil {
+			return 0, err
+		}
+		return secs, run(b.ctrCmd("container", "rm", id))
+	}
+	bs, ps, err := alternate(n, budgieSide, peerSide)
+	if err != nil {
+		return Row{}, fmt.Errorf("run → running: %w", err)
+	}
+	return Row{
+		Title:  "run → running",
+		Budgie: "budgie --headless run BUNDLE.bun",
+		Peer:   "`ctr run -d IMAGE ID sleep 3600`",
+		Lines:  timeLines(bs, ps),
+		Notes: []string{"Both commands return once the task runs; the container is `sleep 3600` from the same " +
+			"busybox-static image, in an otherwise empty namespace. Removal after each run is not timed. " +
+			"Budgie's side also records its labels, starts its log driver and joins the default network as a " +
+			"bundle asks; ctr's container gets no network and logs nowhere."},
+	}, nil
+}
+
+// populate brings the namespace to total containers named bench-NNN,
+// running when start is true, else created; workers make them at once.
+func (b *bench) populate(ctx context.Context, from, total int, start bool) error {
+	var next atomic.Int64
+	next.Store(int64(from))
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= total {
+					return
+				}
+				spec := models.ContainerSpec{Name: fmt.Sprintf("bench-%03d", i), Image: image, Args: []string{"sleep", "3600"}}
+				var err error
+				if start {
+					_, err = b.eng.Runtime.Run(ctx, spec, runtime.RunOptions{})
+				} else {
+					_, err = b.eng.Runtime.Create(ctx, spec, runtime.RunOptions{})
+				}
+				if err != nil {
+					errs <- fmt.Errorf("create container %s: %w", spec.Name, err)
+					next.Store(int64(total))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// psRow times `budgie --headless ps -a` against `ctr t ls` + `ctr c ls`
+// with n running containers, which it creates first.
+func (b *bench) psRow(ctx context.Context, containers, n int) (Row, error) {
+	if err := b.populate(ctx, 0, containers, true); err != nil {
+		return Row{}, fmt.Errorf("ps: set up %d running containers: %w", containers, err)
+	}
+	budgieSide := func() (float64, error) {
+		secs, out, err := timed(b.budgieCmd("ps", "-a"))
+		if err == nil && strings.Count(out, "\n") != containers+1 {
+			err = fmt.Errorf("budgie ps -a listed %d lines, want %d", strings.Count(out, "\n"), containers+1)
+		}
+		return secs, err
+	}
+	peerSide := func() (float64, error) {
+		t, _, err := timed(b.ctrCmd("t", "ls"))
+		if err != nil {
+			return 0, err
+		}
+		c, _, err := timed(b.ctrCmd("c", "ls"))
+		return t + c, err
+	}
+	bs, ps, err := alternate(n, budgieSide, peerSide)
+	if err != nil {
+		return Row{}, fmt.Errorf("ps with %d containers: %w", containers, err)
+	}
+	return Row{
+		Title:  fmt.Sprintf("ps with %d containers", containers),
+		Budgie: "budgie --headless ps -a",
+		Peer:   "`ctr t ls` then `ctr c ls` (the two times added)",
+		Lines:  timeLines(bs, ps),
+		Notes: []string{fmt.Sprintf("%d running `sleep 3600` containers, made through the engine in-process "+
+			"before timing. Budgie's list joins containers, tasks and its labels into one table "+
+			"(checked: %d rows every time); ctr needs two commands for the same facts.", containers, containers)},
+	}, nil
+}

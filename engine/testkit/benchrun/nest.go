@@ -1,0 +1,181 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Pane size nest is measured in.
+const paneWidth, paneHeight = 160, 45
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's utime and stime.
+const clockTicks = 100
+
+// tmux drives a private tmux server (its own socket name).
+type tmux struct {
+	socket string
+	n      int
+}
+
+func (t *tmux) cmd(args ...string) *exec.Cmd {
+	return exec.Command("tmux", append([]string{"-L", t.socket}, args...)...)
+}
+
+func (t *tmux) output(args ...string) (string, error) {
+	out, err := t.cmd(args...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("tmux %s: %w\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// killServer stops the private tmux server.
+func (t *tmux) killServer() { _ = t.cmd("kill-server").Run() }
+
+// nestPane is one nest process in a tmux session.
+type nestPane struct {
+	t       *tmux
+	session string
+	pid     int
+}
+
+// startNest opens a session whose shell waits on a FIFO and then execs
+// nest; the clock starts when the FIFO is written, so tmux's own start-up
+// is not timed. It returns once nest shows its container table (every
+// text in ready on screen), with the time that took.
+func (b *bench) startNest(t *tmux, ready []string, timeout time.Duration) (*nestPane, float64, error) {
+	t.n++
+	p := &nestPane{t: t, session: fmt.Sprintf("nest%d", t.n)}
+	fifo := filepath.Join(b.work, p.session+".go")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		return nil, 0, fmt.Errorf("mkfifo %s: %w", fifo, err)
+	}
+	vars := append(b.envVars(), "TERM=xterm-256color")
+	shell := fmt.Sprintf("read _ < %s; exec env %s %s", fifo, strings.Join(vars, " "), b.budgie)
+	if _, err := t.output("new-session", "-d", "-s", p.session, "-x", strconv.Itoa(paneWidth), "-y", strconv.Itoa(paneHeight), "-c", b.work, shell); err != nil {
+		return nil, 0, err
+	}
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // blocks until the shell waits on it
+	if err != nil {
+		p.close()
+		return nil, 0, err
+	}
+	start := time.Now()
+	_, err = w.Write([]byte("\n"))
+	w.Close()
+	if err != nil {
+		p.close()
+		return nil, 0, err
+	}
+	screen, err := p.waitFor(ready, timeout)
+	elapsed := time.Since(start).Seconds()
+	if err != nil {
+		p.close()
+		return nil, 0, fmt.Errorf("%w; last screen:\n%s", err, screen)
+	}
+	pid, err := t.output("display-message", "-p", "-t", p.session, "#{pane_pid}")
+	if err == nil {
+		p.pid, err = strconv.Atoi(strings.TrimSpace(pid))
+	}
+	if err != nil {
+		p.close()
+		return nil, 0, err
+	}
+	return p, elapsed, nil
+}
+
+// waitFor polls the pane every 5 ms until every text is on screen.
+func (p *nestPane) waitFor(texts []string, timeout time.Duration) (string, error) {
+	deadline := time.Now().Add(timeout)
+	var screen string
+	for time.Now().Before(deadline) {
+		out, err := p.t.cmd("capture-pane", "-p", "-t", p.session).Output()
+		if err != nil {
+			return screen, fmt.Errorf("tmux capture-pane: %w", err)
+		}
+		screen = string(out)
+		ok := true
+		for _, s := range texts {
+			ok = ok && strings.Contains(screen, s)
+		}
+		if ok {
+			return screen, nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return screen, fmt.Errorf("nest did not show %q within %s", texts, timeout)
+}
+
+// close kills the session and waits (up to 10 s) for nest to exit.
+func (p *nestPane) close() {
+	_ = p.t.cmd("kill-session", "-t", p.session).Run()
+	for i := 0; p.pid > 0 && i < 1000; i++ {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", p.pid)); err != nil {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// cpuTicks returns utime+stime of pid in clock ticks.
+func cpuTicks(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseStatTicks(string(b))
+}
+
+// parseStatTicks reads utime+stime (fields 14 and 15) from a
+// /proc/PID/stat line; the command name may hold spaces and parentheses.
+func parseStatTicks(stat string) (int64, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("malformed /proc stat line %q", stat)
+	}
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("short /proc stat line %q", stat)
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	s, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("malformed /proc stat times in %q", stat)
+	}
+	return u + s, nil
+}
+
+// idle measures nest's CPU (percent of one core) and the bytes it writes
+// to its terminal over window, after settle, while nobody types.
+func (p *nestPane) idle(work string, settle, window time.Duration) (cpu float64, drawn int64, err error) {
+	time.Sleep(settle)
+	log := filepath.Join(work, p.session+".out")
+	if _, err := p.t.output("pipe-pane", "-O", "-t", p.session, "cat > "+log); err != nil {
+		return 0, 0, err
+	}
+	before, err := cpuTicks(p.pid)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read nest's CPU time: %w", err)
+	}
+	time.Sleep(window)
+	after, err := cpuTicks(p.pid)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read nest's CPU time: %w", err)
+	}
+	if _, err := p.t.output("pipe-pane", "-t", p.session); err != nil {
+		return 0, 0, err
+	}
+	time.Sleep(200 * time.Millisecond)
+	st, err := os.Stat(log)
+	if err != nil {
+		return 0, 0, fmt.Errorf("pane output log: %w", err)
+	}
+	cpu = float64(after-before) / clockTicks / window.Seconds() * 100
+	return cpu, st.Size(), nil
+}
