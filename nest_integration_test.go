@@ -432,3 +432,43 @@ func writeBundleNamed(t *testing.T, name, body string) (string, string) {
 	t.Cleanup(func() { budgie(t, "rm", "-f", name) })
 	return path, name
 }
+
+// TestNestRunBundleFromEditor: `n` opens the editor on a new bundle; typing
+// a name, an image and a command, then ctrl+r (save and run) and Enter on
+// the suggested file name writes the bundle and runs it.
+func TestNestRunBundleFromEditor(t *testing.T) {
+	dir := t.TempDir()
+	name := fmt.Sprintf("edited%d", time.Now().UnixNano()%1000000)
+	t.Cleanup(func() { budgie(t, "rm", "-f", name) })
+	p := startPane(t, dir, binary)
+	p.waitFor(20*time.Second, "Containers")
+	p.keys("n")
+	p.waitFor(5*time.Second, "Bundle editor", "name: is required")
+	// huh moves focus through a command, after keys already queued: wait
+	// for the focus bar on the next field before typing into it.
+	p.typeText(name)
+	p.waitFor(5*time.Second, "> "+name)
+	p.keys("Tab")
+	p.waitFor(5*time.Second, "┃ Image")
+	p.typeText(cliImage)
+	p.waitFor(5*time.Second, "> "+cliImage)
+	p.keys("Tab")
+	p.waitFor(5*time.Second, "┃ Command")
+	p.typeText(`sh -c "echo from the editor; sleep 300"`)
+	p.waitFor(5*time.Second, "valid bundle")
+	p.keys("C-r")
+	p.waitFor(5*time.Second, "save as: "+name+".bun")
+	p.keys("Enter")
+	p.waitFor(30*time.Second, name, "running")
+	b, err := os.ReadFile(filepath.Join(dir, name+".bun"))
+	if err != nil || !strings.Contains(string(b), "name: "+name) || !strings.Contains(string(b), "image: "+cliImage) {
+		t.Fatalf("saved bundle: %v\n%s", err, b)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if r := budgie(t, "logs", name); r.stdout == "from the editor\n" {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("logs of the edited container: %q (exit %d, stderr %q)", r.stdout, r.code, r.stderr)
+		}
+	}
+}
