@@ -20,7 +20,11 @@ func (m *Model) switchView(msg common.SwitchViewMsg) tea.Cmd {
 	}
 	for i, t := range m.tabs {
 		if t.Name == msg.View {
-			return m.selectTab(i)
+			cmd := m.selectTab(i)
+			if sel, ok := m.current().(common.Selector); ok && msg.ContainerID != "" {
+				sel.Select(msg.ContainerID)
+			}
+			return cmd
 		}
 	}
 	return common.ErrorCmd(fmt.Errorf("no view called %q: %w", msg.View, errdefs.ErrNotFound))

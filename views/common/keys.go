@@ -80,3 +80,9 @@ type Counter interface {
 type Closer interface {
 	Close()
 }
+
+// Selector is a view that can put its cursor on a container (SwitchViewMsg
+// with a ContainerID).
+type Selector interface {
+	Select(containerID string)
+}

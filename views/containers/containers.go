@@ -8,6 +8,7 @@ package containers
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/charmbracelet/bubbles/filepicker"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -34,9 +35,10 @@ type Model struct {
 	filtering bool
 	query     string
 	filterErr string
-	visible   []int // indices into rows that pass the filter
-	cursor    int   // index into visible
-	offset    int   // first visible row drawn
+	visible   []int  // indices into rows that pass the filter
+	cursor    int    // index into visible
+	want      string // a container ID to put the cursor on once its row exists
+	offset    int    // first visible row drawn
 	marked    map[string]bool
 
 	confirm *common.Confirm
@@ -235,6 +237,9 @@ func pastTense(verb string) string {
 // refresh re-sorts and re-filters, keeping the cursor on its container.
 func (m *Model) refresh() {
 	selected := m.selectedID()
+	if m.want != "" && slices.ContainsFunc(m.rows, func(r row) bool { return r.c.ID == m.want }) {
+		selected, m.want = m.want, ""
+	}
 	sortRows(m.rows, m.sortCol, m.sortDesc)
 	vis, err := filterRows(m.rows, m.query)
 	if err != nil {
@@ -250,6 +255,13 @@ func (m *Model) refresh() {
 		}
 	}
 	m.clampOffset()
+}
+
+// Select puts the cursor on container id, now or as soon as its row
+// arrives (a container just run from the editor or the file picker).
+func (m *Model) Select(id string) {
+	m.want = id
+	m.refresh()
 }
 
 // selectedID is the ID of the container under the cursor, or "".

@@ -336,3 +336,24 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectWaitsForTheRow: after a bundle runs, nest asks for its new
+// container before the event that brings its row; the cursor lands on it
+// when the row arrives, and on an existing row at once.
+func TestSelectWaitsForTheRow(t *testing.T) {
+	b := commontest.New(commontest.Sample()...)
+	m := loaded(t, b)
+	fresh := models.Container{ID: commontest.ID(42), Name: "zz-new", State: models.StateRunning}
+	m.Select(fresh.ID)
+	if m.selectedID() == fresh.ID {
+		t.Fatal("selected a row that does not exist yet")
+	}
+	m.Update(containerMsg{id: fresh.ID, c: fresh})
+	if got := m.selectedID(); got != fresh.ID {
+		t.Fatalf("cursor on %s after the row arrived, want the new container", got)
+	}
+	m.Select(commontest.ID(2))
+	if got := m.selectedID(); got != commontest.ID(2) {
+		t.Errorf("Select of an existing row: cursor on %s", got)
+	}
+}

@@ -151,31 +151,32 @@ func parseStatTicks(stat string) (int64, error) {
 	return u + s, nil
 }
 
-// idle measures nest's CPU (percent of one core) and the bytes it writes
-// to its terminal over window, after settle, while nobody types.
-func (p *nestPane) idle(work string, settle, window time.Duration) (cpu float64, drawn int64, err error) {
+// idle measures nest's CPU (percent of one core) and the bytes and frames
+// it writes to its terminal over window, after settle, while nobody types.
+// Frames are counted by their cursor-home sequences.
+func (p *nestPane) idle(work string, settle, window time.Duration) (cpu float64, drawn int64, frames int, err error) {
 	time.Sleep(settle)
 	log := filepath.Join(work, p.session+".out")
 	if _, err := p.t.output("pipe-pane", "-O", "-t", p.session, "cat > "+log); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	before, err := cpuTicks(p.pid)
 	if err != nil {
-		return 0, 0, fmt.Errorf("read nest's CPU time: %w", err)
+		return 0, 0, 0, fmt.Errorf("read nest's CPU time: %w", err)
 	}
 	time.Sleep(window)
 	after, err := cpuTicks(p.pid)
 	if err != nil {
-		return 0, 0, fmt.Errorf("read nest's CPU time: %w", err)
+		return 0, 0, 0, fmt.Errorf("read nest's CPU time: %w", err)
 	}
 	if _, err := p.t.output("pipe-pane", "-t", p.session); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	time.Sleep(200 * time.Millisecond)
-	st, err := os.Stat(log)
+	out, err := os.ReadFile(log)
 	if err != nil {
-		return 0, 0, fmt.Errorf("pane output log: %w", err)
+		return 0, 0, 0, fmt.Errorf("pane output log: %w", err)
 	}
 	cpu = float64(after-before) / clockTicks / window.Seconds() * 100
-	return cpu, st.Size(), nil
+	return cpu, int64(len(out)), strings.Count(string(out), "\x1b[H"), nil
 }

@@ -79,9 +79,9 @@ type Line struct {
 	Budgie, Peer Figure
 	// Reps is the repetition count ("30 + 30, alternated").
 	Reps string
-	// Goal is the goal's wording; empty means NoGoal.
+	// Goal is the goal's wording; empty means there is none (NoGoal).
 	Goal string
-	// Verdict is Met, Missed, NoGoal or NotMeas.
+	// Verdict is Met, Missed or NotMeas.
 	Verdict string
 }
 
@@ -112,8 +112,8 @@ type Row struct {
 // Machine describes where the figures were taken.
 type Machine struct {
 	CPU, Memory, Kernel, Containerd, Runc, Go string
-	Cores                                      int
-	Date                                       time.Time
+	Cores                                     int
+	Date                                      time.Time
 }
 
 // Verdict returns Met or Missed for ok, or NotMeas when the figure is absent.
@@ -136,7 +136,7 @@ func RenderRow(w io.Writer, r Row) {
 	for _, l := range r.Lines {
 		goal, verdict := l.Goal, l.Verdict
 		if goal == "" {
-			goal, verdict = NoGoal, NoGoal
+			goal, verdict = NoGoal, NotMeas
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n",
 			cell(l.Measure), cell(l.Budgie.String()), cell(l.Peer.String()), l.RatioText(), cell(l.Reps), cell(goal), verdict)

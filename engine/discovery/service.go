@@ -1,0 +1,193 @@
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/runtime"
+	"github.com/budgie-sh/budgie/models"
+)
+
+// DefaultSyncPort is the replication port announced when none is configured.
+const DefaultSyncPort = 18733
+
+// Source is where a Service learns the node's containers: the runtime.
+type Source interface {
+	// List lists containers.
+	List(ctx context.Context, opts runtime.ListOptions) ([]models.Container, error)
+	// Events streams container events until ctx ends.
+	Events(ctx context.Context) (<-chan models.Event, <-chan error)
+}
+
+// Options configure a Service.
+type Options struct {
+	// Source lists the node's containers and streams their events; required.
+	Source Source
+	// NodeID is the node's stable ID (see LoadNodeID); required.
+	NodeID string
+	// NodeName is the node's name; required.
+	NodeName string
+	// Interfaces names the interfaces to use; empty means every usable one.
+	Interfaces []string
+	// SyncPort is the node's replication port; zero means DefaultSyncPort.
+	SyncPort int
+	// Interval and Expiry time the browser (see BrowserOptions).
+	Interval, Expiry time.Duration
+	// Log receives what the service does; nil means none.
+	Log *slog.Logger
+}
+
+// Service is discovery inside the keeper: it announces the node and its
+// running containers, following the runtime's events, and browses the LAN.
+type Service struct {
+	opts      Options
+	browser   *Browser
+	announcer *Announcer
+}
+
+// settle is how long the service waits after a container event for more
+// before listing again, so that a burst of starts costs one list.
+const settle = 20 * time.Millisecond
+
+// resync re-lists the node's containers even without events.
+const resync = 10 * time.Second
+
+// New checks opts and resolves the interfaces; Run starts the service.
+func New(opts Options) (*Service, error) {
+	if opts.Source == nil || opts.NodeID == "" || opts.NodeName == "" {
+		return nil, fmt.Errorf("discovery needs a source, a node ID and a node name: %w", errdefs.ErrInvalid)
+	}
+	if opts.SyncPort == 0 {
+		opts.SyncPort = DefaultSyncPort
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ifaces, err := Interfaces(opts.Interfaces)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{
+		opts: opts,
+		browser: NewBrowser(BrowserOptions{Self: opts.NodeID, Interfaces: ifaces, Interval: opts.Interval,
+			Expiry: opts.Expiry, Log: opts.Log}),
+		announcer: NewAnnouncer(AnnouncerOptions{Interfaces: ifaces, Port: opts.SyncPort, Log: opts.Log}),
+	}, nil
+}
+
+// Run announces and browses until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	defer s.announcer.Close()
+	names := make([]string, 0)
+	for _, ifi := range s.browser.opts.Interfaces {
+		names = append(names, ifi.Name)
+	}
+	s.opts.Log.Info("discovery running", "node_id", s.opts.NodeID, "interfaces", names, "sync_port", s.opts.SyncPort)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = s.browser.Run(ctx)
+	}()
+	s.follow(ctx)
+	<-done
+	return nil
+}
+
+// follow keeps the announcements in line with the runtime until ctx ends,
+// reconnecting to its event stream when it breaks.
+func (s *Service) follow(ctx context.Context) {
+	for ctx.Err() == nil {
+		sctx, cancel := context.WithCancel(ctx)
+		events, errc := s.opts.Source.Events(sctx)
+		s.sync(sctx)
+		err := s.followEvents(sctx, events, errc)
+		cancel()
+		if ctx.Err() == nil {
+			s.opts.Log.Warn("discovery: container events ended; reconnecting", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+func (s *Service) followEvents(ctx context.Context, events <-chan models.Event, errc <-chan error) error {
+	tick := time.NewTicker(resync)
+	defer tick.Stop()
+	var settleC <-chan time.Time
+	for {
+		select {
+		case _, ok := <-events:
+			if !ok {
+				select {
+				case err := <-errc:
+					return err
+				default:
+					return errors.New("event stream closed")
+				}
+			}
+			if settleC == nil {
+				settleC = time.After(settle)
+			}
+		case <-settleC:
+			settleC = nil
+			s.sync(ctx)
+		case <-tick.C:
+			s.sync(ctx)
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// sync announces the node and exactly its running and paused containers.
+func (s *Service) sync(ctx context.Context) {
+	cs, err := s.opts.Source.List(ctx, runtime.ListOptions{All: true})
+	if err != nil {
+		if ctx.Err() == nil {
+			s.opts.Log.Warn("discovery: list containers", "err", err)
+		}
+		return
+	}
+	anns := []Announcement{s.nodeAnnouncement()}
+	for _, c := range cs {
+		if c.State != models.StateRunning && c.State != models.StatePaused {
+			continue
+		}
+		a := s.nodeAnnouncement()
+		a.Kind, a.ContainerID, a.ContainerName, a.Image, a.State, a.Ports =
+			KindContainer, c.ID, c.Name, c.Image, c.State, c.Ports
+		anns = append(anns, a)
+	}
+	if err := s.announcer.Set(anns); err != nil {
+		s.opts.Log.Warn("discovery: announce", "err", err)
+	}
+}
+
+func (s *Service) nodeAnnouncement() Announcement {
+	return Announcement{Kind: KindNode, NodeID: s.opts.NodeID, NodeName: s.opts.NodeName, SyncPort: s.opts.SyncPort}
+}
+
+// NodeID returns this node's ID.
+func (s *Service) NodeID() string { return s.opts.NodeID }
+
+// Nodes returns the LAN as the browser sees it, this node first.
+func (s *Service) Nodes() []models.PeerNode { return s.browser.Nodes() }
+
+// Subscribe streams changes to the peer table (see Browser.Subscribe).
+func (s *Service) Subscribe() (<-chan models.PeerEvent, func()) { return s.browser.Subscribe() }
+
+// Interfaces returns the interfaces the service uses.
+func (s *Service) Interfaces() []net.Interface { return s.browser.opts.Interfaces }
+
+// Announced returns how many announcements (the node's own included) are live.
+func (s *Service) Announced() int { return s.announcer.Len() }

@@ -1,0 +1,150 @@
+// Command benchrun is `make bench`'s harness: it compares Budgie with its
+// peers on this machine — one private containerd, one busybox-static image,
+// the two sides alternated and repeated — prints a table per comparison and
+// writes docs/BENCHMARKS.md with the machine's description and the date.
+// A missed goal never fails it; it exits non-zero only when a measurement
+// cannot be taken, and says which. It needs root.
+//
+//	go run ./engine/testkit/benchrun [-budgie bin/budgie] [-o docs/BENCHMARKS.md]
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// options are the command-line flags.
+type options struct {
+	budgie, out, repo  string
+	runReps, psReps    int
+	nestReps           int
+	psCount, nestCount int
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.budgie, "budgie", "", "budgie binary to measure (empty: build one from -repo)")
+	flag.StringVar(&o.out, "o", "", "write the Markdown report here (empty: stdout only)")
+	flag.StringVar(&o.repo, "repo", ".", "root of the Budgie source tree")
+	flag.IntVar(&o.runReps, "run-reps", 30, "repetitions of each side of run → running")
+	flag.IntVar(&o.psReps, "ps-reps", 20, "repetitions of each side of ps")
+	flag.IntVar(&o.nestReps, "nest-reps", 10, "timed nest starts")
+	flag.IntVar(&o.psCount, "ps-containers", 300, "running containers for ps")
+	flag.IntVar(&o.nestCount, "nest-containers", 500, "containers for nest")
+	flag.Parse()
+	if err := runAll(context.Background(), o); err != nil {
+		fmt.Fprintln(os.Stderr, "benchrun:", err)
+		os.Exit(1)
+	}
+}
+
+// runAll measures every row and writes the report. Rows measured before a
+// failing one are still printed; the error names the row that failed.
+func runAll(ctx context.Context, o options) error {
+	budgie, err := budgieBinary(o)
+	if err != nil {
+		return err
+	}
+	machine := describeMachine()
+	availBefore, err := meminfo("MemAvailable")
+	if err != nil {
+		return err
+	}
+	b, err := open(ctx, budgie)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	var rows []Row
+	step := func(name string, f func() (Row, error)) error {
+		fmt.Fprintf(os.Stderr, "benchrun: measuring %s…\n", name)
+		r, err := f()
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r)
+		return nil
+	}
+	err = step("run → running", func() (Row, error) { return b.runRow(o.runReps) })
+	if err == nil {
+		err = step("ps", func() (Row, error) { return b.psRow(ctx, o.psCount, o.psReps) })
+	}
+	if err == nil {
+		err = step("nest", func() (Row, error) {
+			population, err := b.fillTo(ctx, o.psCount, o.nestCount, availBefore)
+			if err != nil {
+				return Row{}, fmt.Errorf("nest: set up %d containers: %w", o.nestCount, err)
+			}
+			return b.nestRow(o.nestCount, o.nestReps, o.repo, population)
+		})
+	}
+	rows = append(rows, laterRows(o.repo)...)
+	if werr := report(machine, rows, o.out); werr != nil && err == nil {
+		err = werr
+	}
+	if err != nil {
+		return fmt.Errorf("measurement failed: %w", err)
+	}
+	return nil
+}
+
+// budgieBinary returns the absolute path of -budgie, or builds one.
+func budgieBinary(o options) (string, error) {
+	if o.budgie != "" {
+		abs, err := filepath.Abs(o.budgie)
+		if err != nil {
+			return "", err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return "", fmt.Errorf("budgie binary %s (try: make build): %w", abs, err)
+		}
+		return abs, nil
+	}
+	cmd := exec.Command("go", "build", "-o", "bin/budgie", ".")
+	cmd.Dir = o.repo
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build budgie: %w\n%s", err, b)
+	}
+	return filepath.Abs(filepath.Join(o.repo, "bin", "budgie"))
+}
+
+// report prints every row's table and writes the document to path.
+func report(m Machine, rows []Row, path string) error {
+	var doc bytes.Buffer
+	RenderDocument(&doc, m, rows)
+	os.Stdout.Write(doc.Bytes())
+	if path == "" {
+		return nil
+	}
+	if err := os.WriteFile(path, doc.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	fmt.Fprintln(os.Stderr, "benchrun: wrote", path)
+	return nil
+}
+
+// laterRows are the comparisons whose features are not measured yet.
+func laterRows(repo string) []Row {
+	notBuilt := Absent("not yet measured: feature not built")
+	absent := func(title, budgie, peer, measure string, f Figure) Row {
+		return Row{Title: title, Budgie: budgie, Peer: peer,
+			Lines: []Line{{Measure: measure, Budgie: f, Peer: f, Reps: "—", Goal: "on its issue", Verdict: NotMeas}}}
+	}
+	discovery := notBuilt
+	if _, err := os.Stat(filepath.Join(repo, "engine", "discovery")); err == nil {
+		discovery = Absent("not yet measured: engine/discovery exists but this harness has no discovery row yet")
+	}
+	return []Row{
+		absent("sync", "budgie sync", "an rsync daemon over TCP",
+			"1 GiB fresh, 1% contiguous change, 1,000 scattered edits, 10,000 small files: time and bytes on the wire", notBuilt),
+		absent("proxy", "wrk through budgie's load balancer", "wrk direct; wrk through nginx as load balancer",
+			"req/s and p99", notBuilt),
+		absent("discovery", "container started on lab node A", "—",
+			"time until it is listed on node B", discovery),
+	}
+}
