@@ -3,12 +3,10 @@ package editor
 import (
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"sync"
 
 	"github.com/budgie-sh/budgie/engine/bundle"
-	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -18,6 +16,10 @@ import (
 // ValidateBundle is the real engine validator (engine/bundle.Parse);
 // RunBundle records the paths it was given and returns one fixed container.
 type fakeBackend struct {
+	// common.Backend is nil: the view must call only the methods defined
+	// below, and any other call panics the test.
+	common.Backend
+
 	mu   sync.Mutex
 	runs []string
 }
@@ -46,43 +48,4 @@ func (f *fakeBackend) RunBundle(_ context.Context, path string) ([]models.Contai
 	defer f.mu.Unlock()
 	f.runs = append(f.runs, path)
 	return []models.Container{{ID: runID, Name: "web", State: models.StateRunning}}, nil
-}
-
-// The rest of common.Backend is not used by the editor.
-
-func (f *fakeBackend) Containers(context.Context) ([]models.Container, error) {
-	return nil, errdefs.ErrNotSupported
-}
-func (f *fakeBackend) Container(context.Context, string) (models.Container, error) {
-	return models.Container{}, errdefs.ErrNotSupported
-}
-func (f *fakeBackend) Start(context.Context, string) error        { return errdefs.ErrNotSupported }
-func (f *fakeBackend) Stop(context.Context, string) error         { return errdefs.ErrNotSupported }
-func (f *fakeBackend) Restart(context.Context, string) error      { return errdefs.ErrNotSupported }
-func (f *fakeBackend) Remove(context.Context, string, bool) error { return errdefs.ErrNotSupported }
-func (f *fakeBackend) Inspect(context.Context, string) (models.Inspect, error) {
-	return models.Inspect{}, errdefs.ErrNotSupported
-}
-func (f *fakeBackend) Events(context.Context) (<-chan models.Event, <-chan error) { return nil, nil }
-func (f *fakeBackend) Stats(context.Context) (map[string]models.Stats, error) {
-	return nil, errdefs.ErrNotSupported
-}
-func (f *fakeBackend) Logs(context.Context, string, common.LogOptions, io.Writer, io.Writer) error {
-	return errdefs.ErrNotSupported
-}
-func (f *fakeBackend) ExecCommand(string) []string { return nil }
-func (f *fakeBackend) Images(context.Context) ([]models.Image, error) {
-	return nil, errdefs.ErrNotSupported
-}
-func (f *fakeBackend) PullImage(context.Context, string, func(common.PullProgress)) error {
-	return errdefs.ErrNotSupported
-}
-func (f *fakeBackend) LoadImages(context.Context, string) ([]models.Image, error) {
-	return nil, errdefs.ErrNotSupported
-}
-func (f *fakeBackend) RemoveImage(context.Context, string, bool) error {
-	return errdefs.ErrNotSupported
-}
-func (f *fakeBackend) Command(context.Context, []string) (string, error) {
-	return "", errdefs.ErrNotSupported
 }

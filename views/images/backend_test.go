@@ -2,11 +2,9 @@ package images
 
 import (
 	"context"
-	"io"
 	"sync"
 	"time"
 
-	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -16,6 +14,10 @@ import (
 // time. PullImage reports the scripted progress, then returns pullErr — or,
 // with block set, waits for ctx to end so that a test sees a pull under way.
 type fakeBackend struct {
+	// common.Backend is nil: the view must call only the methods defined
+	// below, and any other call panics the test.
+	common.Backend
+
 	mu       sync.Mutex
 	images   []models.Image
 	progress []common.PullProgress
@@ -73,35 +75,4 @@ func (f *fakeBackend) RemoveImage(_ context.Context, ref string, force bool) err
 	defer f.mu.Unlock()
 	f.removed, f.forced = append(f.removed, ref), append(f.forced, force)
 	return nil
-}
-
-// The rest of common.Backend is not used by the images view.
-
-func (f *fakeBackend) Containers(context.Context) ([]models.Container, error) {
-	return nil, errdefs.ErrNotSupported
-}
-func (f *fakeBackend) Container(context.Context, string) (models.Container, error) {
-	return models.Container{}, errdefs.ErrNotSupported
-}
-func (f *fakeBackend) Start(context.Context, string) error        { return errdefs.ErrNotSupported }
-func (f *fakeBackend) Stop(context.Context, string) error         { return errdefs.ErrNotSupported }
-func (f *fakeBackend) Restart(context.Context, string) error      { return errdefs.ErrNotSupported }
-func (f *fakeBackend) Remove(context.Context, string, bool) error { return errdefs.ErrNotSupported }
-func (f *fakeBackend) Inspect(context.Context, string) (models.Inspect, error) {
-	return models.Inspect{}, errdefs.ErrNotSupported
-}
-func (f *fakeBackend) Events(context.Context) (<-chan models.Event, <-chan error) { return nil, nil }
-func (f *fakeBackend) Stats(context.Context) (map[string]models.Stats, error) {
-	return nil, errdefs.ErrNotSupported
-}
-func (f *fakeBackend) Logs(context.Context, string, common.LogOptions, io.Writer, io.Writer) error {
-	return errdefs.ErrNotSupported
-}
-func (f *fakeBackend) ExecCommand(string) []string            { return nil }
-func (f *fakeBackend) ValidateBundle(string, []byte) []string { return nil }
-func (f *fakeBackend) RunBundle(context.Context, string) ([]models.Container, error) {
-	return nil, errdefs.ErrNotSupported
-}
-func (f *fakeBackend) Command(context.Context, []string) (string, error) {
-	return "", errdefs.ErrNotSupported
 }

@@ -2,10 +2,8 @@ package monitor
 
 import (
 	"context"
-	"io"
 	"sync"
 
-	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -15,6 +13,10 @@ import (
 // Stats returns samples[0], samples[1], … one per call, then blocks until
 // ctx ends, so that a test's final state is known.
 type fakeBackend struct {
+	// common.Backend is nil: the view must call only the methods defined
+	// below, and any other call panics the test.
+	common.Backend
+
 	mu         sync.Mutex
 	containers []models.Container
 	samples    []map[string]models.Stats
@@ -39,41 +41,4 @@ func (f *fakeBackend) Containers(context.Context) ([]models.Container, error) {
 	defer f.mu.Unlock()
 	f.nameCalls++
 	return f.containers, nil
-}
-
-// The rest of common.Backend is not used by the monitor.
-
-func (f *fakeBackend) Container(context.Context, string) (models.Container, error) {
-	return models.Container{}, errdefs.ErrNotSupported
-}
-func (f *fakeBackend) Start(context.Context, string) error        { return errdefs.ErrNotSupported }
-func (f *fakeBackend) Stop(context.Context, string) error         { return errdefs.ErrNotSupported }
-func (f *fakeBackend) Restart(context.Context, string) error      { return errdefs.ErrNotSupported }
-func (f *fakeBackend) Remove(context.Context, string, bool) error { return errdefs.ErrNotSupported }
-func (f *fakeBackend) Inspect(context.Context, string) (models.Inspect, error) {
-	return models.Inspect{}, errdefs.ErrNotSupported
-}
-func (f *fakeBackend) Events(context.Context) (<-chan models.Event, <-chan error) { return nil, nil }
-func (f *fakeBackend) Logs(context.Context, string, common.LogOptions, io.Writer, io.Writer) error {
-	return errdefs.ErrNotSupported
-}
-func (f *fakeBackend) ExecCommand(string) []string { return nil }
-func (f *fakeBackend) Images(context.Context) ([]models.Image, error) {
-	return nil, errdefs.ErrNotSupported
-}
-func (f *fakeBackend) PullImage(context.Context, string, func(common.PullProgress)) error {
-	return errdefs.ErrNotSupported
-}
-func (f *fakeBackend) LoadImages(context.Context, string) ([]models.Image, error) {
-	return nil, errdefs.ErrNotSupported
-}
-func (f *fakeBackend) RemoveImage(context.Context, string, bool) error {
-	return errdefs.ErrNotSupported
-}
-func (f *fakeBackend) ValidateBundle(string, []byte) []string { return nil }
-func (f *fakeBackend) RunBundle(context.Context, string) ([]models.Container, error) {
-	return nil, errdefs.ErrNotSupported
-}
-func (f *fakeBackend) Command(context.Context, []string) (string, error) {
-	return "", errdefs.ErrNotSupported
 }
