@@ -71,10 +71,12 @@ test: deps fmt-check vet unit
 	@$(MAKE) --no-print-directory integration
 
 # bench: micro-benchmarks (logs, nest frames) at the default bench time, then
-# the container benchmarks against ctr on the same containerd (real runs).
+# the comparisons (run → running and ps against ctr, nest against its goals)
+# on one private containerd, alternated and repeated; prints the tables and
+# writes docs/BENCHMARKS.md. Needs root. A missed goal never fails it.
 bench: build
 	$(GO) test -run '^$$' -bench . ./engine/... ./app/... ./views/...
-	$(GO) test -tags integration -p 1 -count=1 -run '^$$' -bench 'RunToRunning|Ps300' -benchtime 20x .
+	$(GO) run ./engine/testkit/benchrun -budgie $(BIN) -o docs/BENCHMARKS.md
 
 clean:
 	rm -rf bin build

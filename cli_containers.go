@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/budgie-sh/budgie/engine/bundle"
+	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/engine/runtime"
@@ -31,46 +31,16 @@ type RunCmd struct {
 // parallel, after starting the node's keeper if a container needs it. If
 // one fails, the ones this command started are removed again.
 func (c *RunCmd) Run(g *Globals) error {
-	var specs []models.ContainerSpec
-	var paths []string
-	for _, path := range c.Bundles {
-		b, err := bundle.ParseFile(path, bundle.ParseOptions{NameOverride: c.Name})
-		if err != nil {
-			return err
-		}
-		if err := checkRunnable(b); err != nil {
-			return err
-		}
-		for _, s := range b.Containers {
-			if c.Rm && s.RestartPolicy.Name != "" && s.RestartPolicy.Name != models.RestartNo {
-				return fmt.Errorf("--rm conflicts with %s's restart_policy %s (a removed container cannot be restarted): %w",
-					s.Name, s.RestartPolicy.Name, errInvalid)
-			}
-			specs = append(specs, s)
-			paths = append(paths, b.Path)
-		}
-	}
-	if c.Name != "" && len(specs) != 1 {
-		return fmt.Errorf("--name needs exactly one container, the bundles hold %d: %w", len(specs), errInvalid)
-	}
-	if c.Attach && len(specs) != 1 {
-		return fmt.Errorf("--attach needs exactly one container, the bundles hold %d: %w", len(specs), errInvalid)
-	}
 	eng, err := g.Engine()
 	if err != nil {
 		return err
 	}
-	if err := ensureKeeper(g, specs); err != nil {
+	argv, err := keeperArgv(g)
+	if err != nil {
 		return err
 	}
-	bundleOf := map[string]string{}
-	for i, spec := range specs {
-		bundleOf[spec.Name] = paths[i]
-	}
-	started, err := stack.Up(g.ctx, eng.Runtime, specs, stack.Options{
-		Run: func(s models.ContainerSpec) runtime.RunOptions {
-			return runtime.RunOptions{BundlePath: bundleOf[s.Name], AutoRemove: c.Rm, Pull: g.pullFunc()}
-		},
+	started, err := eng.RunBundles(g.ctx, c.Bundles, engine.RunBundleOptions{
+		NameOverride: c.Name, Single: c.Attach, AutoRemove: c.Rm, Pull: g.pullFunc(), KeeperArgv: argv,
 		Started: func(ctr models.Container) {
 			if !c.Attach {
 				fmt.Println(ctr.ID)
@@ -437,20 +407,4 @@ func (g *Globals) pullFunc() func(ctx context.Context, ref string) error {
 		_, err := g.eng.Images.Pull(ctx, ref, images.PullOptions{Progress: newLineProgress(os.Stderr).update})
 		return err
 	}
-}
-
-// checkRunnable refuses, before anything starts, the fields of a bundle that
-// Budgie cannot run yet, naming where each is written.
-func checkRunnable(b *bundle.Bundle) error {
-	var problems []string
-	for i, spec := range b.Containers {
-		for _, u := range runtime.UnsupportedFields(spec) {
-			line, col := b.Position(i, u.Field)
-			problems = append(problems, fmt.Sprintf("%s:%d:%d: %s: not supported yet (%s)", b.Path, line, col, u.Field, u.Reason))
-		}
-	}
-	if len(problems) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%s: %w", strings.Join(problems, "\n"), errdefs.ErrNotSupported)
 }

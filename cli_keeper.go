@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/budgie-sh/budgie/engine/daemon"
 	"github.com/budgie-sh/budgie/engine/keeper"
-	"github.com/budgie-sh/budgie/engine/runtime"
-	"github.com/budgie-sh/budgie/models"
 )
 
 // ServeCmd runs the node keeper in the foreground.
@@ -24,9 +21,10 @@ func (c *ServeCmd) Run(g *Globals) error {
 	}
 	cfg := eng.Config
 	return keeper.Run(g.ctx, keeper.Options{
-		DataDir: cfg.DataDir,
-		Runtime: eng.Runtime,
-		Version: version,
+		DataDir:   cfg.DataDir,
+		Runtime:   eng.Runtime,
+		Version:   version,
+		Discovery: discoveryOptions(cfg),
 		EnsureContainerd: func(ctx context.Context) error {
 			conn, err := daemon.Connect(ctx, daemon.Options{
 				Address: cfg.Containerd.Address, Namespace: cfg.Containerd.Namespace, DataDir: cfg.DataDir,
@@ -54,20 +52,3 @@ func keeperArgv(g *Globals) ([]string, error) {
 
 // ensureKeeper starts the node's keeper detached when one of specs needs
 // it (a restart policy or a health check) and none answers.
-func ensureKeeper(g *Globals, specs []models.ContainerSpec) error {
-	need := false
-	for _, s := range specs {
-		need = need || runtime.NeedsKeeper(s)
-	}
-	if !need {
-		return nil
-	}
-	argv, err := keeperArgv(g)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(g.ctx, 20*time.Second)
-	defer cancel()
-	_, err = keeper.Ensure(ctx, g.cfg.DataDir, argv, keeper.EnsureOptions{})
-	return err
-}

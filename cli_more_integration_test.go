@@ -105,6 +105,9 @@ func stopKeeper(t *testing.T) {
 	}
 	if info, err := c.Ping(ctx); err == nil && info.Pid > 0 {
 		syscall.Kill(info.Pid, syscall.SIGTERM)
+		for ctx.Err() == nil && syscall.Kill(info.Pid, 0) == nil {
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 }
 

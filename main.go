@@ -41,6 +41,7 @@ type CLI struct {
 	Globals
 
 	// commands:
+	Chirp   ChirpCmd   `cmd:"" help:"List the containers running on the LAN (found over mDNS)."`
 	Secret  SecretCmd  `cmd:"" help:"Manage secrets (mounted at /run/secrets/NAME)."`
 	Nest    NestCmd    `cmd:"" default:"withargs" help:"Open nest, the full-screen TUI (the default)."`
 	Run     RunCmd     `cmd:"" help:"Create and start containers from bundles."`

@@ -206,7 +206,7 @@ func TestNestRunBundleFromPicker(t *testing.T) {
 	p.waitFor(5*time.Second, "Run a bundle", "picked.bun")
 	p.keys("Enter")
 	p.waitFor(30*time.Second, "ran picked.bun: "+name)
-	p.waitFor(10*time.Second, name, "running")
+	p.waitRow(10*time.Second, name, "running")
 }
 
 // tapeStep is one replayable line of a vhs tape.
@@ -459,7 +459,7 @@ func TestNestRunBundleFromEditor(t *testing.T) {
 	p.keys("C-r")
 	p.waitFor(5*time.Second, "save as: "+name+".bun")
 	p.keys("Enter")
-	p.waitFor(30*time.Second, name, "running")
+	p.waitRow(30*time.Second, name, "running")
 	b, err := os.ReadFile(filepath.Join(dir, name+".bun"))
 	if err != nil || !strings.Contains(string(b), "name: "+name) || !strings.Contains(string(b), "image: "+cliImage) {
 		t.Fatalf("saved bundle: %v\n%s", err, b)
@@ -471,4 +471,22 @@ func TestNestRunBundleFromEditor(t *testing.T) {
 			t.Fatalf("logs of the edited container: %q (exit %d, stderr %q)", r.stdout, r.code, r.stderr)
 		}
 	}
+}
+
+// waitRow waits until one screen line shows name and every text.
+func (p *pane) waitRow(timeout time.Duration, name string, texts ...string) string {
+	p.t.Helper()
+	var line string
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		line = rowOf(p.screen(false), name)
+		ok := line != ""
+		for _, text := range texts {
+			ok = ok && strings.Contains(line, text)
+		}
+		if ok {
+			return line
+		}
+	}
+	p.t.Fatalf("no row of %s showing %q; last: %q\n%s", name, texts, line, p.screen(false))
+	return ""
 }

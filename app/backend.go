@@ -48,8 +48,7 @@ func NewBackend(eng *engine.Engine, opts BackendOptions) (*Backend, error) {
 			return nil, fmt.Errorf("find the budgie executable for shells and commands: %w", err)
 		}
 	}
-	svc := images.New(eng.Client(), images.Options{Insecure: eng.Config.Registries.Insecure})
-	return &Backend{eng: eng, images: svc, exe: exe, globalArgs: opts.GlobalArgs}, nil
+	return &Backend{eng: eng, images: eng.Images, exe: exe, globalArgs: opts.GlobalArgs}, nil
 }
 
 func (b *Backend) ns(ctx context.Context) context.Context { return b.eng.Context(ctx) }
@@ -216,30 +215,11 @@ func (b *Backend) ValidateBundle(name string, data []byte) []string {
 	return strings.Split(err.Error(), "\n")
 }
 
-// RunBundle runs every container of a bundle file, pulling missing
-// images; if one fails, the ones it started are removed again.
+// RunBundle runs a bundle file as `budgie run` does (engine.RunBundles),
+// starting the node's keeper when a container needs it.
 func (b *Backend) RunBundle(ctx context.Context, path string) ([]models.Container, error) {
-	bun, err := bundle.ParseFile(path, bundle.ParseOptions{})
-	if err != nil {
-		return nil, err
-	}
-	ctx = b.ns(ctx)
-	pull := func(ctx context.Context, ref string) error {
-		_, err := b.images.Pull(ctx, ref, images.PullOptions{})
-		return err
-	}
-	var started []models.Container
-	for _, spec := range bun.Containers {
-		c, err := b.eng.Runtime.Run(ctx, spec, runtime.RunOptions{BundlePath: bun.Path, Pull: pull})
-		if err != nil {
-			for _, s := range started {
-				_, _ = b.eng.Runtime.Remove(ctx, s.ID, runtime.RemoveOptions{Force: true})
-			}
-			return nil, err
-		}
-		started = append(started, c)
-	}
-	return started, nil
+	argv := append(append([]string{b.exe, "--headless"}, b.globalArgs...), "serve")
+	return b.eng.RunBundles(ctx, []string{path}, engine.RunBundleOptions{KeeperArgv: argv})
 }
 
 // Command runs `budgie --headless ARGS…` and returns its combined output.

@@ -4,6 +4,8 @@
 // effective value.
 package config
 
+import "time"
+
 // Config is Budgie's effective configuration. Its yaml names are the keys
 // users write in budgie.yaml and, upper-cased with dots as underscores and a
 // BUDGIE_ prefix, the environment variables that override them.
@@ -22,6 +24,8 @@ type Config struct {
 	Logs Logs `yaml:"logs"`
 	// UI configures nest.
 	UI UI `yaml:"ui"`
+	// Discovery configures how the keeper announces and finds containers on the LAN.
+	Discovery Discovery `yaml:"discovery"`
 	// Keys remaps nest's key bindings: action name → keys.
 	Keys map[string][]string `yaml:"keys"`
 }
@@ -57,6 +61,19 @@ type UI struct {
 	Mouse bool `yaml:"mouse"`
 }
 
+// Discovery configures mDNS discovery in the keeper.
+type Discovery struct {
+	// Interfaces names the network interfaces to announce and browse on;
+	// empty means every up, multicast-capable, non-loopback interface.
+	Interfaces []string `yaml:"interfaces"`
+	// SyncPort is the replication port announced to peers.
+	SyncPort int `yaml:"sync_port"`
+	// Interval is the length of one query round.
+	Interval time.Duration `yaml:"interval"`
+	// Expiry is how long a peer's container stays listed without being seen.
+	Expiry time.Duration `yaml:"expiry"`
+}
+
 // Default returns the built-in defaults.
 func Default() *Config {
 	return &Config{
@@ -65,5 +82,6 @@ func Default() *Config {
 		LogLevel:   "info",
 		Logs:       Logs{MaxSize: 10 << 20, MaxFiles: 3},
 		UI:         UI{Theme: "auto"},
+		Discovery:  Discovery{SyncPort: 18733, Interval: time.Second, Expiry: 2500 * time.Millisecond},
 	}
 }

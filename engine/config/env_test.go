@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
 )
@@ -43,6 +44,8 @@ func TestLoadEnvOverrides(t *testing.T) {
 		{"BUDGIE_UI_THEME=dark", "ui.theme", "dark"},
 		{"BUDGIE_UI_MOUSE=true", "ui.mouse", true},
 		{"BUDGIE_UI_MOUSE=1", "ui.mouse", true},
+		{"BUDGIE_DISCOVERY_INTERFACES=lab0,eth1", "discovery.interfaces", []string{"lab0", "eth1"}},
+		{"BUDGIE_DISCOVERY_EXPIRY=1.5s", "discovery.expiry", 1500 * time.Millisecond},
 		{"BUDGIE_UI_MOUSE=on", "ui.mouse", true},
 		{"BUDGIE_KEYS={quit: [q, ctrl+c], logs: l}", "keys", map[string][]string{"quit": {"q", "ctrl+c"}, "logs": {"l"}}},
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
 )
@@ -20,6 +21,7 @@ const (
 	kindSize
 	kindList
 	kindKeys
+	kindDuration
 )
 
 // want says what a value of the kind looks like, for type errors.
@@ -35,6 +37,8 @@ func (k kind) want() string {
 		return "a list of strings"
 	case kindKeys:
 		return "a mapping of action names to a key or a list of keys"
+	case kindDuration:
+		return "a duration such as 1s or 500ms"
 	}
 	return "a string"
 }
@@ -80,6 +84,18 @@ var keyDefs = []keyDef{
 	{"ui.mouse", kindBool,
 		"Turn on mouse support in nest.",
 		func(c *Config) any { return &c.UI.Mouse }, nil},
+	{"discovery.interfaces", kindList,
+		"Network interfaces to announce and browse on (e.g. [eth0]). Empty: every\nup, multicast-capable, non-loopback interface with an IPv4 address.",
+		func(c *Config) any { return &c.Discovery.Interfaces }, nil},
+	{"discovery.sync_port", kindInt,
+		"The replication port announced to peers.",
+		func(c *Config) any { return &c.Discovery.SyncPort }, checkPort},
+	{"discovery.interval", kindDuration,
+		"Length of one mDNS query round (peers are asked again each round).",
+		func(c *Config) any { return &c.Discovery.Interval }, checkDurationAtLeast(100 * time.Millisecond)},
+	{"discovery.expiry", kindDuration,
+		"How long a peer's container stays listed without answering; more than\nthe interval (mDNS has no reliable goodbye).",
+		func(c *Config) any { return &c.Discovery.Expiry }, checkDurationAtLeast(200 * time.Millisecond)},
 	{"keys", kindKeys,
 		"Remaps nest's key bindings: an action and the key or keys that trigger it.\nFor example:\n  keys:\n    quit: [q, ctrl+c]\n    logs: l",
 		func(c *Config) any { return &c.Keys }, checkKeys},
@@ -91,6 +107,7 @@ var sectionDocs = map[string]string{
 	"registries": "Image registries.",
 	"logs":       "Container log files (Docker's json-file format).",
 	"ui":         "nest, the TUI.",
+	"discovery":  "Discovery of containers on the LAN (mDNS, in the keeper).",
 }
 
 // Keys returns every configuration key, dotted ("containerd.namespace"), in
@@ -187,6 +204,8 @@ func (d *keyDef) get(c *Config) any {
 		return *p
 	case *int64:
 		return *p
+	case *time.Duration:
+		return *p
 	case *[]string:
 		return append([]string{}, *p...)
 	case *map[string][]string:
@@ -210,6 +229,8 @@ func (d *keyDef) set(c *Config, v any) {
 		*p = v.(int)
 	case *int64:
 		*p = v.(int64)
+	case *time.Duration:
+		*p = v.(time.Duration)
 	case *[]string:
 		*p = v.([]string)
 	case *map[string][]string:
@@ -228,6 +249,8 @@ func (d *keyDef) text(c *Config) string {
 		return fmt.Sprint(v)
 	case int64:
 		return formatSize(v)
+	case time.Duration:
+		return v.String()
 	case []string:
 		return strings.Join(v, ",")
 	case map[string][]string:

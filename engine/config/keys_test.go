@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
 )
@@ -12,7 +13,8 @@ import (
 func TestKeys(t *testing.T) {
 	want := []string{
 		"containerd.address", "containerd.namespace", "data_dir", "node_name", "log_level",
-		"registries.insecure", "logs.max_size", "logs.max_files", "ui.theme", "ui.mouse", "keys",
+		"registries.insecure", "logs.max_size", "logs.max_files", "ui.theme", "ui.mouse",
+		"discovery.interfaces", "discovery.sync_port", "discovery.interval", "discovery.expiry", "keys",
 	}
 	if got := Keys(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Keys() = %q, want %q", got, want)
@@ -29,6 +31,7 @@ func sample() *Config {
 		Registries: Registries{Insecure: []string{"a:5000", "b:5000"}},
 		Logs:       Logs{MaxSize: 3 << 20, MaxFiles: 5},
 		UI:         UI{Theme: "dark", Mouse: true},
+		Discovery:  Discovery{Interfaces: []string{"eth0", "wlan0"}, SyncPort: 9000, Interval: 500 * time.Millisecond, Expiry: 2 * time.Second},
 		Keys:       map[string][]string{"quit": {"q", "ctrl+c"}, "logs": {"l"}, "comma": {","}},
 	}
 }
@@ -49,6 +52,10 @@ func TestGetAndFormatEveryKey(t *testing.T) {
 		{"logs.max_files", 5, "5"},
 		{"ui.theme", "dark", "dark"},
 		{"ui.mouse", true, "true"},
+		{"discovery.interfaces", []string{"eth0", "wlan0"}, "eth0,wlan0"},
+		{"discovery.sync_port", 9000, "9000"},
+		{"discovery.interval", 500 * time.Millisecond, "500ms"},
+		{"discovery.expiry", 2 * time.Second, "2s"},
 		{"keys", map[string][]string{"quit": {"q", "ctrl+c"}, "logs": {"l"}, "comma": {","}}, "comma: [',']\nlogs: [l]\nquit: [q, ctrl+c]"},
 	}
 	if len(tests) != len(Keys()) {

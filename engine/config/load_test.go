@@ -154,6 +154,10 @@ keys:
 		"logs.max_files":       {Kind: SourceDefault},
 		"ui.theme":             {Kind: SourceDefault},
 		"ui.mouse":             {Kind: SourceDefault},
+		"discovery.interfaces": {Kind: SourceDefault},
+		"discovery.sync_port":  {Kind: SourceDefault},
+		"discovery.interval":   {Kind: SourceDefault},
+		"discovery.expiry":     {Kind: SourceDefault},
 		"keys":                 {SourceFile, path + ":9"},
 		"keys.quit":            {SourceFile, path + ":10"},
 		"keys.logs":            {SourceFile, path + ":11"},
@@ -234,6 +238,9 @@ func TestLoadFileErrors(t *testing.T) {
 		{"max size zero", "logs:\n  max_size: 0\n", []string{`:2: logs.max_size: must be at least 1, got 0`}},
 		{"insecure with scheme", "registries:\n  insecure: [http://reg:5000]\n", []string{`:2: registries.insecure: "http://reg:5000" is not a host:port`}},
 		{"keys empty list", "keys:\n  quit: []\n", []string{`:1: keys: action "quit" has no keys`}},
+		{"duration", "discovery:\n  interval: soon\n", []string{`:2: discovery.interval: want a duration such as 1s or 500ms, got "soon"`}},
+		{"interval too short", "discovery:\n  interval: 10ms\n", []string{`:2: discovery.interval: must be at least 100ms, got 10ms`}},
+		{"sync port range", "discovery:\n  sync_port: 70000\n", []string{`:2: discovery.sync_port: must be a port between 1 and 65535, got 70000`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -65,6 +66,12 @@ func parseScalar(k kind, s string) (any, error) {
 			return nil, typeError(k, strconv.Quote(s), err.Error())
 		}
 		return n, nil
+	case kindDuration:
+		d, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil {
+			return nil, typeError(k, strconv.Quote(s), "")
+		}
+		return d, nil
 	}
 	return s, nil
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
 )
@@ -76,6 +77,24 @@ func checkAddress(v any) error {
 		return nil
 	}
 	return fmt.Errorf("%q is not a socket path (write it from /, e.g. /run/containerd/containerd.sock)", s)
+}
+
+// checkPort accepts a TCP port number.
+func checkPort(v any) error {
+	if n := v.(int); n < 1 || n > 65535 {
+		return fmt.Errorf("must be a port between 1 and 65535, got %d", n)
+	}
+	return nil
+}
+
+// checkDurationAtLeast accepts durations of at least least.
+func checkDurationAtLeast(least time.Duration) func(any) error {
+	return func(v any) error {
+		if d := v.(time.Duration); d < least {
+			return fmt.Errorf("must be at least %s, got %s", least, d)
+		}
+		return nil
+	}
 }
 
 func checkPositive(v any) error {

@@ -114,7 +114,7 @@ func (a *Announcer) start(inst string, txt []string) (*announced, error) {
 		if len(ips) == 0 {
 			continue
 		}
-		zone, err := mdns.NewMDNSService(inst, Service, Domain, host, a.opts.Port, ips, txt)
+		zone, err := mdns.NewMDNSService(inst, ServiceType, Domain, host, a.opts.Port, ips, txt)
 		if err != nil {
 			a.shutdown(e)
 			return nil, fmt.Errorf("announce %s: %w", inst, err)
@@ -165,7 +165,7 @@ func (a *Announcer) reannounce(es []*announced) {
 // interface, so that browsers see a new container without waiting for
 // their next query. The caller holds a.mu.
 func (a *Announcer) announce(es []*announced) {
-	service := Service + "." + Domain
+	service := ServiceType + "." + Domain
 	for _, e := range es {
 		for i, zone := range e.zones {
 			ifi := e.ifaces[i]

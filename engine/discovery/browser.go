@@ -127,7 +127,7 @@ func (b *Browser) query(ctx context.Context, ifi *net.Interface, d time.Duration
 		}
 	}()
 	err := mdns.QueryContext(ctx, &mdns.QueryParam{
-		Service: Service, Domain: "local", Timeout: d, Interface: ifi, Entries: entries,
+		Service: ServiceType, Domain: "local", Timeout: d, Interface: ifi, Entries: entries,
 		DisableIPv6: true, Logger: libraryLogger(b.opts.Log),
 	})
 	close(entries)
@@ -136,13 +136,13 @@ func (b *Browser) query(ctx context.Context, ifi *net.Interface, d time.Duration
 }
 
 // instanceSuffix is what the name of every instance of our service ends in.
-var instanceSuffix = "." + Service + "." + Domain
+var instanceSuffix = "." + ServiceType + "." + Domain
 
 // handle validates one entry and records it.
 func (b *Browser) handle(iface string, e *mdns.ServiceEntry) {
 	instance, ok := strings.CutSuffix(e.Name, instanceSuffix)
 	if !ok || instance == "" || strings.Contains(instance, ".") {
-		b.ignore(iface, e, "not an instance of "+Service)
+		b.ignore(iface, e, "not an instance of "+ServiceType)
 		return
 	}
 	a, err := ParseTXT(e.InfoFields)

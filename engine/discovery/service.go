@@ -21,6 +21,8 @@ const DefaultSyncPort = 18733
 type Source interface {
 	// List lists containers.
 	List(ctx context.Context, opts runtime.ListOptions) ([]models.Container, error)
+	// Status reads one container by full ID.
+	Status(ctx context.Context, id string) (runtime.Status, error)
 	// Events streams container events until ctx ends.
 	Events(ctx context.Context) (<-chan models.Event, <-chan error)
 }
@@ -51,11 +53,8 @@ type Service struct {
 	announcer *Announcer
 }
 
-// settle is how long the service waits after a container event for more
-// before listing again, so that a burst of starts costs one list.
-const settle = 20 * time.Millisecond
-
-// resync re-lists the node's containers even without events.
+// resync re-lists the node's containers even without events, to correct
+// anything an event stream that broke may have missed.
 const resync = 10 * time.Second
 
 // New checks opts and resolves the interfaces; Run starts the service.
@@ -102,11 +101,12 @@ func (s *Service) Run(ctx context.Context) error {
 // follow keeps the announcements in line with the runtime until ctx ends,
 // reconnecting to its event stream when it breaks.
 func (s *Service) follow(ctx context.Context) {
+	f := &follower{s: s, anns: map[string]Announcement{}, gen: map[string]int{}, results: make(chan lookup, 256)}
 	for ctx.Err() == nil {
 		sctx, cancel := context.WithCancel(ctx)
 		events, errc := s.opts.Source.Events(sctx)
-		s.sync(sctx)
-		err := s.followEvents(sctx, events, errc)
+		f.resync(sctx)
+		err := f.run(sctx, events, errc)
 		cancel()
 		if ctx.Err() == nil {
 			s.opts.Log.Warn("discovery: container events ended; reconnecting", "err", err)
@@ -118,13 +118,30 @@ func (s *Service) follow(ctx context.Context) {
 	}
 }
 
-func (s *Service) followEvents(ctx context.Context, events <-chan models.Event, errc <-chan error) error {
+// follower applies container events to the announced set. A start looks
+// its container up in its own goroutine (containerd answers slowly while
+// many tasks start), so that one slow lookup delays no other container; a
+// result is dropped when a later event for the same container came first.
+type follower struct {
+	s       *Service
+	anns    map[string]Announcement // by container ID
+	gen     map[string]int          // events seen per container ID
+	results chan lookup
+}
+
+type lookup struct {
+	id  string
+	gen int
+	c   models.Container
+	err error
+}
+
+func (f *follower) run(ctx context.Context, events <-chan models.Event, errc <-chan error) error {
 	tick := time.NewTicker(resync)
 	defer tick.Stop()
-	var settleC <-chan time.Time
 	for {
 		select {
-		case _, ok := <-events:
+		case ev, ok := <-events:
 			if !ok {
 				select {
 				case err := <-errc:
@@ -133,14 +150,11 @@ func (s *Service) followEvents(ctx context.Context, events <-chan models.Event, 
 					return errors.New("event stream closed")
 				}
 			}
-			if settleC == nil {
-				settleC = time.After(settle)
-			}
-		case <-settleC:
-			settleC = nil
-			s.sync(ctx)
+			f.event(ctx, ev)
+		case r := <-f.results:
+			f.apply(r)
 		case <-tick.C:
-			s.sync(ctx)
+			f.resync(ctx)
 		case err := <-errc:
 			return err
 		case <-ctx.Done():
@@ -149,27 +163,86 @@ func (s *Service) followEvents(ctx context.Context, events <-chan models.Event, 
 	}
 }
 
-// sync announces the node and exactly its running and paused containers.
-func (s *Service) sync(ctx context.Context) {
-	cs, err := s.opts.Source.List(ctx, runtime.ListOptions{All: true})
-	if err != nil {
-		if ctx.Err() == nil {
-			s.opts.Log.Warn("discovery: list containers", "err", err)
+// event handles one container event.
+func (f *follower) event(ctx context.Context, ev models.Event) {
+	id := ev.ContainerID
+	f.gen[id]++
+	switch ev.Type {
+	case models.EventExit, models.EventDelete, models.EventRemove:
+		if ev.Type == models.EventRemove {
+			delete(f.gen, id) // a pending lookup now finds 0 and is dropped
+		}
+		if _, ok := f.anns[id]; ok {
+			delete(f.anns, id)
+			f.publish()
+		}
+	case models.EventStart, models.EventPause, models.EventResume, models.EventUpdate:
+		gen := f.gen[id]
+		go func() {
+			st, err := f.s.opts.Source.Status(ctx, id)
+			select {
+			case f.results <- lookup{id: id, gen: gen, c: st.Container, err: err}:
+			case <-ctx.Done():
+			}
+		}()
+	}
+}
+
+// apply announces (or withdraws) a looked-up container unless a later
+// event overtook the lookup.
+func (f *follower) apply(r lookup) {
+	if f.gen[r.id] != r.gen {
+		return
+	}
+	if r.err != nil {
+		if _, ok := f.anns[r.id]; ok && errors.Is(r.err, errdefs.ErrNotFound) {
+			delete(f.anns, r.id)
+			f.publish()
 		}
 		return
 	}
-	anns := []Announcement{s.nodeAnnouncement()}
-	for _, c := range cs {
-		if c.State != models.StateRunning && c.State != models.StatePaused {
-			continue
+	f.put(r.c)
+	f.publish()
+}
+
+// put records c's announcement, or removes it when c is not running.
+func (f *follower) put(c models.Container) {
+	if c.State != models.StateRunning && c.State != models.StatePaused {
+		delete(f.anns, c.ID)
+		return
+	}
+	a := f.s.nodeAnnouncement()
+	a.Kind, a.ContainerID, a.ContainerName, a.Image, a.State, a.Ports =
+		KindContainer, c.ID, c.Name, c.Image, c.State, c.Ports
+	f.anns[c.ID] = a
+}
+
+// resync lists every container and announces exactly the running ones.
+func (f *follower) resync(ctx context.Context) {
+	cs, err := f.s.opts.Source.List(ctx, runtime.ListOptions{All: true})
+	if err != nil {
+		if ctx.Err() == nil {
+			f.s.opts.Log.Warn("discovery: list containers", "err", err)
 		}
-		a := s.nodeAnnouncement()
-		a.Kind, a.ContainerID, a.ContainerName, a.Image, a.State, a.Ports =
-			KindContainer, c.ID, c.Name, c.Image, c.State, c.Ports
+		return
+	}
+	clear(f.anns)
+	for _, c := range cs {
+		f.gen[c.ID]++ // lookups started before the list are older than it
+		f.put(c)
+	}
+	f.publish()
+}
+
+// publish hands the node's and the containers' announcements to the announcer.
+func (f *follower) publish() {
+	anns := make([]Announcement, 0, len(f.anns)+1)
+	anns = append(anns, f.s.nodeAnnouncement())
+	for _, a := range f.anns {
 		anns = append(anns, a)
 	}
-	if err := s.announcer.Set(anns); err != nil {
-		s.opts.Log.Warn("discovery: announce", "err", err)
+	if err := f.s.announcer.Set(anns); err != nil {
+		f.s.opts.Log.Warn("discovery: announce", "err", err)
 	}
 }
 

@@ -13,8 +13,8 @@ import (
 	"github.com/budgie-sh/budgie/models"
 )
 
-// Service is the DNS-SD service type every keeper announces.
-const Service = "_budgie._tcp"
+// ServiceType is the DNS-SD service type every keeper announces.
+const ServiceType = "_budgie._tcp"
 
 // Domain is the mDNS domain.
 const Domain = "local."

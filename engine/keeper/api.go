@@ -85,6 +85,9 @@ const (
 	EventHealth EventType = "health_status"
 	// EventUnhealthyRestart: on_unhealthy: restart is stopping the task.
 	EventUnhealthyRestart EventType = "unhealthy-restart"
+	// EventPeer: the table of containers discovered on the LAN changed
+	// (Peer says how; ContainerID is empty, as the container is a peer's).
+	EventPeer EventType = "peer"
 )
 
 // Event is one line of GET /v1/events (NDJSON).
@@ -106,4 +109,6 @@ type Event struct {
 	Health models.HealthStatus `json:"health,omitempty"`
 	// Message says more, on failures.
 	Message string `json:"message,omitempty"`
+	// Peer is set on EventPeer.
+	Peer *models.PeerEvent `json:"peer,omitempty"`
 }

@@ -182,6 +182,48 @@ func Ensure(ctx context.Context, dataDir string, argv []string, opts EnsureOptio
 	if err := os.MkdirAll(dataDir, 0o711); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
 	}
+	timeout := opts.Timeout
+	if timeout == 0 {
+		timeout = 15 * time.Second
+	}
+	deadline := time.Now().Add(timeout)
+	var exited <-chan error // nil while no keeper of ours is starting
+	var lastErr error
+	for spawned := 0; time.Now().Before(deadline); {
+		if c, err := Dial(ctx, dataDir); err == nil {
+			return c, nil
+		}
+		// Another keeper may hold the lock (one starting for a concurrent
+		// command, or one shutting down): then ours exits, and we wait for
+		// that one to answer, or start ours again once the lock is free.
+		if exited == nil && !lockHeld(dataDir) {
+			if spawned == 3 {
+				break
+			}
+			ch, err := spawnKeeper(dataDir, argv)
+			if err != nil {
+				return nil, err
+			}
+			exited, spawned = ch, spawned+1
+		}
+		select {
+		case err := <-exited:
+			exited, lastErr = nil, err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if lastErr != nil {
+		return nil, fmt.Errorf("keeper exited at start (%v); see %s: %w", lastErr, LogPath(dataDir), errdefs.ErrUnavailable)
+	}
+	return nil, fmt.Errorf("the keeper does not answer on %s within %s (see %s): %w",
+		SocketPath(dataDir), timeout, LogPath(dataDir), errdefs.ErrUnavailable)
+}
+
+// spawnKeeper starts argv detached (its own session, output to the keeper
+// log) and returns a channel that receives its exit.
+func spawnKeeper(dataDir string, argv []string) (<-chan error, error) {
 	logf, err := os.OpenFile(LogPath(dataDir), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open keeper log: %w", err)
@@ -195,26 +237,5 @@ func Ensure(ctx context.Context, dataDir string, argv []string, opts EnsureOptio
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	timeout := opts.Timeout
-	if timeout == 0 {
-		timeout = 15 * time.Second
-	}
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if c, err := Dial(ctx, dataDir); err == nil {
-			return c, nil
-		}
-		select {
-		case err := <-exited:
-			if c, derr := Dial(ctx, dataDir); derr == nil {
-				return c, nil
-			}
-			return nil, fmt.Errorf("keeper exited at start (%v); see %s: %w", err, LogPath(dataDir), errdefs.ErrUnavailable)
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return nil, fmt.Errorf("keeper started (pid %d) but does not answer on %s within %s (see %s): %w",
-		cmd.Process.Pid, SocketPath(dataDir), timeout, LogPath(dataDir), errdefs.ErrUnavailable)
+	return exited, nil
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/budgie-sh/budgie/engine/discovery"
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/runtime"
 )
@@ -32,11 +33,17 @@ type Options struct {
 	Version string
 	// Ready is called once the API answers; nil means nothing.
 	Ready func()
+	// Discovery announces this node's containers and browses the LAN's
+	// (see engine/discovery); nil means no discovery. Empty Source,
+	// NodeName and NodeID default to Runtime, its node name and the ID
+	// kept in DataDir.
+	Discovery *discovery.Options
 }
 
 type keeper struct {
 	sup  *supervisor
 	info Info
+	disc *discovery.Service // nil without discovery
 }
 
 // Run runs the keeper in the foreground until ctx ends: it takes the
@@ -65,9 +72,10 @@ func Run(ctx context.Context, opts Options) error {
 	sup := newSupervisor(opts.Runtime, log, opts.EnsureContainerd)
 	opts.Runtime.SetKeeperState(sup)
 	k := &keeper{sup: sup, info: Info{Pid: os.Getpid(), Version: opts.Version, Started: time.Now()}}
-	srv := &http.Server{Handler: k.handler(), ReadHeaderTimeout: 5 * time.Second}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	discDone := k.runDiscovery(ctx, opts.Discovery, opts.Runtime, log, opts.DataDir)
+	srv := &http.Server{Handler: k.handler(), ReadHeaderTimeout: 5 * time.Second}
 	supDone := make(chan struct{})
 	go func() {
 		defer close(supDone)
@@ -89,6 +97,7 @@ func Run(ctx context.Context, opts Options) error {
 	defer scancel()
 	_ = srv.Shutdown(sctx)
 	<-supDone
+	discDone()
 	_ = os.Remove(SocketPath(opts.DataDir))
 	log.Info("keeper stopped")
 	return err

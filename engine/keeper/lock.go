@@ -45,3 +45,17 @@ func orUnknown(s string) string {
 	}
 	return s
 }
+
+// lockHeld reports whether a process holds the keeper lock of dataDir.
+func lockHeld(dataDir string) bool {
+	f, err := os.Open(LockPath(dataDir))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err != nil {
+		return errors.Is(err, unix.EWOULDBLOCK)
+	}
+	_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	return false
+}

@@ -10,6 +10,7 @@ import (
 //	GET /v1/ping    Info
 //	GET /v1/state   StateResponse: every supervised container's live state
 //	GET /v1/events  NDJSON stream of Event until the client goes away
+//	GET /v1/peers   PeersResponse: nodes and containers discovered on the LAN
 func (k *keeper) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/ping", func(w http.ResponseWriter, r *http.Request) {
@@ -19,6 +20,9 @@ func (k *keeper) handler() http.Handler {
 		writeJSON(w, StateResponse{Info: k.info, Containers: k.sup.snapshot()})
 	})
 	mux.HandleFunc("GET /v1/events", k.serveEvents)
+	mux.HandleFunc("GET /v1/peers", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, k.peers())
+	})
 	return mux
 }
 

@@ -153,7 +153,7 @@ func parseStatTicks(stat string) (int64, error) {
 
 // idle measures nest's CPU (percent of one core) and the bytes and frames
 // it writes to its terminal over window, after settle, while nobody types.
-// Frames are counted by their cursor-home sequences.
+// A frame is a 100 ms interval in which the output grew.
 func (p *nestPane) idle(work string, settle, window time.Duration) (cpu float64, drawn int64, frames int, err error) {
 	time.Sleep(settle)
 	log := filepath.Join(work, p.session+".out")
@@ -164,7 +164,7 @@ func (p *nestPane) idle(work string, settle, window time.Duration) (cpu float64,
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("read nest's CPU time: %w", err)
 	}
-	time.Sleep(window)
+	frames = countGrowth(log, window, 100*time.Millisecond)
 	after, err := cpuTicks(p.pid)
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("read nest's CPU time: %w", err)
@@ -178,5 +178,20 @@ func (p *nestPane) idle(work string, settle, window time.Duration) (cpu float64,
 		return 0, 0, 0, fmt.Errorf("pane output log: %w", err)
 	}
 	cpu = float64(after-before) / clockTicks / window.Seconds() * 100
-	return cpu, int64(len(out)), strings.Count(string(out), "\x1b[H"), nil
+	return cpu, int64(len(out)), frames, nil
+}
+
+// countGrowth watches path's size every tick for window and returns in
+// how many ticks it grew.
+func countGrowth(path string, window, tick time.Duration) int {
+	var last int64
+	n := 0
+	for end := time.Now().Add(window); time.Now().Before(end); {
+		time.Sleep(tick)
+		if st, err := os.Stat(path); err == nil && st.Size() > last {
+			last = st.Size()
+			n++
+		}
+	}
+	return n
 }

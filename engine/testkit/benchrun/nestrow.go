@@ -111,10 +111,11 @@ func nestLines(total, reps int, population string, startups []float64, idle idle
 				"(BenchmarkKeyPress: cursor down with 500 containers on an in-memory backend, ns/op). The same run's "+
 				"BenchmarkFirstFrame (model built, loaded and drawn once, no terminal or containerd) gives %s.", Dur(model)),
 			"Idle: 3 s after the table appeared, nest's utime+stime from /proc/PID/stat over 10 s (percent of one core) " +
-				"and what it wrote to the terminal in that time (`tmux pipe-pane -O`; frames counted by their cursor-home " +
-				"sequence); no key is pressed. nest polls container stats every 2 s (views/containers statsInterval) and " +
-				"redraws the rows whose UPTIME, CPU% or MEM changed, so running containers on screen cause a frame " +
-				"every 2 s; with nothing changing it writes nothing.",
+				"and what it wrote to the terminal in that time (`tmux pipe-pane -O`; a frame is a 100 ms " +
+				"interval in which that output grew); no key is pressed. nest polls container stats every 2 s (views/containers statsInterval) and " +
+				"redraws only rows whose visible cells (UPTIME, CPU%, MEM) changed: seconds-old containers cause a frame " +
+				"every 2 s, minutes-old ones only when an uptime rolls over (1m → 2m), so whether this window " +
+				"holds a frame can differ between runs.",
 		},
 	}
 }

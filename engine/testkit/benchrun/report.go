@@ -111,9 +111,14 @@ type Row struct {
 
 // Machine describes where the figures were taken.
 type Machine struct {
-	CPU, Memory, Kernel, Containerd, Runc, Go string
-	Cores                                     int
-	Date                                      time.Time
+	// CPU is the model name; Memory the total, readable ("23.5 GiB").
+	CPU, Memory string
+	// Kernel, Containerd, Runc and Go are the versions in use.
+	Kernel, Containerd, Runc, Go string
+	// Cores is the number of logical CPUs.
+	Cores int
+	// Date is when the run started; it is shown in UTC.
+	Date time.Time
 }
 
 // Verdict returns Met or Missed for ok, or NotMeas when the figure is absent.
