@@ -37,6 +37,7 @@ type Model struct {
 	keys          globalKeys
 	tabs          []Tab
 	views         []common.Component
+	started       []bool // started[i]: tab i has run its Init
 	pages         map[string]Page
 	active        int
 	stack         []openPage
@@ -73,16 +74,23 @@ func New(c common.Common, opts Options) *Model {
 	for _, p := range pages {
 		m.pages[p.Name] = p
 	}
+	m.started = make([]bool, len(m.views))
 	return m
 }
 
-// Init starts every tab and shows the first.
+// Init starts the first tab and shows it. Other tabs start when first
+// shown, so that nest's first frame does not wait for their listings.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.infoCmd()}
-	for _, v := range m.views {
-		cmds = append(cmds, v.Init())
+	return tea.Batch(m.infoCmd(), m.startTab(m.active), activate(m.current()))
+}
+
+// startTab runs tab i's Init the first time it is shown.
+func (m *Model) startTab(i int) tea.Cmd {
+	if i < 0 || i >= len(m.views) || m.started[i] {
+		return nil
 	}
-	return tea.Batch(append(cmds, activate(m.current()))...)
+	m.started[i] = true
+	return m.views[i].Init()
 }
 
 func (m *Model) infoCmd() tea.Cmd {

@@ -2,11 +2,13 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/golden"
@@ -121,8 +123,9 @@ func TestRouting(t *testing.T) {
 		{"tab", 1, 0},
 		{"tab", 2, 0},
 		{"tab", 3, 0},
+		{"tab", 4, 0},
 		{"tab", 0, 0},
-		{"shift+tab", 3, 0},
+		{"shift+tab", 4, 0},
 		{"1", 0, 0},
 		{"l", 0, 1},
 		{"esc", 0, 0},
@@ -238,5 +241,39 @@ func BenchmarkKeyPress(b *testing.B) {
 	for b.Loop() {
 		m.Update(down)
 		_ = m.View()
+	}
+}
+
+// countingView counts its Init calls.
+type countingView struct {
+	inits *int
+}
+
+func (v countingView) Init() tea.Cmd                       { *v.inits++; return nil }
+func (v countingView) Update(tea.Msg) (tea.Model, tea.Cmd) { return v, nil }
+func (v countingView) View() string                        { return "" }
+func (v countingView) SetSize(int, int)                    {}
+func (v countingView) ShortHelp() []key.Binding            { return nil }
+func (v countingView) FullHelp() [][]key.Binding           { return nil }
+
+// TestTabsStartWhenFirstShown: only the visible tab starts at launch (its
+// listing is what the first frame waits for); others start once, when shown.
+func TestTabsStartWhenFirstShown(t *testing.T) {
+	inits := make([]int, 3)
+	var tabs []Tab
+	for i := range inits {
+		tabs = append(tabs, Tab{Name: fmt.Sprint("t", i), Title: fmt.Sprint("T", i),
+			New: func(common.Common) common.Component { return countingView{inits: &inits[i]} }})
+	}
+	m := New(commontest.Common(context.Background(), commontest.New()), Options{Tabs: tabs, Pages: []Page{}})
+	m.Init()
+	if inits[0] != 1 || inits[1] != 0 || inits[2] != 0 {
+		t.Fatalf("after Init: %v, want only the first tab started", inits)
+	}
+	m.Update(keyMsg("3"))
+	m.Update(keyMsg("1"))
+	m.Update(keyMsg("3"))
+	if inits[0] != 1 || inits[1] != 0 || inits[2] != 1 {
+		t.Fatalf("after showing tab 3 twice: %v, want each started once", inits)
 	}
 }

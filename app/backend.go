@@ -245,7 +245,20 @@ func (b *Backend) Info(ctx context.Context) (common.SystemInfo, error) {
 	return common.SystemInfo{Node: info.Node, Containerd: info.Containerd, Version: info.Version}, nil
 }
 
+// Peers returns the nodes and containers on the LAN from the node's
+// keeper, which browses over mDNS; errdefs.ErrUnavailable when none runs.
+func (b *Backend) Peers(ctx context.Context) ([]models.PeerNode, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	resp, err := b.eng.Keeper.Peers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Nodes, nil
+}
+
 var (
 	_ common.Backend     = (*Backend)(nil)
 	_ common.InfoBackend = (*Backend)(nil)
+	_ common.PeerBackend = (*Backend)(nil)
 )

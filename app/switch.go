@@ -37,7 +37,7 @@ func (m *Model) selectTab(i int) tea.Cmd {
 		m.closeTop()
 	}
 	m.active = i
-	return activate(m.current())
+	return tea.Batch(m.startTab(i), activate(m.current()))
 }
 
 // pop closes the top page and shows what is under it.

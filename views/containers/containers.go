@@ -82,6 +82,11 @@ func (m *Model) SetSize(width, height int) {
 func (m *Model) Focus() tea.Cmd {
 	m.focused = true
 	m.statsGen++
+	if !m.loaded {
+		// The first listing comes first: sampling 500 containers at the
+		// same time would make containerd answer both later.
+		return nil
+	}
 	return m.statsCmd(m.statsGen)
 }
 
@@ -118,12 +123,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case listMsg:
+		first := !m.loaded
 		m.loaded = true
 		m.rows = m.rows[:0]
 		for _, c := range msg.containers {
 			m.rows = append(m.rows, row{c: c})
 		}
 		m.refresh()
+		if first && m.focused {
+			return m.statsCmd(m.statsGen)
+		}
 	case subscribedMsg:
 		m.events, m.errs = msg.events, msg.errs
 		return nextEvent(m.events, m.errs)
