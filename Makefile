@@ -80,3 +80,10 @@ bench: build
 
 clean:
 	rm -rf bin build
+
+# lab: three Budgie nodes on this machine (network namespaces on a bridge,
+# each with its own containerd and keeper) for trying discovery by hand.
+# Prints how to open nest on each node; Ctrl-C tears it all down.
+.PHONY: lab
+lab: build
+	$(GO) run ./engine/testkit/labup -binary $(BIN) -nodes 3

@@ -37,6 +37,9 @@ type Backend struct {
 	// secrets are the secrets (see SetSecrets); created values are kept by name.
 	secrets      []common.SecretInfo
 	secretValues map[string][]byte
+	// peers are the nodes on the LAN (see SetPeers); peersErr fails Peers.
+	peers    []models.PeerNode
+	peersErr error
 }
 
 // New returns a Backend holding containers.

@@ -1,0 +1,40 @@
+package peers
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+
+	"github.com/budgie-sh/budgie/views/common"
+)
+
+// keyMap holds the peers view's bindings.
+type keyMap struct {
+	Up, Down, Top, Bottom, Details, Close, Refresh key.Binding
+}
+
+func newKeyMap(c common.Common) keyMap {
+	return keyMap{
+		Up:      c.Bind("up", "up", "up", "k"),
+		Down:    c.Bind("down", "down", "down", "j"),
+		Top:     c.Bind("top", "first", "home", "g"),
+		Bottom:  c.Bind("bottom", "last", "end", "G"),
+		Details: c.Bind("details", "details", "enter"),
+		Close:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+		Refresh: c.Bind("refresh", "refresh", "r"),
+	}
+}
+
+// ShortHelp returns the bindings shown in the status bar.
+func (m *Model) ShortHelp() []key.Binding {
+	if m.details {
+		return []key.Binding{m.keys.Close, m.keys.Up, m.keys.Down}
+	}
+	return []key.Binding{m.keys.Up, m.keys.Down, m.keys.Details, m.keys.Refresh}
+}
+
+// FullHelp returns every binding, in columns.
+func (m *Model) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{m.keys.Up, m.keys.Down, m.keys.Top, m.keys.Bottom},
+		{m.keys.Details, m.keys.Close, m.keys.Refresh},
+	}
+}

@@ -1,0 +1,204 @@
+// Package peers is nest's Peers view, the network browser: the nodes on
+// the LAN and the containers each announces, as the node's keeper sees
+// them over mDNS, with when each was last seen. It asks the backend again
+// every second while shown (a refresh only moves "last seen", which the
+// keeper's event stream does not report); Enter shows one row's details.
+package peers
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/models"
+	"github.com/budgie-sh/budgie/views/common"
+)
+
+// Interval is how often the view asks for the peer table while shown.
+const Interval = time.Second
+
+// Messages of the view's commands.
+type (
+	peersMsg struct {
+		seq   int
+		nodes []models.PeerNode
+		err   error
+	}
+	tickMsg struct{ gen int }
+)
+
+// row is one line of the list: a node (ctr < 0) or one of its containers.
+type row struct{ node, ctr int }
+
+// Model implements common.Component and common.Focusable.
+var (
+	_ common.Component = (*Model)(nil)
+	_ common.Focusable = (*Model)(nil)
+)
+
+// Model is the Peers view. Use New; the zero value is not usable.
+type Model struct {
+	c             common.Common
+	keys          keyMap
+	width, height int
+	nodes         []models.PeerNode
+	rows          []row
+	cursor        int
+	loaded        bool
+	err           error
+	details       bool // the details of the cursor's row are shown
+	active        bool // shown: poll
+	gen           int  // poll generation; a blur or focus starts a new one
+	seq, applied  int  // fetch order, so that a slow answer never overwrites a newer one
+}
+
+// New returns the Peers view; Init asks for the table once.
+func New(c common.Common) *Model {
+	return &Model{c: c, keys: newKeyMap(c)}
+}
+
+// Init asks for the table.
+func (m *Model) Init() tea.Cmd { return m.fetch() }
+
+// SetSize sets the cells the view may draw in.
+func (m *Model) SetSize(width, height int) { m.width, m.height = width, height }
+
+// Focus starts polling while the view is shown.
+func (m *Model) Focus() tea.Cmd {
+	m.active = true
+	m.gen++
+	return m.fetch()
+}
+
+// Blur stops polling.
+func (m *Model) Blur() {
+	m.active = false
+	m.gen++
+}
+
+func (m *Model) ctx() context.Context {
+	if m.c.Ctx != nil {
+		return m.c.Ctx
+	}
+	return context.Background()
+}
+
+// fetch asks the backend for the table.
+func (m *Model) fetch() tea.Cmd {
+	m.seq++
+	seq, ctx := m.seq, m.ctx()
+	pb, ok := m.c.Backend.(common.PeerBackend)
+	return func() tea.Msg {
+		if !ok {
+			return peersMsg{seq: seq, err: errors.New("this nest cannot reach a keeper, which discovers peers")}
+		}
+		nodes, err := pb.Peers(ctx)
+		return peersMsg{seq: seq, nodes: nodes, err: err}
+	}
+}
+
+func (m *Model) tick() tea.Cmd {
+	gen := m.gen
+	return tea.Tick(Interval, func(time.Time) tea.Msg { return tickMsg{gen: gen} })
+}
+
+// Update handles the view's messages and keys.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case peersMsg:
+		m.apply(msg)
+		if m.active {
+			return m, m.tick()
+		}
+	case tickMsg:
+		if m.active && msg.gen == m.gen {
+			return m, m.fetch()
+		}
+	case tea.KeyMsg:
+		return m, m.key(msg)
+	}
+	return m, nil
+}
+
+// apply takes a fetched table, keeping the cursor on the same node or
+// container when it is still there.
+func (m *Model) apply(msg peersMsg) {
+	if msg.seq < m.applied {
+		return
+	}
+	m.applied, m.loaded, m.err = msg.seq, true, msg.err
+	if msg.err != nil {
+		return
+	}
+	keep := m.selectedKey()
+	m.nodes = msg.nodes
+	m.rows = m.rows[:0]
+	for i, n := range m.nodes {
+		m.rows = append(m.rows, row{node: i, ctr: -1})
+		for j := range n.Containers {
+			m.rows = append(m.rows, row{node: i, ctr: j})
+		}
+	}
+	m.cursor = min(m.cursor, max(len(m.rows)-1, 0))
+	for i, r := range m.rows {
+		if keep != "" && m.rowKey(r) == keep {
+			m.cursor = i
+			break
+		}
+	}
+}
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, m.keys.Close):
+		m.details = false
+	case key.Matches(msg, m.keys.Up):
+		m.cursor = max(m.cursor-1, 0)
+	case key.Matches(msg, m.keys.Down):
+		m.cursor = max(min(m.cursor+1, len(m.rows)-1), 0)
+	case key.Matches(msg, m.keys.Top):
+		m.cursor = 0
+	case key.Matches(msg, m.keys.Bottom):
+		m.cursor = max(len(m.rows)-1, 0)
+	case key.Matches(msg, m.keys.Details):
+		m.details = len(m.rows) > 0
+	case key.Matches(msg, m.keys.Refresh):
+		return m.fetch()
+	}
+	return nil
+}
+
+// selected returns the cursor's node and container (nil for a node row).
+func (m *Model) selected() (*models.PeerNode, *models.Peer) {
+	if m.cursor >= len(m.rows) {
+		return nil, nil
+	}
+	r := m.rows[m.cursor]
+	n := &m.nodes[r.node]
+	if r.ctr < 0 {
+		return n, nil
+	}
+	return n, &n.Containers[r.ctr]
+}
+
+func (m *Model) selectedKey() string {
+	if m.cursor >= len(m.rows) {
+		return ""
+	}
+	return m.rowKey(m.rows[m.cursor])
+}
+
+func (m *Model) rowKey(r row) string {
+	n := m.nodes[r.node]
+	if r.ctr < 0 {
+		return n.ID
+	}
+	return n.ID + "/" + n.Containers[r.ctr].ContainerID
+}
+
+// unavailable reports whether err means no keeper runs.
+func unavailable(err error) bool { return errors.Is(err, errdefs.ErrUnavailable) }
