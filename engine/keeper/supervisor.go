@@ -273,11 +273,18 @@ func annotate(cs []models.Container, states []ContainerState) {
 		byID[st.ID] = st
 	}
 	for i := range cs {
+		running := cs[i].State == models.StateRunning || cs[i].State == models.StatePaused
 		st, ok := byID[cs[i].ID]
+		if !ok || st.Health == nil {
+			// Docker's rule: a running container whose check has no result
+			// yet is starting (the keeper may not have seen its start yet).
+			if running && cs[i].Spec.Health != nil {
+				cs[i].Health = models.HealthStarting
+			}
+		}
 		if !ok {
 			continue
 		}
-		running := cs[i].State == models.StateRunning || cs[i].State == models.StatePaused
 		if st.Restarting && !running {
 			cs[i].State, cs[i].NextRestart = models.StateRestarting, st.NextRestart
 		}
