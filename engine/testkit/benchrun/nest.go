@@ -49,35 +49,40 @@ type nestPane struct {
 // nest; the clock starts when the FIFO is written, so tmux's own start-up
 // is not timed. It returns once nest shows its container table (every
 // text in ready on screen), with the time that took.
-func (b *bench) startNest(t *tmux, ready []string, timeout time.Duration) (*nestPane, float64, error) {
+func (b *bench) startNest(t *tmux, ready []string, timeout time.Duration) (*nestPane, startup, error) {
 	t.n++
 	p := &nestPane{t: t, session: fmt.Sprintf("nest%d", t.n)}
 	fifo := filepath.Join(b.work, p.session+".go")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		return nil, 0, fmt.Errorf("mkfifo %s: %w", fifo, err)
+		return nil, startup{}, fmt.Errorf("mkfifo %s: %w", fifo, err)
 	}
 	vars := append(b.envVars(), "TERM=xterm-256color")
 	shell := fmt.Sprintf("read _ < %s; exec env %s %s", fifo, strings.Join(vars, " "), b.budgie)
 	if _, err := t.output("new-session", "-d", "-s", p.session, "-x", strconv.Itoa(paneWidth), "-y", strconv.Itoa(paneHeight), "-c", b.work, shell); err != nil {
-		return nil, 0, err
+		return nil, startup{}, err
 	}
 	w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // blocks until the shell waits on it
 	if err != nil {
 		p.close()
-		return nil, 0, err
+		return nil, startup{}, err
 	}
 	start := time.Now()
 	_, err = w.Write([]byte("\n"))
 	w.Close()
 	if err != nil {
 		p.close()
-		return nil, 0, err
+		return nil, startup{}, err
 	}
-	screen, err := p.waitFor(ready, timeout)
-	elapsed := time.Since(start).Seconds()
+	var st startup
+	screen, err := p.waitFor(firstFrame, timeout)
+	st.frame = time.Since(start).Seconds()
+	if err == nil {
+		screen, err = p.waitFor(ready, timeout)
+		st.table = time.Since(start).Seconds()
+	}
 	if err != nil {
 		p.close()
-		return nil, 0, fmt.Errorf("%w; last screen:\n%s", err, screen)
+		return nil, startup{}, fmt.Errorf("%w; last screen:\n%s", err, screen)
 	}
 	pid, err := t.output("display-message", "-p", "-t", p.session, "#{pane_pid}")
 	if err == nil {
@@ -85,9 +90,18 @@ func (b *bench) startNest(t *tmux, ready []string, timeout time.Duration) (*nest
 	}
 	if err != nil {
 		p.close()
-		return nil, 0, err
+		return nil, startup{}, err
 	}
-	return p, elapsed, nil
+	return p, st, nil
+}
+
+// firstFrame is what nest draws before any listing returns: its tab bar.
+var firstFrame = []string{"1 Containers", "2 Images"}
+
+// startup is how long a nest start took: to its first frame, and to a
+// table holding every container (seconds).
+type startup struct {
+	frame, table float64
 }
 
 // waitFor polls the pane every 5 ms until every text is on screen.
