@@ -24,21 +24,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func keyMsg(s string) tea.KeyMsg {
-	switch s {
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "tab":
-		return tea.KeyMsg{Type: tea.KeyTab}
-	case "shift+tab":
-		return tea.KeyMsg{Type: tea.KeyShiftTab}
-	case "ctrl+c":
-		return tea.KeyMsg{Type: tea.KeyCtrlC}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
-}
+// keyMsg is commontest.Key.
+var keyMsg = commontest.Key
 
 // TestGolden renders nest through a real program over commontest's
 // fixed-data backend: containerd's IDs and clocks would make every render
@@ -81,7 +68,7 @@ func TestGolden(t *testing.T) {
 			if err := tm.Quit(); err != nil {
 				t.Fatal(err)
 			}
-			golden.RequireEqual(t, []byte(tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View()))
+			golden.RequireEqual(t, []byte(tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).View()))
 		})
 	}
 }
@@ -99,7 +86,7 @@ func waitFor(t *testing.T, tm *teatest.TestModel, texts ...string) {
 			}
 		}
 		return false
-	}, teatest.WithDuration(5*time.Second))
+	}, teatest.WithDuration(15*time.Second))
 }
 
 // started returns a root model that has run Init's quick commands.

@@ -61,7 +61,7 @@ func TestGolden(t *testing.T) {
 			if err := tm.Quit(); err != nil {
 				t.Fatal(err)
 			}
-			final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
+			final := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second))
 			golden.RequireEqual(t, []byte(final.View()))
 		})
 	}
@@ -77,7 +77,7 @@ func waitFor(t *testing.T, tm *teatest.TestModel, texts ...string) {
 			}
 		}
 		return false
-	}, teatest.WithDuration(5*time.Second))
+	}, teatest.WithDuration(15*time.Second))
 }
 
 func typeKeys(s string) []tea.KeyMsg {

@@ -100,17 +100,17 @@ func TestGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			m := New(commontest.Common(context.Background(), commontest.New(commontest.Sample()...)), commontest.ID(1))
 			tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(120, 30))
-			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "State") }, teatest.WithDuration(5*time.Second))
+			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "State") }, teatest.WithDuration(15*time.Second))
 			for _, r := range ks {
 				tm.Send(runes(string(r)))
 			}
 			if ks != "" {
-				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "Hostname") }, teatest.WithDuration(5*time.Second))
+				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "Hostname") }, teatest.WithDuration(15*time.Second))
 			}
 			if err := tm.Quit(); err != nil {
 				t.Fatal(err)
 			}
-			golden.RequireEqual(t, []byte(tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View()))
+			golden.RequireEqual(t, []byte(tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).View()))
 		})
 	}
 }

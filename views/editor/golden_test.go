@@ -51,16 +51,16 @@ func TestEditorGolden(t *testing.T) {
 			tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(120, 30))
 			teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
 				return strings.Contains(string(b), "valid bundle") || strings.Contains(string(b), "problem")
-			}, teatest.WithDuration(3*time.Second))
+			}, teatest.WithDuration(15*time.Second))
 			for _, k := range tt.keys {
 				tm.Send(k)
 			}
 			if len(tt.keys) > 0 {
 				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), tt.wait) },
-					teatest.WithDuration(3*time.Second))
+					teatest.WithDuration(15*time.Second))
 			}
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
-			final := tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).(harness)
+			final := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(harness)
 			teatest.RequireEqualOutput(t, []byte(final.View()))
 		})
 	}

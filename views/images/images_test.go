@@ -13,6 +13,7 @@ import (
 
 	"github.com/budgie-sh/budgie/theme"
 	"github.com/budgie-sh/budgie/views/common"
+	"github.com/budgie-sh/budgie/views/common/commontest"
 )
 
 func init() { lipgloss.SetColorProfile(termenv.Ascii) }
@@ -35,19 +36,8 @@ func loaded(t *testing.T, f *fakeBackend) *Model {
 	return m
 }
 
-func keyMsg(s string) tea.KeyMsg {
-	switch s {
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "right":
-		return tea.KeyMsg{Type: tea.KeyRight}
-	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
-}
+// keyMsg is commontest.Key.
+var keyMsg = commontest.Key
 
 // harness shows the view as the root model would.
 type harness struct{ m *Model }
@@ -87,7 +77,7 @@ func TestImagesGolden(t *testing.T) {
 				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), tt.wait) })
 			}
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
-			final := tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).(harness)
+			final := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(harness)
 			teatest.RequireEqualOutput(t, []byte(final.View()))
 		})
 	}

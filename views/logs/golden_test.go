@@ -76,7 +76,7 @@ func TestGolden(t *testing.T) {
 			if err := tm.Quit(); err != nil {
 				t.Fatal(err)
 			}
-			golden.RequireEqual(t, []byte(tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View()))
+			golden.RequireEqual(t, []byte(tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).View()))
 		})
 	}
 }
@@ -84,5 +84,5 @@ func TestGolden(t *testing.T) {
 func waitFor(t *testing.T, tm *teatest.TestModel, text string) {
 	t.Helper()
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), text) },
-		teatest.WithDuration(5*time.Second))
+		teatest.WithDuration(15*time.Second))
 }

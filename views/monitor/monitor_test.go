@@ -97,13 +97,13 @@ func TestMonitorGolden(t *testing.T) {
 			tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(120, 30))
 			teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
 				return f.done() && strings.Contains(string(b), tt.wait)
-			}, teatest.WithDuration(3*time.Second))
+			}, teatest.WithDuration(15*time.Second))
 			// Keys reach the model in order, before the quit below.
 			for _, k := range tt.keys {
 				tm.Send(tea.KeyMsg{Type: k})
 			}
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
-			final := tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).(harness)
+			final := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(harness)
 			teatest.RequireEqualOutput(t, []byte(final.View()))
 		})
 	}

@@ -29,19 +29,8 @@ func newModel(t *testing.T, b *commontest.Backend) *Model {
 	return m
 }
 
-func keyMsg(s string) tea.KeyMsg {
-	switch s {
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
-	case "up":
-		return tea.KeyMsg{Type: tea.KeyUp}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
-}
+// keyMsg is commontest.Key.
+var keyMsg = commontest.Key
 
 // harness shows the view as the root model would: focused.
 type harness struct{ m *Model }
@@ -86,7 +75,7 @@ func TestPeersGolden(t *testing.T) {
 				teatest.WaitFor(t, tm.Output(), func(out []byte) bool { return strings.Contains(string(out), tt.wait) })
 			}
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
-			final := tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).(harness)
+			final := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(harness)
 			teatest.RequireEqualOutput(t, []byte(final.View()))
 		})
 	}

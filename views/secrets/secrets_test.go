@@ -42,19 +42,8 @@ func loaded(t *testing.T, b common.Backend) *Model {
 	return m
 }
 
-func keyMsg(s string) tea.KeyMsg {
-	switch s {
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "right":
-		return tea.KeyMsg{Type: tea.KeyRight}
-	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
-}
+// keyMsg is commontest.Key.
+var keyMsg = commontest.Key
 
 // typed returns one key message per rune of s.
 func typed(s string) []string {
@@ -92,10 +81,10 @@ func drive(t *testing.T, b common.Backend, keys []string, wait string) *Model {
 	}
 	if wait != "" {
 		teatest.WaitFor(t, tm.Output(), func(out []byte) bool { return strings.Contains(string(out), wait) },
-			teatest.WithDuration(3*time.Second))
+			teatest.WithDuration(15*time.Second))
 	}
 	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
-	return tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).(harness).m
+	return tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(harness).m
 }
 
 func TestSecretsGolden(t *testing.T) {

@@ -6,6 +6,7 @@ package commontest
 import (
 	"context"
 	"fmt"
+	tea "github.com/charmbracelet/bubbletea"
 	"io"
 	"strings"
 	"sync"
@@ -176,4 +177,25 @@ func (b *Backend) Remove(_ context.Context, id string, _ bool) error {
 	b.mu.Unlock()
 	b.events <- models.Event{Type: models.EventRemove, ContainerID: id, Time: Now}
 	return nil
+}
+
+// Key turns a key name as written in key maps ("enter", "ctrl+r", "x",
+// "space") into the message Bubble Tea would deliver.
+func Key(name string) tea.KeyMsg {
+	named := map[string]tea.KeyType{
+		"enter": tea.KeyEnter, "esc": tea.KeyEsc, "tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab,
+		"backspace": tea.KeyBackspace, "delete": tea.KeyDelete, "up": tea.KeyUp, "down": tea.KeyDown,
+		"left": tea.KeyLeft, "right": tea.KeyRight, "home": tea.KeyHome, "end": tea.KeyEnd,
+		"pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown,
+	}
+	if t, ok := named[name]; ok {
+		return tea.KeyMsg{Type: t}
+	}
+	if name == "space" {
+		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
+	}
+	if rest, ok := strings.CutPrefix(name, "ctrl+"); ok && len(rest) == 1 && rest[0] >= 'a' && rest[0] <= 'z' {
+		return tea.KeyMsg{Type: tea.KeyCtrlA + tea.KeyType(rest[0]-'a')}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(name)}
 }
