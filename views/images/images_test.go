@@ -69,12 +69,12 @@ func TestImagesGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeBackend{images: fixedImages(), progress: scriptedProgress(), block: tt.block}
 			tm := teatest.NewTestModel(t, harness{newTestModel(t, f)}, teatest.WithInitialTermSize(120, 30))
-			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "busybox") })
+			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "busybox") }, teatest.WithDuration(15*time.Second))
 			for _, k := range tt.keys {
 				tm.Send(keyMsg(k))
 			}
 			if tt.wait != "" {
-				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), tt.wait) })
+				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), tt.wait) }, teatest.WithDuration(15*time.Second))
 			}
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 			final := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(harness)

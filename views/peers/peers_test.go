@@ -67,12 +67,12 @@ func TestPeersGolden(t *testing.T) {
 			b := commontest.New()
 			b.SetPeers(tt.nodes, tt.err)
 			tm := teatest.NewTestModel(t, harness{newModel(t, b)}, teatest.WithInitialTermSize(120, 20))
-			teatest.WaitFor(t, tm.Output(), func(out []byte) bool { return strings.Contains(string(out), tt.ready) })
+			teatest.WaitFor(t, tm.Output(), func(out []byte) bool { return strings.Contains(string(out), tt.ready) }, teatest.WithDuration(15*time.Second))
 			for _, k := range tt.keys {
 				tm.Send(keyMsg(k))
 			}
 			if tt.wait != "" {
-				teatest.WaitFor(t, tm.Output(), func(out []byte) bool { return strings.Contains(string(out), tt.wait) })
+				teatest.WaitFor(t, tm.Output(), func(out []byte) bool { return strings.Contains(string(out), tt.wait) }, teatest.WithDuration(15*time.Second))
 			}
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 			final := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(harness)

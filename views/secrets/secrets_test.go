@@ -74,7 +74,7 @@ func drive(t *testing.T, b common.Backend, keys []string, wait string) *Model {
 	tm := teatest.NewTestModel(t, harness{newTestModel(t, b)}, teatest.WithInitialTermSize(120, 30))
 	teatest.WaitFor(t, tm.Output(), func(out []byte) bool {
 		return strings.Contains(string(out), "USED BY") || strings.Contains(string(out), "no secrets")
-	})
+	}, teatest.WithDuration(15*time.Second))
 	for _, k := range keys {
 		tm.Send(keyMsg(k))
 		time.Sleep(5 * time.Millisecond)
