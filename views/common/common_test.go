@@ -53,3 +53,23 @@ func TestOverlay(t *testing.T) {
 		t.Errorf("Overlay =\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestCursorAfterReload(t *testing.T) {
+	id := func(s string) string { return s }
+	tests := []struct {
+		items    []string
+		cursor   int
+		selected string
+		want     int
+	}{
+		{[]string{"a", "b", "c"}, 0, "c", 2}, // follows its item
+		{[]string{"a", "b"}, 1, "gone", 1},   // item gone: stays put
+		{[]string{"a"}, 5, "gone", 0},        // kept inside the list
+		{nil, 3, "", 0},                      // empty list
+	}
+	for _, tt := range tests {
+		if got := CursorAfterReload(tt.items, tt.cursor, tt.selected, id); got != tt.want {
+			t.Errorf("%v cursor %d selected %q: got %d want %d", tt.items, tt.cursor, tt.selected, got, tt.want)
+		}
+	}
+}

@@ -86,3 +86,17 @@ type Closer interface {
 type Selector interface {
 	Select(containerID string)
 }
+
+// CursorAfterReload returns where a list cursor belongs after the list was
+// read again: on the item named selected if it is still there, else at the
+// old position, kept inside the list.
+func CursorAfterReload[T any](items []T, cursor int, selected string, name func(T) string) int {
+	if selected != "" {
+		for i, it := range items {
+			if name(it) == selected {
+				return i
+			}
+		}
+	}
+	return min(cursor, max(len(items)-1, 0))
+}

@@ -158,12 +158,7 @@ func (m *Model) onList(msg listMsg) {
 	selected := m.selected().Name
 	m.images = msg.images
 	m.sortImages()
-	m.cursor = min(m.cursor, max(len(m.images)-1, 0))
-	for i, img := range m.images {
-		if img.Name == selected && selected != "" {
-			m.cursor = i
-		}
-	}
+	m.cursor = common.CursorAfterReload(m.images, m.cursor, selected, func(img models.Image) string { return img.Name })
 }
 
 // selected is the image under the cursor (zero when there is none).

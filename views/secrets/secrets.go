@@ -159,12 +159,7 @@ func (m *Model) onList(msg listMsg) {
 	}
 	selected := m.selected().Name
 	m.secrets = msg.secrets
-	m.cursor = min(m.cursor, max(len(m.secrets)-1, 0))
-	for i, s := range m.secrets {
-		if s.Name == selected && selected != "" {
-			m.cursor = i
-		}
-	}
+	m.cursor = common.CursorAfterReload(m.secrets, m.cursor, selected, func(s common.SecretInfo) string { return s.Name })
 }
 
 // selected is the secret under the cursor (zero when there is none).
