@@ -42,7 +42,9 @@ type Exit struct {
 // non-zero exit until it has restarted max_retries times (0: no limit), and a
 // manual stop is never undone. After a node restart, always comes back
 // (even after a manual stop, as Docker's daemon restart does), unless-stopped
-// only if it was not stopped by hand, and on-failure does not.
+// only if it was not stopped by hand, and on-failure does not. (After a
+// keeper restart the worker's reconcile likewise leaves on-failure
+// containers that exited unwatched alone.)
 func Decide(policy models.RestartPolicy, e Exit) bool {
 	if e.AfterBoot {
 		switch policy.Name {

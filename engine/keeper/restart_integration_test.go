@@ -154,18 +154,25 @@ func TestKeeperKill9(t *testing.T) {
 		return run(t, s)
 	}
 	dies, stays, stopped := mk("sleep", "3600"), mk("sleep", "3600"), mk("sleep", "3600")
+	of := spec("sleep", "3600")
+	of.RestartPolicy = models.RestartPolicy{Name: models.RestartOnFailure}
+	onFailure := run(t, of)
 	waitFor(t, 5*time.Second, "the start events", func() bool {
 		return len(rec.times(dies.ID, models.EventStart))+len(rec.times(stays.ID, models.EventStart))+
-			len(rec.times(stopped.ID, models.EventStart)) == 3
+			len(rec.times(stopped.ID, models.EventStart))+len(rec.times(onFailure.ID, models.EventStart)) == 4
 	})
 	if _, err := rt.Stop(ctx, stopped.ID, runtime.StopOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	p.kill(syscall.SIGKILL)
-	if _, err := rt.Kill(ctx, dies.ID, "SIGKILL"); err != nil {
-		t.Fatal(err)
+	for _, c := range []models.Container{dies, onFailure} {
+		if _, err := rt.Kill(ctx, c.ID, "SIGKILL"); err != nil {
+			t.Fatal(err)
+		}
 	}
-	waitFor(t, 10*time.Second, "the exit", func() bool { return len(rec.times(dies.ID, models.EventExit)) == 1 })
+	waitFor(t, 10*time.Second, "the exits", func() bool {
+		return len(rec.times(dies.ID, models.EventExit)) == 1 && len(rec.times(onFailure.ID, models.EventExit)) == 1
+	})
 	time.Sleep(300 * time.Millisecond)
 	if n := len(rec.times(dies.ID, models.EventStart)); n != 1 {
 		t.Fatalf("restarted with no keeper running: %d starts", n)
@@ -181,6 +188,11 @@ func TestKeeperKill9(t *testing.T) {
 	}
 	if n := len(rec.times(stopped.ID, models.EventStart)) - 1; n != 0 {
 		t.Errorf("manually stopped container restarted %d times", n)
+	}
+	// on-failure does not come back after a keeper restart (the and
+	// Docker's daemon-restart rule), though it exited with 137.
+	if n := len(rec.times(onFailure.ID, models.EventStart)) - 1; n != 0 {
+		t.Errorf("on-failure container restarted %d times after the keeper restart, want 0", n)
 	}
 	got, _ := rt.Get(ctx, dies.ID)
 	if got.State != models.StateRunning || got.RestartCount != 1 {

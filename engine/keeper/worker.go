@@ -242,8 +242,13 @@ func (w *worker) reconcile() {
 		// never started: nothing to bring back
 	case !w.s.boot.IsZero() && c.StartedAt.Before(w.s.boot):
 		w.afterBoot(st)
+	case w.spec.RestartPolicy.Name == models.RestartOnFailure:
+		// It exited while nobody watched (keeper down, containerd
+		// restarted): as after Docker's daemon restart, on-failure does
+		// not bring it back; always and unless-stopped do (below).
+		w.s.publish(Event{Type: EventExited, ContainerID: w.id, Name: w.name,
+			Message: "exited while no keeper watched; on-failure does not restart it after a keeper restart"})
 	default:
-		// It exited while nobody watched (keeper down, containerd restarted).
 		w.onExit(c.ExitCode, c.FinishedAt)
 	}
 }
