@@ -32,25 +32,17 @@ type RunOptions struct {
 // Run creates a container from spec and starts its task. It returns once
 // the task runs. On any failure it leaves nothing behind: no container,
 // snapshot, task, log directory or newly created volume.
-func (r *Runtime) Run(ctx context.Context, spec models.ContainerSpec, opts RunOptions) (c models.Container, err error) {
-	var undo undoStack
-	defer func() {
-		if err != nil {
-			undo.run()
-		}
-	}()
-	cc, err := r.create(ctx, spec, opts, &undo)
-	if err != nil {
-		return models.Container{}, err
-	}
-	if err := r.startTask(ctx, cc); err != nil {
-		return models.Container{}, err
-	}
-	return r.Get(ctx, cc.ID())
+func (r *Runtime) Run(ctx context.Context, spec models.ContainerSpec, opts RunOptions) (models.Container, error) {
+	return r.createAndStart(ctx, spec, opts, true)
 }
 
-// Create makes the container without starting it (docker create).
-func (r *Runtime) Create(ctx context.Context, spec models.ContainerSpec, opts RunOptions) (c models.Container, err error) {
+// Create makes the container without starting it (docker create), with
+// Run's guarantee that a failure leaves nothing behind.
+func (r *Runtime) Create(ctx context.Context, spec models.ContainerSpec, opts RunOptions) (models.Container, error) {
+	return r.createAndStart(ctx, spec, opts, false)
+}
+
+func (r *Runtime) createAndStart(ctx context.Context, spec models.ContainerSpec, opts RunOptions, start bool) (c models.Container, err error) {
 	var undo undoStack
 	defer func() {
 		if err != nil {
@@ -60,6 +52,11 @@ func (r *Runtime) Create(ctx context.Context, spec models.ContainerSpec, opts Ru
 	cc, err := r.create(ctx, spec, opts, &undo)
 	if err != nil {
 		return models.Container{}, err
+	}
+	if start {
+		if err := r.startTask(ctx, cc); err != nil {
+			return models.Container{}, err
+		}
 	}
 	return r.Get(ctx, cc.ID())
 }
