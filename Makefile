@@ -7,8 +7,10 @@ DEMO_TAR := build/demo.tar
 # Debian packages Budgie needs at run and test time; installed only when missing.
 DEB_PKGS := containerd runc containernetworking-plugins docker-registry busybox-static \
             iproute2 iptables tmux rsync ca-certificates
+# The tools `make bench` compares Budgie with (installed by bench only).
+BENCH_PKGS := nginx-light wrk rsync
 
-.PHONY: all build deps run demo test unit integration vet fmt-check bench clean
+.PHONY: all build deps bench-deps install-pkgs run demo test unit integration vet fmt-check bench clean
 
 all: build
 
@@ -17,7 +19,13 @@ build:
 
 # deps installs the Debian packages that are missing (apt-get as root).
 deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+	@$(MAKE) --no-print-directory install-pkgs PKGS="$(DEB_PKGS)"
+
+bench-deps:
+	@$(MAKE) --no-print-directory install-pkgs PKGS="$(BENCH_PKGS)"
+
+install-pkgs:
+	@missing=""; for p in $(PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -74,7 +82,7 @@ test: deps fmt-check vet unit
 # the comparisons (run → running and ps against ctr, nest against its goals)
 # on one private containerd, alternated and repeated; prints the tables and
 # writes docs/BENCHMARKS.md. Needs root. A missed goal never fails it.
-bench: build
+bench: deps bench-deps build
 	$(GO) test -run '^$$' -bench . ./engine/... ./app/... ./views/...
 	$(GO) run ./engine/testkit/benchrun -budgie $(BIN) -o docs/BENCHMARKS.md
 

@@ -64,6 +64,10 @@ type CLI struct {
 	Rmi     RmiCmd     `cmd:"" help:"Remove images."`
 	Load    LoadCmd    `cmd:"" help:"Load images from an archive (OCI layout or docker save)."`
 	Serve   ServeCmd   `cmd:"" help:"Run the node keeper in the foreground (restart policies, health checks)."`
+	Network NetworkCmd `cmd:"" help:"Manage networks."`
+	Scale   ScaleCmd   `cmd:"" help:"Set the number of replicas of a service."`
+	Trust   TrustCmd   `cmd:"" help:"Manage which nodes may replicate with this one."`
+	ID      IDCmd      `cmd:"" name:"id" help:"Print this node's ID (give it to the nodes that should trust this one)."`
 }
 
 // VersionCmd prints the version.

@@ -16,6 +16,7 @@ import (
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/engine/keeper"
+	"github.com/budgie-sh/budgie/engine/network"
 	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/engine/secrets"
 )
@@ -36,6 +37,9 @@ type Engine struct {
 	Keeper *keeper.Client
 	// Secrets is the node's secret store; Runtime mounts from it.
 	Secrets *secrets.Store
+	// Networks manages the node's container networks; Runtime joins
+	// containers to them.
+	Networks *network.Manager
 }
 
 // OpenOptions tune Open.
@@ -62,7 +66,13 @@ func Open(ctx context.Context, cfg *config.Config, opts OpenOptions) (*Engine, e
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errdefs.ErrUnavailable, err)
 	}
+	nets, err := network.Open(network.Options{DataDir: cfg.DataDir})
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
 	rt, err := runtime.New(conn.Client, runtime.Options{
+		Networks:    nets,
 		Namespace:   cfg.Containerd.Namespace,
 		DataDir:     cfg.DataDir,
 		NodeName:    cfg.NodeName,
@@ -82,7 +92,7 @@ func Open(ctx context.Context, cfg *config.Config, opts OpenOptions) (*Engine, e
 		return nil, err
 	}
 	imgs := images.New(conn.Client, images.Options{Insecure: cfg.Registries.Insecure})
-	return &Engine{Config: cfg, Conn: conn, Runtime: rt, Images: imgs, Keeper: kc, Secrets: store}, nil
+	return &Engine{Config: cfg, Conn: conn, Runtime: rt, Images: imgs, Keeper: kc, Secrets: store, Networks: nets}, nil
 }
 
 // Client returns the containerd client.

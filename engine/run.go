@@ -54,12 +54,52 @@ func (e *Engine) RunBundles(ctx context.Context, paths []string, opts RunBundleO
 			return err
 		}
 	}
-	return stack.Up(e.Context(ctx), e.Runtime, specs, stack.Options{
+	published, err := e.publish(ctx, specs)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := stack.Up(e.Context(ctx), e.Runtime, specs, stack.Options{
 		Run: func(s models.ContainerSpec) runtime.RunOptions {
-			return runtime.RunOptions{BundlePath: bundleOf[s.Name], AutoRemove: opts.AutoRemove, Pull: pull}
+			return runtime.RunOptions{BundlePath: bundleOf[s.Name], AutoRemove: opts.AutoRemove, Pull: pull, Ports: published[s.Name]}
 		},
 		Started: opts.Started,
 	})
+	if err != nil {
+		e.unpublish(ctx, published)
+	}
+	return cs, err
+}
+
+// publish has the keeper's proxy bind the host ports of every spec that
+// publishes some, before any container exists, so that a taken port fails
+// the run with nothing made. It returns the ports by service, random host
+// ports resolved.
+func (e *Engine) publish(ctx context.Context, specs []models.ContainerSpec) (map[string][]models.PortMapping, error) {
+	out := map[string][]models.PortMapping{}
+	for _, s := range specs {
+		if len(s.Ports) == 0 {
+			continue
+		}
+		req := keeper.PublishRequest{Service: s.Name, Ports: s.Ports}
+		if s.Replicas != nil {
+			req.Strategy = s.Replicas.Strategy
+		}
+		ports, err := e.Keeper.Publish(ctx, req)
+		if err != nil {
+			e.unpublish(ctx, out)
+			return nil, fmt.Errorf("publish ports of %s: %w", s.Name, err)
+		}
+		out[s.Name] = ports
+	}
+	return out, nil
+}
+
+// unpublish releases the ports publish bound; the keeper keeps those of a
+// service that still has containers.
+func (e *Engine) unpublish(ctx context.Context, published map[string][]models.PortMapping) {
+	for service := range published {
+		_ = e.Keeper.Unpublish(context.WithoutCancel(ctx), service)
+	}
 }
 
 // loadBundles parses and checks every bundle, returning the specs and the
@@ -118,7 +158,7 @@ func (e *Engine) ensureKeeper(ctx context.Context, specs []models.ContainerSpec,
 	}
 	if len(argv) == 0 {
 		if _, err := e.Keeper.Ping(ctx); err != nil {
-			return fmt.Errorf("a restart policy or health check needs the node keeper, and none runs (start it: budgie --headless serve): %w", errdefs.ErrUnavailable)
+			return fmt.Errorf("a restart policy, health check, published port or replicas need the node keeper, and none runs (start it: budgie --headless serve): %w", errdefs.ErrUnavailable)
 		}
 		return nil
 	}

@@ -36,8 +36,17 @@ type Container struct {
 	StartedAt time.Time `json:"started_at,omitempty"`
 	// FinishedAt is when the task last exited; zero if it has not.
 	FinishedAt time.Time `json:"finished_at,omitempty"`
-	// Ports are the published ports.
+	// Ports are the published ports, with the host ports the keeper chose
+	// for random ones once it has published them.
 	Ports []PortMapping `json:"ports,omitempty"`
+	// Endpoints are the running task's network attachments; empty while
+	// stopped and for host-network containers.
+	Endpoints []Endpoint `json:"networks,omitempty"`
+	// Service is the name shared by a bundle's replicas (and their load
+	// balancer); for a single container it is its own name.
+	Service string `json:"service,omitempty"`
+	// Replica is the replica's number (1…N); 0 for a container without replicas.
+	Replica int `json:"replica,omitempty"`
 	// Labels are the user's labels (Budgie's own internal labels removed).
 	Labels map[string]string `json:"labels,omitempty"`
 	// Node is the name of the node it runs on.

@@ -95,8 +95,12 @@ type InspectPortBinding struct {
 
 // InspectEndpoint is a container's place on one network.
 type InspectEndpoint struct {
-	IPAddress string `json:"IPAddress"`
-	Gateway   string `json:"Gateway"`
+	IPAddress   string `json:"IPAddress"`
+	IPPrefixLen int    `json:"IPPrefixLen"`
+	Gateway     string `json:"Gateway"`
+	MacAddress  string `json:"MacAddress"`
+	// IfName is the interface inside the container (Budgie's addition).
+	IfName string `json:"IfName,omitempty"`
 }
 
 // InspectBudgie is Budgie's own section.
@@ -106,4 +110,12 @@ type InspectBudgie struct {
 	Namespace  string        `json:"Namespace"`
 	LogPath    string        `json:"LogPath"`
 	Spec       ContainerSpec `json:"Spec"`
+	// Service and Replica name the replica group; Replica is 0 for a
+	// container without replicas.
+	Service string `json:"Service"`
+	Replica int    `json:"Replica,omitempty"`
+	// LoadBalancer is the keeper proxy's view of the container's service:
+	// its published ports with per-backend counters; nil when it publishes
+	// no port or no keeper answers.
+	LoadBalancer []ServiceStats `json:"LoadBalancer,omitempty"`
 }

@@ -56,7 +56,8 @@ type PortMapping struct {
 	HostPort uint16 `json:"host_port,omitempty"`
 	// ContainerPort is the port inside the container.
 	ContainerPort uint16 `json:"container_port"`
-	// Protocol is "tcp" (the default) or "udp".
+	// Protocol is "tcp" (the default), "http" (TCP on the wire, but the
+	// load balancer proxies and balances each request) or "udp".
 	Protocol string `json:"protocol,omitempty"`
 }
 

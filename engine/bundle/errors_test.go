@@ -66,11 +66,11 @@ func TestParseErrors(t *testing.T) {
 		{"ports", header + "ports: [\"0:80\", \"8080:70000\", \"80/sctp\", \"8000-8010:80\", \"1.2.3:80:80\", \"::1:80:80\", abc]\n", []string{
 			`b.bun:3:9: ports[0]: port 0 is out of range (1 to 65535)`,
 			`b.bun:3:17: ports[1]: port 70000 is out of range (1 to 65535)`,
-			`b.bun:3:31: ports[2]: invalid protocol "sctp" (hint: the protocol is "tcp" (the default) or "udp")`,
+			`b.bun:3:31: ports[2]: invalid protocol "sctp" (hint: the protocol is "tcp" (the default), "http" (balanced per request) or "udp")`,
 			`b.bun:3:42: ports[3]: port ranges such as "8000-8010" are not supported (hint: list each port on its own)`,
-			`b.bun:3:58: ports[4]: invalid host address "1.2.3" (hint: write "8080:80", "127.0.0.1:8080:80/udp" or "80" (a random host port))`,
-			`b.bun:3:73: ports[5]: invalid port "::1:80:80" (hint: write "8080:80", "127.0.0.1:8080:80/udp" or "80" (a random host port); write IPv6 addresses in brackets: [::1]:8080:80)`,
-			`b.bun:3:86: ports[6]: invalid port "abc" (hint: write "8080:80", "127.0.0.1:8080:80/udp" or "80" (a random host port))`}},
+			`b.bun:3:58: ports[4]: invalid host address "1.2.3" (hint: write "8080:80", "8080:80/http", "127.0.0.1:8080:80/udp" or "80" (a random host port))`,
+			`b.bun:3:73: ports[5]: invalid port "::1:80:80" (hint: write "8080:80", "8080:80/http", "127.0.0.1:8080:80/udp" or "80" (a random host port); write IPv6 addresses in brackets: [::1]:8080:80)`,
+			`b.bun:3:86: ports[6]: invalid port "abc" (hint: write "8080:80", "8080:80/http", "127.0.0.1:8080:80/udp" or "80" (a random host port))`}},
 		{"duplicate host port", header + "ports:\n  - \"8080:80\"\n  - \"0.0.0.0:8080:81\"\n", []string{
 			"b.bun:5:5: ports[1]: host port 8080/tcp is already published by ports[0] (line 4) (hint: each host port can be published once)"}},
 		{"volumes", header + "volumes:\n  - data:relative\n  - /data\n  - bad name:/x\n  - ~/x:/x\n  - d:/x:rx\n  - d:/\n  - e:/y\n  - f:/y/\n", []string{

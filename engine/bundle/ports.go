@@ -11,7 +11,7 @@ import (
 	"github.com/budgie-sh/budgie/models"
 )
 
-const portHint = `write "8080:80", "127.0.0.1:8080:80/udp" or "80" (a random host port)`
+const portHint = `write "8080:80", "8080:80/http", "127.0.0.1:8080:80/udp" or "80" (a random host port)`
 
 // portUse is a published port and where the bundle publishes it, for the
 // duplicate check across the whole bundle.
@@ -54,8 +54,8 @@ func parsePort(s string) (models.PortMapping, error) {
 	spec, proto, hasProto := strings.Cut(strings.TrimSpace(s), "/")
 	if hasProto {
 		pm.Protocol = strings.ToLower(proto)
-		if pm.Protocol != "tcp" && pm.Protocol != "udp" {
-			return pm, invalidf(`the protocol is "tcp" (the default) or "udp"`, fmt.Sprintf("invalid protocol %q", proto))
+		if pm.Protocol != "tcp" && pm.Protocol != "udp" && pm.Protocol != "http" {
+			return pm, invalidf(`the protocol is "tcp" (the default), "http" (balanced per request) or "udp"`, fmt.Sprintf("invalid protocol %q", proto))
 		}
 	}
 	var ip string

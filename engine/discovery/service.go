@@ -39,6 +39,10 @@ type Options struct {
 	Interfaces []string
 	// SyncPort is the node's replication port; zero means DefaultSyncPort.
 	SyncPort int
+	// Fingerprint is the node's identity (engine/identity's ID string),
+	// announced so that a replicating peer can pin the certificate the sync
+	// server must present; empty announces none.
+	Fingerprint string
 	// Interval and Expiry time the browser (see BrowserOptions).
 	Interval, Expiry time.Duration
 	// Log receives what the service does; nil means none.
@@ -247,7 +251,8 @@ func (f *follower) publish() {
 }
 
 func (s *Service) nodeAnnouncement() Announcement {
-	return Announcement{Kind: KindNode, NodeID: s.opts.NodeID, NodeName: s.opts.NodeName, SyncPort: s.opts.SyncPort}
+	return Announcement{Kind: KindNode, NodeID: s.opts.NodeID, NodeName: s.opts.NodeName, SyncPort: s.opts.SyncPort,
+		Fingerprint: s.opts.Fingerprint}
 }
 
 // NodeID returns this node's ID.

@@ -75,3 +75,28 @@ func Message(err error) string {
 	}
 	return msg
 }
+
+// all lists the sentinels in the order Kind tries them.
+var all = []error{ErrNotFound, ErrAmbiguous, ErrInvalid, ErrConflict, ErrUnavailable, ErrNotSupported}
+
+// Kind names the sentinel err wraps ("not found", "conflict", …), or ""
+// for none: how an error's class crosses a process boundary (the keeper's
+// API). FromKind turns it back into the sentinel.
+func Kind(err error) string {
+	for _, s := range all {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	return ""
+}
+
+// FromKind returns the sentinel Kind named; nil for an unknown or empty kind.
+func FromKind(kind string) error {
+	for _, s := range all {
+		if s.Error() == kind {
+			return s
+		}
+	}
+	return nil
+}

@@ -110,9 +110,9 @@ func (w *worker) probe(ctx context.Context, h models.HealthCheck) models.HealthR
 	case len(h.Cmd) > 0:
 		res.ExitCode, out = w.probeCmd(pctx, h.Cmd)
 	case h.HTTP != "":
-		res.ExitCode, out = probeHTTP(pctx, h.HTTP)
+		res.ExitCode, out = probeHTTP(pctx, h.HTTP, w.probeHost(pctx))
 	case h.TCP != "":
-		res.ExitCode, out = probeTCP(pctx, h.TCP)
+		res.ExitCode, out = probeTCP(pctx, h.TCP, w.probeHost(pctx))
 	}
 	if pctx.Err() == context.DeadlineExceeded {
 		res.ExitCode, out = -1, fmt.Sprintf("health check exceeded timeout (%s)", timeout)
@@ -136,8 +136,17 @@ func (w *worker) probeCmd(ctx context.Context, cmd []string) (int, string) {
 	return 0, out.String()
 }
 
-func probeHTTP(ctx context.Context, probe string) (int, string) {
-	u, err := runtime.HealthURL(probe)
+// probeHost is where ":PORT" probes go: the container's address now.
+func (w *worker) probeHost(ctx context.Context) string {
+	c, err := w.s.rt.Get(ctx, w.id)
+	if err != nil {
+		return "127.0.0.1"
+	}
+	return runtime.ProbeHost(c)
+}
+
+func probeHTTP(ctx context.Context, probe, host string) (int, string) {
+	u, err := runtime.HealthURL(probe, host)
 	if err != nil {
 		return -1, err.Error()
 	}
@@ -157,8 +166,8 @@ func probeHTTP(ctx context.Context, probe string) (int, string) {
 	return 1, msg
 }
 
-func probeTCP(ctx context.Context, probe string) (int, string) {
-	addr, err := runtime.HealthAddr(probe)
+func probeTCP(ctx context.Context, probe, host string) (int, string) {
+	addr, err := runtime.HealthAddr(probe, host)
 	if err != nil {
 		return -1, err.Error()
 	}

@@ -42,6 +42,7 @@ type Options struct {
 
 type keeper struct {
 	sup  *supervisor
+	bal  *balancer
 	info Info
 	disc *discovery.Service // nil without discovery
 }
@@ -71,9 +72,17 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	sup := newSupervisor(opts.Runtime, log, opts.EnsureContainerd)
 	opts.Runtime.SetKeeperState(sup)
-	k := &keeper{sup: sup, info: Info{Pid: os.Getpid(), Version: opts.Version, Started: time.Now()}}
+	bal := newBalancer(opts.Runtime, log)
+	k := &keeper{sup: sup, bal: bal, info: Info{Pid: os.Getpid(), Version: opts.Version, Started: time.Now()}}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	health, unsubscribe := sup.subscribe()
+	defer unsubscribe()
+	balDone := make(chan struct{})
+	go func() {
+		defer close(balDone)
+		bal.run(ctx, health)
+	}()
 	discDone := k.runDiscovery(ctx, opts.Discovery, opts.Runtime, log, opts.DataDir)
 	srv := &http.Server{Handler: k.handler(), ReadHeaderTimeout: 5 * time.Second}
 	supDone := make(chan struct{})
@@ -97,6 +106,7 @@ func Run(ctx context.Context, opts Options) error {
 	defer scancel()
 	_ = srv.Shutdown(sctx)
 	<-supDone
+	<-balDone
 	discDone()
 	_ = os.Remove(SocketPath(opts.DataDir))
 	log.Info("keeper stopped")

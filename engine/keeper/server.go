@@ -11,6 +11,9 @@ import (
 //	GET /v1/state   StateResponse: every supervised container's live state
 //	GET /v1/events  NDJSON stream of Event until the client goes away
 //	GET /v1/peers   PeersResponse: nodes and containers discovered on the LAN
+//	POST /v1/publish       PublishRequest → PublishResponse: bind a service's host ports
+//	DELETE /v1/publish     ?service=NAME: release them when no container has them
+//	GET /v1/services       []models.ServiceStats: the proxy's services and backends
 func (k *keeper) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/ping", func(w http.ResponseWriter, r *http.Request) {
@@ -23,6 +26,9 @@ func (k *keeper) handler() http.Handler {
 	mux.HandleFunc("GET /v1/peers", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, k.peers())
 	})
+	mux.HandleFunc("POST /v1/publish", k.bal.publish)
+	mux.HandleFunc("DELETE /v1/publish", k.bal.unpublish)
+	mux.HandleFunc("GET /v1/services", k.bal.services)
 	return mux
 }
 

@@ -166,7 +166,7 @@ func (s *supervisor) worker(ctx context.Context, id string) *worker {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !runtime.NeedsKeeper(st.Container.Spec) {
+	if !runtime.Supervised(st.Container.Spec) {
 		s.ignored[id] = true
 		return nil
 	}

@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	containerd "github.com/containerd/containerd"
-	"github.com/containerd/containerd/cio"
 	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
@@ -27,6 +28,13 @@ type RunOptions struct {
 	// Pull fetches the image when it is not in the store; nil means a
 	// missing image is an error.
 	Pull func(ctx context.Context, ref string) error
+	// Service and Replica mark the container as replica Replica of a
+	// bundle's replicas; empty and 0 for a single container.
+	Service string
+	Replica int
+	// Ports are the published ports with the host ports the keeper bound
+	// (random ones resolved); nil means the spec's ports as written.
+	Ports []models.PortMapping
 }
 
 // Run creates a container from spec and starts its task. It returns once
@@ -69,6 +77,9 @@ func (r *Runtime) create(ctx context.Context, spec models.ContainerSpec, opts Ru
 	if err := r.checkSecrets(ctx, spec); err != nil {
 		return nil, err
 	}
+	if err := r.checkNetworks(ctx, spec); err != nil {
+		return nil, err
+	}
 	existing, err := r.snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -103,10 +114,26 @@ func (r *Runtime) create(ctx context.Context, spec models.ContainerSpec, opts Ru
 	if opts.AutoRemove {
 		labels[LabelAutoRemove] = "true"
 	}
+	if opts.Service != "" {
+		labels[LabelService] = opts.Service
+		labels[LabelReplica] = strconv.Itoa(opts.Replica)
+	}
+	if len(opts.Ports) > 0 {
+		b, err := json.Marshal(opts.Ports)
+		if err != nil {
+			return nil, fmt.Errorf("encode ports: %w", err)
+		}
+		labels[LabelPorts] = string(b)
+	}
 	if err := encodeSpec(spec, labels); err != nil {
 		return nil, err
 	}
-	specOpts, err := r.specOpts(ctx, spec, image)
+	if !r.hostNetwork(spec) {
+		if err := r.writeInitialHosts(id, undo); err != nil {
+			return nil, err
+		}
+	}
+	specOpts, err := r.specOpts(ctx, id, spec, image)
 	if err != nil {
 		return nil, err
 	}
@@ -206,24 +233,10 @@ func (r *Runtime) startTask(ctx context.Context, cc containerd.Container) error 
 			return err
 		}
 	}
-	logDir := r.LogDir(cc.ID())
-	if err := os.MkdirAll(logDir, 0o700); err != nil {
-		return fmt.Errorf("create log directory: %w", err)
-	}
-	if err := r.mountSecrets(ctx, cc); err != nil {
+	if _, err := r.newTask(ctx, cc); err != nil {
 		return err
 	}
-	task, err := cc.NewTask(ctx, cio.BinaryIO(r.opts.LogBinary, map[string]string{logs.DriverArg: logDir}))
-	if err != nil {
-		_ = r.unmountSecrets(cc.ID())
-		return fmt.Errorf("create task: %w", explainStartError(errdefs.FromContainerd(err)))
-	}
-	if err := task.Start(ctx); err != nil {
-		_, _ = task.Delete(ctx, containerd.WithProcessKill)
-		_ = r.unmountSecrets(cc.ID())
-		return fmt.Errorf("start task: %w", explainStartError(errdefs.FromContainerd(err)))
-	}
-	_, err = cc.SetLabels(ctx, map[string]string{LabelStartedAt: now(), LabelStoppedByUser: ""})
+	_, err := cc.SetLabels(ctx, map[string]string{LabelStoppedByUser: ""})
 	return errdefs.FromContainerd(err)
 }
 
@@ -321,15 +334,6 @@ type Unsupported struct {
 // in the order the bundle format documents them.
 func UnsupportedFields(spec models.ContainerSpec) []Unsupported {
 	var out []Unsupported
-	if len(spec.Ports) > 0 {
-		out = append(out, Unsupported{"ports", "arrives with networking; until then containers share the host network"})
-	}
-	if spec.Replicas != nil {
-		out = append(out, Unsupported{"replicas", "arrives with the load balancer"})
-	}
-	if len(spec.Networks) > 0 {
-		out = append(out, Unsupported{"networks", "arrives with networking"})
-	}
 	return out
 }
 

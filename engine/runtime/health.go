@@ -22,21 +22,22 @@ const (
 	DefaultHealthRetries = 3
 )
 
-// HealthURL returns the URL an http health check fetches. Containers share
-// the host's network, so the forms are a full http(s) URL or ":PORT/path"
-// (meaning 127.0.0.1:PORT). A bare path has no port to go to and is an error.
-func HealthURL(probe string) (string, error) {
+// HealthURL returns the URL an http health check fetches: a full http(s)
+// URL, or ":PORT/path" meaning the container's own address (host, its IP
+// on its first network, or 127.0.0.1 on the host network). A bare path has
+// no port to go to and is an error.
+func HealthURL(probe, host string) (string, error) {
 	if strings.HasPrefix(probe, ":") {
 		port, path, _ := strings.Cut(probe[1:], "/")
 		if _, err := probePort(port); err != nil {
 			return "", fmt.Errorf("health.http %q: %w", probe, err)
 		}
-		return "http://127.0.0.1:" + port + "/" + path, nil
+		return "http://" + net.JoinHostPort(host, port) + "/" + path, nil
 	}
 	u, err := url.Parse(probe)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("health.http %q has no host and port: containers share the host's network, "+
-			"so write a URL such as http://127.0.0.1:8080%s or :8080%s: %w", probe, pathOf(probe), pathOf(probe), errdefs.ErrInvalid)
+		return "", fmt.Errorf("health.http %q has no port: write :8080%s (the container's port) "+
+			"or a full URL such as http://127.0.0.1:8080%s: %w", probe, pathOf(probe), pathOf(probe), errdefs.ErrInvalid)
 	}
 	return u.String(), nil
 }
@@ -49,9 +50,9 @@ func pathOf(probe string) string {
 }
 
 // HealthAddr returns the host:port a tcp health check connects to: "PORT"
-// means 127.0.0.1:PORT.
-func HealthAddr(probe string) (string, error) {
-	host, port := "127.0.0.1", probe
+// means the container's own address, host.
+func HealthAddr(probe, host string) (string, error) {
+	port := probe
 	if strings.Contains(probe, ":") {
 		h, p, err := net.SplitHostPort(probe)
 		if err != nil {
@@ -85,12 +86,12 @@ func CheckKeeperFields(spec models.ContainerSpec) error {
 		return nil
 	}
 	if h.HTTP != "" {
-		if _, err := HealthURL(h.HTTP); err != nil {
+		if _, err := HealthURL(h.HTTP, "127.0.0.1"); err != nil {
 			return fmt.Errorf("container %s: %w", spec.Name, err)
 		}
 	}
 	if h.TCP != "" {
-		if _, err := HealthAddr(h.TCP); err != nil {
+		if _, err := HealthAddr(h.TCP, "127.0.0.1"); err != nil {
 			return fmt.Errorf("container %s: %w", spec.Name, err)
 		}
 	}
@@ -105,7 +106,23 @@ func CheckKeeperFields(spec models.ContainerSpec) error {
 }
 
 // NeedsKeeper reports whether spec uses a feature the keeper provides: a
-// restart policy other than no, or a health check.
+// restart policy other than no, a health check, published ports or
+// replicas (the keeper's proxy publishes and balances them).
 func NeedsKeeper(spec models.ContainerSpec) bool {
+	return Supervised(spec) || len(spec.Ports) > 0 || spec.Replicas != nil
+}
+
+// Supervised reports whether the keeper's supervisor watches spec's
+// container: it has a restart policy other than no, or a health check.
+func Supervised(spec models.ContainerSpec) bool {
 	return spec.Health != nil || (spec.RestartPolicy.Name != "" && spec.RestartPolicy.Name != models.RestartNo)
+}
+
+// ProbeHost is the address a health check's ":PORT" means for c: its IP
+// on its first network, or 127.0.0.1 when it shares the host's network.
+func ProbeHost(c models.Container) string {
+	if len(c.Endpoints) > 0 {
+		return c.Endpoints[0].IP
+	}
+	return "127.0.0.1"
 }

@@ -53,7 +53,7 @@ func (r *Runtime) Inspect(ctx context.Context, ref string) (models.Inspect, erro
 		},
 		NetworkSettings: models.InspectNetwork{
 			Ports:    map[string][]models.InspectPortBinding{},
-			Networks: map[string]models.InspectEndpoint{"host": {}},
+			Networks: networkSettings(c),
 		},
 		Budgie: models.InspectBudgie{
 			BundlePath: c.BundlePath,
@@ -61,6 +61,8 @@ func (r *Runtime) Inspect(ctx context.Context, ref string) (models.Inspect, erro
 			Namespace:  r.opts.Namespace,
 			LogPath:    filepath.Join(r.LogDir(c.ID), "json.log"),
 			Spec:       c.Spec,
+			Service:    c.Service,
+			Replica:    c.Replica,
 		},
 	}
 	if spec.Process != nil {
@@ -76,7 +78,7 @@ func (r *Runtime) Inspect(ctx context.Context, ref string) (models.Inspect, erro
 	if in.Config.StopTimeout == 0 {
 		in.Config.StopTimeout = int(DefaultStopTimeout / time.Second)
 	}
-	for _, p := range c.Spec.Ports {
+	for _, p := range c.Ports {
 		key := strconv.Itoa(int(p.ContainerPort)) + "/" + orDefault(p.Protocol, "tcp")
 		in.NetworkSettings.Ports[key] = append(in.NetworkSettings.Ports[key],
 			models.InspectPortBinding{HostIP: p.HostIP, HostPort: strconv.Itoa(int(p.HostPort))})
@@ -145,4 +147,21 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// networkSettings is docker's NetworkSettings.Networks: the running task's
+// endpoints, or just the names of the networks the container joins.
+func networkSettings(c models.Container) map[string]models.InspectEndpoint {
+	out := map[string]models.InspectEndpoint{}
+	if UsesHostNetwork(c.Spec) {
+		out[models.HostNetwork] = models.InspectEndpoint{}
+		return out
+	}
+	for _, n := range networksOf(c.Spec) {
+		out[n] = models.InspectEndpoint{}
+	}
+	for _, ep := range c.Endpoints {
+		out[ep.Network] = models.InspectEndpoint{IPAddress: ep.IP, IPPrefixLen: ep.PrefixLen, Gateway: ep.Gateway, MacAddress: ep.MAC, IfName: ep.IfName}
+	}
+	return out
 }

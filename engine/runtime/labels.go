@@ -38,6 +38,13 @@ const (
 	LabelRestartCount = "budgie.restart-count"
 	// LabelAutoRemove is "true" for containers run with --rm.
 	LabelAutoRemove = "budgie.auto-remove"
+	// LabelService is the service a replica belongs to (the bundle's name).
+	LabelService = "budgie.service"
+	// LabelReplica is a replica's number, 1…N.
+	LabelReplica = "budgie.replica"
+	// LabelPorts is the JSON list of published ports with the host ports
+	// the keeper chose for random ones.
+	LabelPorts = "budgie.ports"
 )
 
 // specChunk keeps each label (key + value) well under containerd's 4096-byte cap.

@@ -132,9 +132,15 @@ func (r *Runtime) RestartTask(ctx context.Context, id string, opts RestartTaskOp
 	return st.Container, err
 }
 
-// newTask creates and starts a task with Budgie's log driver and records
-// the start time, leaving LabelStoppedByUser as it is.
+// newTask creates a task with Budgie's log driver, joins it to the
+// container's networks, starts it and records the start time, leaving
+// LabelStoppedByUser as it is. On failure it leaves no task, mount or lease.
 func (r *Runtime) newTask(ctx context.Context, cc containerd.Container) (containerd.Task, error) {
+	labels, err := cc.Labels(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read labels: %w", errdefs.FromContainerd(err))
+	}
+	spec, _ := decodeSpec(labels)
 	logDir := r.LogDir(cc.ID())
 	if err := os.MkdirAll(logDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create log directory: %w", err)
@@ -147,13 +153,22 @@ func (r *Runtime) newTask(ctx context.Context, cc containerd.Container) (contain
 		_ = r.unmountSecrets(cc.ID())
 		return nil, fmt.Errorf("create task: %w", explainStartError(errdefs.FromContainerd(err)))
 	}
-	if err := task.Start(ctx); err != nil {
-		_, _ = task.Delete(ctx, containerd.WithProcessKill)
+	fail := func(err error) (containerd.Task, error) {
+		_, _ = task.Delete(context.WithoutCancel(ctx), containerd.WithProcessKill)
 		_ = r.unmountSecrets(cc.ID())
-		return nil, fmt.Errorf("start task: %w", explainStartError(errdefs.FromContainerd(err)))
+		return nil, err
 	}
-	_, err = cc.SetLabels(ctx, map[string]string{LabelStartedAt: now()})
-	return task, errdefs.FromContainerd(err)
+	if err := r.attachNetworks(ctx, cc, task, spec); err != nil {
+		return fail(err)
+	}
+	if err := task.Start(ctx); err != nil {
+		_ = r.detachNetworks(context.WithoutCancel(ctx), cc)
+		return fail(fmt.Errorf("start task: %w", explainStartError(errdefs.FromContainerd(err))))
+	}
+	if _, err = cc.SetLabels(ctx, map[string]string{LabelStartedAt: now()}); err != nil {
+		return task, errdefs.FromContainerd(err)
+	}
+	return task, r.RefreshHosts(ctx)
 }
 
 // SetRestartCount records n as the container's restart count.

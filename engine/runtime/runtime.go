@@ -7,6 +7,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/containerd/containerd/namespaces"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/network"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -37,6 +39,9 @@ type Options struct {
 	LogBinary string
 	// Snapshotter is the containerd snapshotter; empty means overlayfs.
 	Snapshotter string
+	// Networks joins containers to CNI networks; nil means every container
+	// shares the host's network namespace.
+	Networks *network.Manager
 	// LogMaxSize and LogMaxFiles rotate container logs; zero means 10 MiB and 3.
 	LogMaxSize  int64
 	LogMaxFiles int
@@ -165,8 +170,19 @@ func (r *Runtime) fromRecord(rec *containers.Container, task *tasktypes.Process)
 		FinishedAt:   labelTime(rec.Labels, LabelFinishedAt),
 		ExitCode:     labelInt(rec.Labels, LabelExitCode),
 		Ports:        spec.Ports,
+		Service:      rec.Labels[LabelService],
+		Replica:      labelInt(rec.Labels, LabelReplica),
 		Spec:         spec,
 		State:        models.StateCreated,
+	}
+	if c.Service == "" {
+		c.Service = c.Name
+	}
+	if v := rec.Labels[LabelPorts]; v != "" {
+		var ports []models.PortMapping
+		if json.Unmarshal([]byte(v), &ports) == nil {
+			c.Ports = ports
+		}
 	}
 	if task == nil {
 		if !c.FinishedAt.IsZero() {
@@ -177,6 +193,7 @@ func (r *Runtime) fromRecord(rec *containers.Container, task *tasktypes.Process)
 	switch task.Status {
 	case tasktypes.Status_RUNNING:
 		c.State, c.Pid = models.StateRunning, task.Pid
+		c.Endpoints = decodeEndpoints(rec.Labels)
 	case tasktypes.Status_PAUSED, tasktypes.Status_PAUSING:
 		c.State, c.Pid = models.StatePaused, task.Pid
 	case tasktypes.Status_STOPPED:
@@ -224,6 +241,17 @@ func resolve(cs []models.Container, ref string) (models.Container, error) {
 	}
 	switch len(matches) {
 	case 0:
+		var replicas []string
+		for _, c := range cs {
+			if c.Service == ref {
+				replicas = append(replicas, c.Name)
+			}
+		}
+		if len(replicas) > 0 {
+			sort.Strings(replicas)
+			return models.Container{}, fmt.Errorf("%s is a service of %d replicas: %s (name one, or scale it: budgie scale %s N): %w",
+				ref, len(replicas), strings.Join(replicas, ", "), ref, errdefs.ErrAmbiguous)
+		}
 		return models.Container{}, fmt.Errorf("no such container: %s (see: budgie ps -a): %w", ref, errdefs.ErrNotFound)
 	case 1:
 		return matches[0], nil

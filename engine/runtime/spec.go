@@ -18,7 +18,7 @@ import (
 
 // specOpts turns a bundle spec into OCI spec options, with Docker's rules
 // for entrypoint and cmd.
-func (r *Runtime) specOpts(ctx context.Context, spec models.ContainerSpec, image containerd.Image) ([]oci.SpecOpts, error) {
+func (r *Runtime) specOpts(ctx context.Context, id string, spec models.ContainerSpec, image containerd.Image) ([]oci.SpecOpts, error) {
 	ic, err := imageConfig(ctx, image)
 	if err != nil {
 		return nil, err
@@ -36,10 +36,16 @@ func (r *Runtime) specOpts(ctx context.Context, spec models.ContainerSpec, image
 		oci.WithImageConfig(image),
 		oci.WithProcessArgs(args...),
 		oci.WithHostname(hostname),
-		// Until networking lands, containers share the host's network namespace.
-		oci.WithHostNamespace(specs.NetworkNamespace),
-		oci.WithHostHostsFile,
 		oci.WithHostResolvconf,
+	}
+	if r.hostNetwork(spec) {
+		opts = append(opts, oci.WithHostNamespace(specs.NetworkNamespace), oci.WithHostHostsFile)
+	} else {
+		// A new network namespace (runc makes it); the runtime joins it to
+		// the container's networks between task create and start.
+		opts = append(opts, oci.WithMounts([]specs.Mount{{
+			Type: "bind", Source: r.HostsPath(id), Destination: "/etc/hosts", Options: []string{"rbind", "rw"},
+		}}))
 	}
 	if len(spec.Env) > 0 {
 		opts = append(opts, oci.WithEnv(spec.Env))

@@ -113,6 +113,12 @@ func (r *Runtime) deleteTask(ctx context.Context, cc containerd.Container, task 
 	if err != nil && !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("delete task: %w", errdefs.FromContainerd(err))
 	}
+	if err := r.detachNetworks(ctx, cc); err != nil {
+		return err
+	}
+	if err := r.RefreshHosts(ctx); err != nil {
+		return err
+	}
 	labels := map[string]string{LabelExitCode: "0", LabelFinishedAt: now()}
 	if st != nil {
 		labels[LabelExitCode] = strconv.Itoa(int(st.ExitCode()))
@@ -160,6 +166,10 @@ func (r *Runtime) Remove(ctx context.Context, ref string, opts RemoveOptions) (m
 			return c, fmt.Errorf("remove %s: delete task: %w", c.Name, errdefs.FromContainerd(err))
 		}
 	}
+	if err := r.detachNetworks(ctx, cc); err != nil {
+		return c, fmt.Errorf("remove %s: %w", c.Name, err)
+	}
+	_ = os.Remove(r.HostsPath(c.ID))
 	if err := r.unmountSecrets(c.ID); err != nil {
 		return c, fmt.Errorf("remove %s: %w", c.Name, err)
 	}

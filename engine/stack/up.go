@@ -101,6 +101,21 @@ func (u *up) start(ctx context.Context, s models.ContainerSpec) error {
 	if u.opts.Run != nil {
 		ro = u.opts.Run(s)
 	}
+	if s.Replicas == nil {
+		return u.run(ctx, s, ro)
+	}
+	for i := 1; i <= runtime.ReplicaCount(s); i++ {
+		ro := ro
+		ro.Service, ro.Replica = s.Name, i
+		if err := u.run(ctx, runtime.ReplicaSpec(s, i), ro); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// run runs one container and records it as started.
+func (u *up) run(ctx context.Context, s models.ContainerSpec, ro runtime.RunOptions) error {
 	c, err := u.rt.Run(ctx, s, ro)
 	if err != nil {
 		return err
@@ -110,12 +125,21 @@ func (u *up) start(ctx context.Context, s models.ContainerSpec) error {
 	if u.ok == nil {
 		u.ok = map[string]bool{}
 	}
-	u.ok[s.Name] = true
+	u.ok[c.Service] = true
 	u.mu.Unlock()
 	if u.opts.Started != nil {
 		u.opts.Started(c)
 	}
 	return nil
+}
+
+// target is the container a dependency on name waits for: name itself, or
+// the first replica of a replicated container of this stack.
+func (u *up) target(name string) string {
+	if s, ok := u.byName[name]; ok && s.Replicas != nil {
+		return runtime.ReplicaName(name, 1)
+	}
+	return name
 }
 
 // await waits until dependency d of name reaches its condition.
@@ -142,6 +166,7 @@ func (u *up) await(ctx context.Context, name string, d models.Dependency) error 
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
+	d.Name = u.target(d.Name)
 	if err := u.condition(ctx, d, timeout); err != nil {
 		return fmt.Errorf("%s not started: %w", name, err)
 	}

@@ -22,6 +22,7 @@ var Applets = []string{
 	"sh", "ash", "cat", "echo", "env", "false", "grep", "head", "hostname", "httpd", "id", "kill",
 	"ls", "mkdir", "nc", "printf", "ps", "pwd", "rm", "seq", "sleep", "tail", "test", "touch",
 	"trap", "true", "wc", "wget", "whoami", "yes", "date", "dd", "sync", "tr", "sed", "awk", "stat", "stty", "sort",
+	"timeout", "ip", "ping",
 }
 
 // ImageOptions describe a test image built from busybox-static.

@@ -1,0 +1,399 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"syscall"
+
+	containerd "github.com/containerd/containerd"
+	tasks "github.com/containerd/containerd/api/services/tasks/v1"
+	tasktypes "github.com/containerd/containerd/api/types/task"
+	cerrdefs "github.com/containerd/errdefs"
+
+	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/network"
+	"github.com/budgie-sh/budgie/models"
+)
+
+// LabelEndpoints holds the JSON list of the running task's network
+// endpoints; it is cleared when the task is deleted.
+const LabelEndpoints = "budgie.endpoints"
+
+// networksOf returns the networks a spec joins: its own list, or the
+// default network; nil for the host network.
+func networksOf(spec models.ContainerSpec) []string {
+	if UsesHostNetwork(spec) {
+		return nil
+	}
+	if len(spec.Networks) == 0 {
+		return []string{models.DefaultNetwork}
+	}
+	return slices.DeleteFunc(slices.Clone(spec.Networks), func(n string) bool { return n == NoNetwork })
+}
+
+// UsesHostNetwork reports whether the container shares the host's network
+// namespace: its bundle says networks: [host], or the runtime has no
+// network manager.
+func UsesHostNetwork(spec models.ContainerSpec) bool {
+	return slices.Contains(spec.Networks, models.HostNetwork)
+}
+
+// hostNetwork reports whether this runtime runs spec in the host namespace.
+func (r *Runtime) hostNetwork(spec models.ContainerSpec) bool {
+	return r.opts.Networks == nil || UsesHostNetwork(spec)
+}
+
+// HostsPath is the hosts file bind-mounted at /etc/hosts in container id.
+func (r *Runtime) HostsPath(id string) string {
+	return filepath.Join(r.opts.DataDir, "hosts", r.opts.Namespace, id)
+}
+
+// checkNetworks refuses unknown networks and host mixed with others.
+func (r *Runtime) checkNetworks(ctx context.Context, spec models.ContainerSpec) error {
+	if UsesHostNetwork(spec) {
+		if len(spec.Networks) > 1 {
+			return fmt.Errorf("container %s: networks: %q cannot be combined with other networks: %w",
+				spec.Name, models.HostNetwork, errdefs.ErrInvalid)
+		}
+		if len(spec.Ports) > 0 {
+			return fmt.Errorf("container %s: ports: a container on the host network needs no published ports "+
+				"(its ports are the host's): remove ports or the host network: %w", spec.Name, errdefs.ErrInvalid)
+		}
+		return nil
+	}
+	if r.opts.Networks == nil {
+		if len(spec.Networks) > 0 || len(spec.Ports) > 0 {
+			return fmt.Errorf("container %s: this runtime has no network manager: %w", spec.Name, errdefs.ErrNotSupported)
+		}
+		return nil
+	}
+	if slices.Contains(spec.Networks, NoNetwork) && len(spec.Networks) > 1 {
+		return fmt.Errorf("container %s: networks: %q cannot be combined with other networks: %w",
+			spec.Name, NoNetwork, errdefs.ErrInvalid)
+	}
+	for _, n := range networksOf(spec) {
+		if _, err := r.opts.Networks.Get(ctx, n); err != nil {
+			return fmt.Errorf("container %s: %w", spec.Name, err)
+		}
+	}
+	return nil
+}
+
+// attachNetworks joins a created (not yet started) task to the container's
+// networks and records the endpoints; on failure it detaches what it did.
+func (r *Runtime) attachNetworks(ctx context.Context, cc containerd.Container, task containerd.Task, spec models.ContainerSpec) error {
+	nets := networksOf(spec)
+	if r.opts.Networks == nil || len(nets) == 0 {
+		return nil
+	}
+	if err := r.gcLeases(ctx); err != nil {
+		return err
+	}
+	netns := fmt.Sprintf("/proc/%d/ns/net", task.Pid())
+	var eps []models.Endpoint
+	for i, n := range nets {
+		ep, err := r.opts.Networks.Attach(ctx, network.AttachOptions{
+			ContainerID: cc.ID(), ContainerName: spec.Name, Network: n, NetNS: netns, IfName: "eth" + strconv.Itoa(i),
+		})
+		if err != nil {
+			r.detachEndpoints(ctx, cc.ID(), eps)
+			return fmt.Errorf("join network %s: %w", n, err)
+		}
+		eps = append(eps, ep)
+	}
+	if err := r.setEndpoints(ctx, cc, eps); err != nil {
+		r.detachEndpoints(ctx, cc.ID(), eps)
+		return err
+	}
+	return nil
+}
+
+// detachNetworks releases every endpoint recorded on the container (its
+// task is gone or going) and clears the record.
+func (r *Runtime) detachNetworks(ctx context.Context, cc containerd.Container) error {
+	if r.opts.Networks == nil {
+		return nil
+	}
+	labels, err := cc.Labels(ctx)
+	if err != nil {
+		return errdefs.FromContainerd(err)
+	}
+	eps := decodeEndpoints(labels)
+	if len(eps) == 0 {
+		return nil
+	}
+	r.detachEndpoints(ctx, cc.ID(), eps)
+	return r.setEndpoints(ctx, cc, nil)
+}
+
+func (r *Runtime) detachEndpoints(ctx context.Context, id string, eps []models.Endpoint) {
+	ctx = context.WithoutCancel(ctx)
+	for _, ep := range eps {
+		_ = r.opts.Networks.Detach(ctx, network.DetachOptions{ContainerID: id, Network: ep.Network, IfName: ep.IfName})
+	}
+}
+
+func (r *Runtime) setEndpoints(ctx context.Context, cc containerd.Container, eps []models.Endpoint) error {
+	v := ""
+	if len(eps) > 0 {
+		b, err := json.Marshal(eps)
+		if err != nil {
+			return fmt.Errorf("encode endpoints: %w", err)
+		}
+		v = string(b)
+	}
+	_, err := cc.SetLabels(ctx, map[string]string{LabelEndpoints: v})
+	if err != nil {
+		return fmt.Errorf("record endpoints of %s: %w", models.ShortID(cc.ID()), errdefs.FromContainerd(err))
+	}
+	return nil
+}
+
+func decodeEndpoints(labels map[string]string) []models.Endpoint {
+	var eps []models.Endpoint
+	if v := labels[LabelEndpoints]; v != "" {
+		_ = json.Unmarshal([]byte(v), &eps)
+	}
+	return eps
+}
+
+// gcLeases releases the IP leases of containers that have no live task:
+// leases left by a containerd restart or by a task that died while no
+// Budgie process watched (nerdctl #665).
+func (r *Runtime) gcLeases(ctx context.Context) error {
+	resp, err := r.client.TaskService().List(r.ns(ctx), &tasks.ListTasksRequest{})
+	if err != nil {
+		return fmt.Errorf("list tasks: %w", errdefs.FromContainerd(err))
+	}
+	live := map[string]bool{}
+	for _, t := range resp.Tasks {
+		if t.Status != tasktypes.Status_STOPPED {
+			live[t.ID] = true
+		}
+	}
+	_, err = r.opts.Networks.GC(ctx, func(id string) bool { return live[id] })
+	return err
+}
+
+// RefreshHosts rewrites the hosts file of every running container so that
+// containers sharing a network reach each other by name. Replicas also
+// answer to their service's name.
+func (r *Runtime) RefreshHosts(ctx context.Context) error {
+	if r.opts.Networks == nil {
+		return nil
+	}
+	unlock, err := lockFile(filepath.Join(r.opts.DataDir, "hosts", r.opts.Namespace, ".lock"))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	all, err := r.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	type member struct {
+		names []string
+		ip    string
+	}
+	byNet := map[string][]member{}
+	running := all[:0:0]
+	for _, c := range all {
+		if c.State != models.StateRunning || len(c.Endpoints) == 0 {
+			continue
+		}
+		running = append(running, c)
+		for _, ep := range c.Endpoints {
+			byNet[ep.Network] = append(byNet[ep.Network], member{names: hostNames(c), ip: ep.IP})
+		}
+	}
+	var errs []error
+	for _, c := range running {
+		var h network.Hosts
+		for _, ep := range c.Endpoints {
+			h.Self = append(h.Self, network.HostEntry{IP: ep.IP, Names: hostNames(c)})
+			for _, m := range byNet[ep.Network] {
+				if m.ip != ep.IP {
+					h.Peers = append(h.Peers, network.HostEntry{IP: m.ip, Names: m.names})
+				}
+			}
+		}
+		if err := network.WriteHosts(r.HostsPath(c.ID), h); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// hostNames are the names a container answers to: its name, its hostname
+// and, for a replica, its service.
+func hostNames(c models.Container) []string {
+	names := []string{c.Name}
+	if c.Spec.Hostname != "" && c.Spec.Hostname != c.Name {
+		names = append(names, c.Spec.Hostname)
+	}
+	if c.Service != "" && c.Service != c.Name {
+		names = append(names, c.Service)
+	}
+	return names
+}
+
+// writeInitialHosts creates the container's hosts file (localhost only)
+// before its first start, so the bind mount has a source.
+func (r *Runtime) writeInitialHosts(id string, undo *undoStack) error {
+	path := r.HostsPath(id)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create hosts directory: %w", err)
+	}
+	undo.push(func() { _ = os.Remove(path) })
+	return network.WriteHosts(path, network.Hosts{})
+}
+
+// NetworkOptions name the network for Connect and Disconnect.
+type NetworkOptions struct {
+	// Network is the network's name.
+	Network string
+}
+
+// Connect joins a running container to one more network (docker network
+// connect). The network is added to the container's spec, so it is joined
+// again on every later start.
+func (r *Runtime) Connect(ctx context.Context, ref string, opts NetworkOptions) (models.Endpoint, error) {
+	c, cc, err := r.load(ctx, ref)
+	if err != nil {
+		return models.Endpoint{}, err
+	}
+	ctx = r.ns(ctx)
+	if r.hostNetwork(c.Spec) {
+		return models.Endpoint{}, fmt.Errorf("container %s uses the host network and cannot join others: %w", c.Name, errdefs.ErrInvalid)
+	}
+	if _, err := r.opts.Networks.Get(ctx, opts.Network); err != nil {
+		return models.Endpoint{}, err
+	}
+	nets := networksOf(c.Spec)
+	if slices.Contains(nets, opts.Network) {
+		return models.Endpoint{}, fmt.Errorf("container %s is already on network %s: %w", c.Name, opts.Network, errdefs.ErrConflict)
+	}
+	if c.State != models.StateRunning {
+		return models.Endpoint{}, fmt.Errorf("container %s is %s: start it first (budgie start %s): %w", c.Name, c.State, c.Name, errdefs.ErrConflict)
+	}
+	task, err := cc.Task(ctx, nil)
+	if err != nil {
+		return models.Endpoint{}, fmt.Errorf("connect %s: %w", c.Name, errdefs.FromContainerd(err))
+	}
+	ep, err := r.opts.Networks.Attach(ctx, network.AttachOptions{
+		ContainerID: c.ID, ContainerName: c.Name, Network: opts.Network,
+		NetNS: fmt.Sprintf("/proc/%d/ns/net", task.Pid()), IfName: nextIfName(c.Endpoints),
+	})
+	if err != nil {
+		return models.Endpoint{}, fmt.Errorf("connect %s to %s: %w", c.Name, opts.Network, err)
+	}
+	spec := c.Spec
+	spec.Networks = append(slices.Clone(nets), opts.Network) // "none" is dropped by networksOf
+	if err := r.updateNetworks(ctx, cc, spec, append(c.Endpoints, ep)); err != nil {
+		r.detachEndpoints(ctx, c.ID, []models.Endpoint{ep})
+		return models.Endpoint{}, err
+	}
+	return ep, r.RefreshHosts(ctx)
+}
+
+// Disconnect takes a container off a network (docker network disconnect);
+// it works on stopped containers too, removing the network from its spec.
+func (r *Runtime) Disconnect(ctx context.Context, ref string, opts NetworkOptions) error {
+	c, cc, err := r.load(ctx, ref)
+	if err != nil {
+		return err
+	}
+	ctx = r.ns(ctx)
+	nets := networksOf(c.Spec)
+	if r.hostNetwork(c.Spec) || !slices.Contains(nets, opts.Network) {
+		return fmt.Errorf("container %s is not on network %s: %w", c.Name, opts.Network, errdefs.ErrNotFound)
+	}
+	var keep, gone []models.Endpoint
+	for _, ep := range c.Endpoints {
+		if ep.Network == opts.Network {
+			gone = append(gone, ep)
+		} else {
+			keep = append(keep, ep)
+		}
+	}
+	if task, err := cc.Task(ctx, nil); err == nil && len(gone) > 0 {
+		for _, ep := range gone {
+			if err := r.opts.Networks.Detach(ctx, network.DetachOptions{
+				ContainerID: c.ID, Network: ep.Network, IfName: ep.IfName,
+				NetNS: fmt.Sprintf("/proc/%d/ns/net", task.Pid()),
+			}); err != nil {
+				return fmt.Errorf("disconnect %s from %s: %w", c.Name, opts.Network, err)
+			}
+		}
+	} else if err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("disconnect %s: %w", c.Name, errdefs.FromContainerd(err))
+	}
+	spec := c.Spec
+	spec.Networks = slices.DeleteFunc(slices.Clone(nets), func(n string) bool { return n == opts.Network })
+	if len(spec.Networks) == 0 { // nets was never empty: it held opts.Network
+		// An empty list means the default network; a container taken off
+		// every network keeps only its loopback interface.
+		spec.Networks = []string{NoNetwork}
+	}
+	if err := r.updateNetworks(ctx, cc, spec, keep); err != nil {
+		return err
+	}
+	return r.RefreshHosts(ctx)
+}
+
+// NoNetwork is recorded as a container's only network after it was
+// disconnected from all of them: it has loopback only (docker's "none").
+const NoNetwork = "none"
+
+// updateNetworks stores a changed spec and endpoint list on the container.
+func (r *Runtime) updateNetworks(ctx context.Context, cc containerd.Container, spec models.ContainerSpec, eps []models.Endpoint) error {
+	labels, err := cc.Labels(ctx)
+	if err != nil {
+		return errdefs.FromContainerd(err)
+	}
+	set := map[string]string{}
+	for k := range labels {
+		if len(k) > len(LabelSpec) && k[:len(LabelSpec)+1] == LabelSpec+"." {
+			set[k] = ""
+		}
+	}
+	if err := encodeSpec(spec, set); err != nil {
+		return err
+	}
+	if _, err := cc.SetLabels(ctx, set); err != nil {
+		return fmt.Errorf("record networks of %s: %w", spec.Name, errdefs.FromContainerd(err))
+	}
+	return r.setEndpoints(ctx, cc, eps)
+}
+
+func nextIfName(eps []models.Endpoint) string {
+	for i := 0; ; i++ {
+		name := "eth" + strconv.Itoa(i)
+		if !slices.ContainsFunc(eps, func(ep models.Endpoint) bool { return ep.IfName == name }) {
+			return name
+		}
+	}
+}
+
+// lockFile takes an exclusive flock on path, creating it; the returned
+// func releases it.
+func lockFile(path string) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("create lock directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return func() { _ = f.Close() }, nil
+}
