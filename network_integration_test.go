@@ -225,7 +225,11 @@ func TestPublishedPortFromHostAndNamespace(t *testing.T) {
 	// A random host port: resolved, shown, reachable, distinct from others.
 	rnd := "rnd" + u
 	runBundle(t, server(rnd, "")+"ports: [\"80\"]\n", rnd)
-	var cs []struct{ Ports []struct{ HostPort int `json:"host_port"` } `json:"ports"` }
+	var cs []struct {
+		Ports []struct {
+			HostPort int `json:"host_port"`
+		} `json:"ports"`
+	}
 	json.Unmarshal([]byte(must(t, "ps", "--filter", "name="+rnd, "--format", "json")), &cs)
 	if len(cs) != 1 || len(cs[0].Ports) != 1 || cs[0].Ports[0].HostPort == 0 || cs[0].Ports[0].HostPort == port {
 		t.Fatalf("random port in ps: %+v", cs)
@@ -289,9 +293,10 @@ func TestPublishedPortConflictNamesHolder(t *testing.T) {
 		budgie(t, "rm", "-f", name)
 		t.Fatalf("run on a taken port succeeded")
 	}
-	if !strings.Contains(r.stderr, strconv.Itoa(port)) || !strings.Contains(r.stderr, "nc") ||
-		!strings.Contains(r.stderr, strconv.Itoa(holder.Process.Pid)) {
-		t.Errorf("conflict error does not name port %d and holder nc (pid %d): %s", port, holder.Process.Pid, r.stderr)
+	comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", holder.Process.Pid))
+	want := fmt.Sprintf("%s (pid %d)", strings.TrimSpace(string(comm)), holder.Process.Pid)
+	if !strings.Contains(r.stderr, strconv.Itoa(port)) || !strings.Contains(r.stderr, want) {
+		t.Errorf("conflict error does not name port %d and holder %s: %s", port, want, r.stderr)
 	}
 	if got := must(t, "ps", "-a", "-q", "--filter", "name="+name); got != "" {
 		t.Errorf("a container was left behind: %q", got)
@@ -321,19 +326,22 @@ func replicated(t *testing.T, n int, strategy, proto string) (string, int) {
 		names = append(names, fmt.Sprintf("%s-%d", name, i))
 	}
 	runBundle(t, body, names...)
-	eventually(t, "every replica serves", func() error {
-		seen := map[string]bool{}
-		for range 3 * n {
-			got, err := get(fmt.Sprintf("http://127.0.0.1:%d/", port))
-			if err != nil {
-				return err
+	eventually(t, "every replica is a healthy backend and the port answers", func() error {
+		bs, err := backendsOf(t, name)
+		if err != nil {
+			return err
+		}
+		healthy := 0
+		for _, b := range bs {
+			if b.Healthy {
+				healthy++
 			}
-			seen[got] = true
 		}
-		if len(seen) != n {
-			return fmt.Errorf("saw %v", seen)
+		if healthy != n {
+			return fmt.Errorf("%d of %d backends healthy", healthy, n)
 		}
-		return nil
+		_, err = get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+		return err
 	})
 	return name, port
 }
@@ -432,6 +440,16 @@ type backendStats struct {
 
 func backends(t *testing.T, service string) []backendStats {
 	t.Helper()
+	bs, err := backendsOf(t, service)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bs
+}
+
+// backendsOf reads the load balancer's backends of service from inspect.
+func backendsOf(t *testing.T, service string) ([]backendStats, error) {
+	t.Helper()
 	var in []struct {
 		Budgie struct {
 			LoadBalancer []struct {
@@ -441,9 +459,9 @@ func backends(t *testing.T, service string) []backendStats {
 	}
 	json.Unmarshal([]byte(must(t, "inspect", service+"-1")), &in)
 	if len(in) != 1 || len(in[0].Budgie.LoadBalancer) == 0 {
-		t.Fatalf("no load balancer stats for %s", service)
+		return nil, fmt.Errorf("no load balancer stats for %s", service)
 	}
-	return in[0].Budgie.LoadBalancer[0].Backends
+	return in[0].Budgie.LoadBalancer[0].Backends, nil
 }
 
 func TestReplicaKilledBoundedFailures(t *testing.T) {

@@ -76,5 +76,8 @@ func (e *Engine) RemoveNetwork(ctx context.Context, name string) error {
 		return fmt.Errorf("network %s is in use by %s (remove them, or disconnect them: budgie network disconnect %s CONTAINER): %w",
 			name, strings.Join(names, ", "), name, errdefs.ErrConflict)
 	}
+	if err := e.Runtime.CollectLeases(ctx); err != nil {
+		return err
+	}
 	return e.Networks.Remove(ctx, name)
 }

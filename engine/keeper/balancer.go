@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -30,7 +31,7 @@ type balancer struct {
 	log   *slog.Logger
 	kick  chan struct{}
 
-	mu       sync.Mutex
+	mu     sync.Mutex
 	byName map[string]*service // by service name
 }
 
@@ -114,6 +115,9 @@ func (b *balancer) reconcile(ctx context.Context) {
 		if len(c.Ports) > 0 {
 			byService[c.Service] = append(byService[c.Service], c)
 		}
+	}
+	for _, members := range byService {
+		sort.SliceStable(members, func(i, j int) bool { return members[i].Replica < members[j].Replica })
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -163,9 +163,16 @@ func decodeEndpoints(labels map[string]string) []models.Endpoint {
 	return eps
 }
 
-// gcLeases releases the IP leases of containers that have no live task:
-// leases left by a containerd restart or by a task that died while no
-// Budgie process watched (nerdctl #665).
+// CollectLeases releases the IP leases of containers that have no live
+// task: leases left by a containerd restart or by a task that died while no
+// Budgie process watched (nerdctl #665). Every attach does it first.
+func (r *Runtime) CollectLeases(ctx context.Context) error {
+	if r.opts.Networks == nil {
+		return nil
+	}
+	return r.gcLeases(ctx)
+}
+
 func (r *Runtime) gcLeases(ctx context.Context) error {
 	resp, err := r.client.TaskService().List(r.ns(ctx), &tasks.ListTasksRequest{})
 	if err != nil {

@@ -18,6 +18,8 @@ const (
 	Percent
 	// Bytes is a byte count.
 	Bytes
+	// PerSecond is a rate (requests per second).
+	PerSecond
 )
 
 // Verdicts on a goal.
@@ -57,6 +59,8 @@ func (f Figure) String() string {
 		return fmt.Sprintf("%.2f %%", f.Value)
 	case Bytes:
 		return fmt.Sprintf("%.0f B", f.Value)
+	case PerSecond:
+		return fmt.Sprintf("%.0f /s", f.Value)
 	}
 	return formatSeconds(f.Value)
 }
