@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/bundle"
@@ -112,9 +111,6 @@ func loadBundles(paths []string, opts RunBundleOptions) ([]models.ContainerSpec,
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := checkRunnable(b); err != nil {
-			return nil, nil, err
-		}
 		for _, s := range b.Containers {
 			if opts.AutoRemove && s.RestartPolicy.Name != "" && s.RestartPolicy.Name != models.RestartNo {
 				return nil, nil, fmt.Errorf("--rm conflicts with %s's restart_policy %s (a removed container cannot be restarted): %w",
@@ -128,22 +124,6 @@ func loadBundles(paths []string, opts RunBundleOptions) ([]models.ContainerSpec,
 		return nil, nil, fmt.Errorf("this needs exactly one container, the bundles hold %d: %w", len(specs), errdefs.ErrInvalid)
 	}
 	return specs, bundleOf, nil
-}
-
-// checkRunnable refuses the fields of a bundle that Budgie cannot run yet,
-// naming where each is written.
-func checkRunnable(b *bundle.Bundle) error {
-	var problems []string
-	for i, spec := range b.Containers {
-		for _, u := range runtime.UnsupportedFields(spec) {
-			line, col := b.Position(i, u.Field)
-			problems = append(problems, fmt.Sprintf("%s:%d:%d: %s: not supported yet (%s)", b.Path, line, col, u.Field, u.Reason))
-		}
-	}
-	if len(problems) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%s: %w", strings.Join(problems, "\n"), errdefs.ErrNotSupported)
 }
 
 // ensureKeeper starts the node's keeper, detached, when a container needs

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -308,33 +307,9 @@ func (u *undoStack) run() {
 	}
 }
 
-// CheckSupported refuses the bundle fields whose behaviour is not built yet,
-// so that no field is silently ignored.
+// CheckSupported refuses what the runtime cannot carry out as written: the
+// keeper fields' forms (probe addresses, on_unhealthy without a restart
+// policy). Every bundle field is carried out; none is silently ignored.
 func CheckSupported(spec models.ContainerSpec) error {
-	var fields []string
-	for _, u := range UnsupportedFields(spec) {
-		fields = append(fields, u.Field+" ("+u.Reason+")")
-	}
-	if len(fields) == 0 {
-		return CheckKeeperFields(spec)
-	}
-	return fmt.Errorf("container %s uses fields that are not supported yet: %s: %w",
-		spec.Name, strings.Join(fields, "; "), errdefs.ErrNotSupported)
+	return CheckKeeperFields(spec)
 }
-
-// Unsupported is a bundle field whose behaviour is not built yet.
-type Unsupported struct {
-	// Field is the bundle's top-level field name ("ports").
-	Field string
-	// Reason says what brings it.
-	Reason string
-}
-
-// UnsupportedFields lists the fields set in spec that Budgie cannot run yet,
-// in the order the bundle format documents them.
-func UnsupportedFields(spec models.ContainerSpec) []Unsupported {
-	var out []Unsupported
-	return out
-}
-
-var _ = errors.New

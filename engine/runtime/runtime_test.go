@@ -146,8 +146,12 @@ func TestCheckSupported(t *testing.T) {
 	if err := CheckSupported(models.ContainerSpec{Name: "a", RestartPolicy: models.RestartPolicy{Name: "no"}}); err != nil {
 		t.Errorf("plain spec refused: %v", err)
 	}
-	err := CheckSupported(models.ContainerSpec{Name: "a", Ports: []models.PortMapping{{ContainerPort: 80}}, Networks: []string{"n"}})
-	if !errors.Is(err, errdefs.ErrNotSupported) || !strings.Contains(err.Error(), "ports") || !strings.Contains(err.Error(), "networks") {
-		t.Errorf("unsupported fields: %v", err)
+	if err := CheckSupported(models.ContainerSpec{Name: "a", Ports: []models.PortMapping{{ContainerPort: 80}}, Networks: []string{"n"},
+		Replicas: &models.Replicas{Count: 2}}); err != nil {
+		t.Errorf("ports, networks and replicas refused: %v", err)
+	}
+	err := CheckSupported(models.ContainerSpec{Name: "a", Health: &models.HealthCheck{HTTP: "/healthz"}})
+	if !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), "/healthz") {
+		t.Errorf("a health probe without a port: %v", err)
 	}
 }
