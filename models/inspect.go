@@ -112,7 +112,7 @@ type InspectBudgie struct {
 	Spec       ContainerSpec `json:"Spec"`
 	// Service and Replica name the replica group; Replica is 0 for a
 	// container without replicas.
-	Service string `json:"Service"`
+	Service string `json:"Service,omitempty"`
 	Replica int    `json:"Replica,omitempty"`
 	// LoadBalancer is the keeper proxy's view of the container's service:
 	// its published ports with per-backend counters; nil when it publishes

@@ -1,0 +1,279 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"runtime"
+	"strings"
+)
+
+// entriesBatch is the payload size at which an entries frame is sent.
+const entriesBatch = 512 << 10
+
+// handleIndex streams the index of a volume (or of some prefixes of it).
+func (ss *session) handleIndex(p []byte) error {
+	d := dec{b: p}
+	name := d.str(maxPathLen)
+	n := d.u32()
+	if d.err == nil && uint64(n)*4 > uint64(len(d.b)) {
+		return protoErr("index request claims %d prefixes", n)
+	}
+	var raw []string
+	for range n {
+		raw = append(raw, d.str(maxPathLen))
+	}
+	if err := d.done(); err != nil {
+		return err
+	}
+	prefixes, err := normPrefixes(raw)
+	if err != nil {
+		return &requestError{codeInvalid, err.Error()}
+	}
+	root, err := ss.volume(name)
+	if err != nil {
+		return err
+	}
+	entries, _, err := scanTree(root, prefixes)
+	if err != nil {
+		return &requestError{codeInternal, err.Error()}
+	}
+	entries = withAncestors(root, entries, prefixes)
+	return ss.streamIndex(root, name, entries)
+}
+
+// withAncestors adds the directories above each prefix so the replica can
+// create them and set their metadata.
+func withAncestors(root *os.Root, entries []Entry, prefixes []string) []Entry {
+	seen := map[string]bool{}
+	for _, en := range entries {
+		seen[en.Path] = true
+	}
+	for _, pre := range prefixes {
+		for a := parentOf(pre); a != ""; a = parentOf(a) {
+			if seen[a] {
+				continue
+			}
+			seen[a] = true
+			if en, ok, err := lstatEntry(root, a); err == nil && ok && en.Kind == KindDir {
+				entries = append(entries, en)
+			}
+		}
+	}
+	sortEntries(entries)
+	return entries
+}
+
+// streamIndex hashes files on all cores and sends entries in path order.
+func (ss *session) streamIndex(root *os.Root, volume string, entries []Entry) error {
+	ctx, cancel := context.WithCancel(ss.ctx)
+	defer cancel()
+	done := make([]chan bool, len(entries))
+	jobs := make(chan int)
+	for i := range entries {
+		if entries[i].Kind == KindFile {
+			done[i] = make(chan bool, 1)
+		}
+	}
+	go func() {
+		defer close(jobs)
+		for i := range entries {
+			if done[i] == nil {
+				continue
+			}
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for range runtime.GOMAXPROCS(0) {
+		go func() {
+			for i := range jobs {
+				done[i] <- ss.hashEntry(root, volume, &entries[i])
+			}
+		}()
+	}
+	var e enc
+	count, sent := uint32(0), uint32(0)
+	for i := range entries {
+		if done[i] != nil && !<-done[i] {
+			continue
+		}
+		encodeEntry(&e, &entries[i])
+		count++
+		if len(e.b) >= entriesBatch {
+			if err := ss.sendEntries(count, e.b); err != nil {
+				return err
+			}
+			sent += count
+			e.b, count = e.b[:0], 0
+		}
+	}
+	if count > 0 {
+		if err := ss.sendEntries(count, e.b); err != nil {
+			return err
+		}
+		sent += count
+	}
+	var end enc
+	end.u32(sent)
+	return ss.send(msgIndexEnd, end.b)
+}
+
+func (ss *session) sendEntries(count uint32, body []byte) error {
+	var h enc
+	h.u32(count)
+	return ss.send(msgEntries, h.b, body)
+}
+
+// hashEntry fills a file entry's hashes, retrying a file that changes while
+// it is read. It returns false when the file should be left out.
+func (ss *session) hashEntry(root *os.Root, volume string, en *Entry) bool {
+	key := volume + "\x00" + en.Path
+	for range 3 {
+		size, mtime, blocks, err := ss.srv.cache.hashFile(root, key, en.Path, 0)
+		if err == nil {
+			en.Size, en.ModTime, en.BlockSize, en.Blocks = size, mtime, BlockSizeFor(size), blocks
+			return true
+		}
+		if !errors.Is(err, errChanged) {
+			if !errors.Is(err, fs.ErrNotExist) {
+				ss.srv.log.Warn("sync cannot hash file; leaving it out", "volume", volume, "path", en.Path, "err", err)
+			}
+			return false
+		}
+	}
+	ss.srv.log.Warn("sync file keeps changing; leaving it out this time", "volume", volume, "path", en.Path)
+	return false
+}
+
+// blockRange is a run of consecutive block indexes.
+type blockRange struct{ start, count uint32 }
+
+// handleBlocks streams the requested blocks of one file.
+func (ss *session) handleBlocks(p []byte) error {
+	req, err := decodeBlocksRequest(p)
+	if err != nil {
+		return err
+	}
+	root, err := ss.volume(req.volume)
+	if err != nil {
+		return err
+	}
+	f, err := root.Open(req.path)
+	if err != nil {
+		return ss.blocksEnd(blocksStale)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() || info.Size() != req.size || info.ModTime().UnixNano() != req.mtime {
+		return ss.blocksEnd(blocksStale)
+	}
+	bs := BlockSizeFor(req.size)
+	nblocks := blockCount(req.size, bs)
+	buf := getBuf(bs)
+	defer putBuf(buf)
+	for _, r := range req.ranges {
+		if uint64(r.start)+uint64(r.count) > uint64(nblocks) {
+			return protoErr("block range %d+%d is beyond the %d blocks of %q", r.start, r.count, nblocks, req.path)
+		}
+		for i := int(r.start); i < int(r.start+r.count); i++ {
+			n := blockLen(req.size, bs, i)
+			if _, err := f.ReadAt(buf[:n], int64(i)*int64(bs)); err != nil {
+				if errors.Is(err, io.EOF) {
+					return ss.blocksEnd(blocksStale)
+				}
+				return &requestError{codeInternal, err.Error()}
+			}
+			if err := ss.sendBlock(uint32(i), buf[:n]); err != nil {
+				return err
+			}
+		}
+	}
+	return ss.blocksEnd(blocksOK)
+}
+
+// sendBlock sends one block in chunks of at most dataChunk bytes.
+func (ss *session) sendBlock(i uint32, data []byte) error {
+	var h enc
+	h.u32(i)
+	for off := 0; off < len(data) || off == 0; off += dataChunk {
+		end := min(off+dataChunk, len(data))
+		if err := ss.send(msgBlockData, h.b, data[off:end]); err != nil {
+			return err
+		}
+		if len(data) == 0 {
+			break
+		}
+	}
+	return nil
+}
+
+func (ss *session) blocksEnd(status byte) error {
+	return ss.send(msgBlocksEnd, []byte{status})
+}
+
+// blocksRequest is a decoded msgBlocks.
+type blocksRequest struct {
+	volume, path string
+	size, mtime  int64
+	ranges       []blockRange
+}
+
+func encodeBlocksRequest(r *blocksRequest) []byte {
+	var e enc
+	e.str(r.volume)
+	e.str(r.path)
+	e.u64(uint64(r.size))
+	e.u64(uint64(r.mtime))
+	e.u32(uint32(len(r.ranges)))
+	for _, br := range r.ranges {
+		e.u32(br.start)
+		e.u32(br.count)
+	}
+	return e.b
+}
+
+func decodeBlocksRequest(p []byte) (*blocksRequest, error) {
+	d := dec{b: p}
+	r := &blocksRequest{volume: d.str(maxPathLen), path: d.str(maxPathLen)}
+	r.size, r.mtime = int64(d.u64()), int64(d.u64())
+	n := d.u32()
+	if d.err == nil && uint64(n)*8 != uint64(len(d.b)) {
+		return nil, protoErr("blocks request claims %d ranges in %d bytes", n, len(d.b))
+	}
+	for range n {
+		r.ranges = append(r.ranges, blockRange{d.u32(), d.u32()})
+	}
+	if err := d.done(); err != nil {
+		return nil, err
+	}
+	if err := checkPath(r.path); err != nil || r.size < 0 {
+		return nil, protoErr("bad blocks request for %q: %v", r.path, err)
+	}
+	return r, nil
+}
+
+// relPath turns a path reported by a change source into a volume-relative
+// path; ok is false for paths outside dir.
+func relPath(dir, p string) (string, bool) {
+	if strings.HasPrefix(p, "/") {
+		dir = strings.TrimSuffix(dir, "/")
+		if p == dir {
+			return "", true
+		}
+		if !strings.HasPrefix(p, dir+"/") {
+			return "", false
+		}
+		p = p[len(dir)+1:]
+	}
+	p = strings.TrimPrefix(p, "./")
+	if p == "" || p == "." {
+		return "", true
+	}
+	return p, checkPath(p) == nil
+}
