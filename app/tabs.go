@@ -10,6 +10,7 @@ import (
 	"github.com/budgie-sh/budgie/views/images"
 	"github.com/budgie-sh/budgie/views/logs"
 	"github.com/budgie-sh/budgie/views/monitor"
+	"github.com/budgie-sh/budgie/views/networks"
 	"github.com/budgie-sh/budgie/views/peers"
 	"github.com/budgie-sh/budgie/views/secrets"
 )
@@ -43,6 +44,7 @@ func DefaultTabs() []Tab {
 		{Name: "images", Title: "Images", New: func(c common.Common) common.Component { return images.New(c) }},
 		{Name: "monitor", Title: "Monitor", New: func(c common.Common) common.Component { return monitor.New(c) }},
 		{Name: "secrets", Title: "Secrets", New: func(c common.Common) common.Component { return secrets.New(c) }},
+		{Name: "networks", Title: "Networks", New: func(c common.Common) common.Component { return networks.New(c) }},
 		{Name: "peers", Title: "Peers", New: func(c common.Common) common.Component { return peers.New(c) }},
 	}
 }
