@@ -21,10 +21,11 @@ func (c *ServeCmd) Run(g *Globals) error {
 	}
 	cfg := eng.Config
 	return keeper.Run(g.ctx, keeper.Options{
-		DataDir:   cfg.DataDir,
-		Runtime:   eng.Runtime,
-		Version:   version,
-		Discovery: discoveryOptions(cfg),
+		DataDir:     cfg.DataDir,
+		Runtime:     eng.Runtime,
+		Version:     version,
+		Discovery:   discoveryOptions(cfg),
+		Replication: replicationOptions(cfg),
 		EnsureContainerd: func(ctx context.Context) error {
 			conn, err := daemon.Connect(ctx, daemon.Options{
 				Address: cfg.Containerd.Address, Namespace: cfg.Containerd.Namespace, DataDir: cfg.DataDir,

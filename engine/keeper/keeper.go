@@ -13,6 +13,7 @@ import (
 
 	"github.com/budgie-sh/budgie/engine/discovery"
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/replica"
 	"github.com/budgie-sh/budgie/engine/runtime"
 )
 
@@ -38,6 +39,10 @@ type Options struct {
 	// NodeName and NodeID default to Runtime, its node name and the ID
 	// kept in DataDir.
 	Discovery *discovery.Options
+	// Replication serves the node's shared containers to trusted nodes and
+	// keeps local replicas in sync (see engine/replica); nil means off.
+	// Its Runtime, DataDir, NodeID, Peers and Logger are filled in.
+	Replication *replica.KeeperOptions
 }
 
 type keeper struct {
@@ -45,6 +50,7 @@ type keeper struct {
 	bal  *balancer
 	info Info
 	disc *discovery.Service // nil without discovery
+	repl *replica.Service   // nil without replication
 }
 
 // Run runs the keeper in the foreground until ctx ends: it takes the
@@ -84,6 +90,7 @@ func Run(ctx context.Context, opts Options) error {
 		bal.run(ctx, health)
 	}()
 	discDone := k.runDiscovery(ctx, opts.Discovery, opts.Runtime, log, opts.DataDir)
+	replDone := k.runReplication(ctx, opts, log)
 	srv := &http.Server{Handler: k.handler(), ReadHeaderTimeout: 5 * time.Second}
 	supDone := make(chan struct{})
 	go func() {
@@ -108,6 +115,7 @@ func Run(ctx context.Context, opts Options) error {
 	<-supDone
 	<-balDone
 	discDone()
+	replDone()
 	_ = os.Remove(SocketPath(opts.DataDir))
 	log.Info("keeper stopped")
 	return err

@@ -14,6 +14,7 @@ import (
 //	POST /v1/publish       PublishRequest → PublishResponse: bind a service's host ports
 //	DELETE /v1/publish     ?service=NAME: release them when no container has them
 //	GET /v1/services       []models.ServiceStats: the proxy's services and backends
+//	GET /v1/replicas       []models.ReplicaStatus: local replicas and their sync
 func (k *keeper) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/ping", func(w http.ResponseWriter, r *http.Request) {
@@ -29,6 +30,9 @@ func (k *keeper) handler() http.Handler {
 	mux.HandleFunc("POST /v1/publish", k.bal.publish)
 	mux.HandleFunc("DELETE /v1/publish", k.bal.unpublish)
 	mux.HandleFunc("GET /v1/services", k.bal.services)
+	mux.HandleFunc("GET /v1/replicas", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, k.replicas())
+	})
 	return mux
 }
 
