@@ -351,19 +351,16 @@ func (c *InspectCmd) Run(g *Globals) error {
 	out := []models.Inspect{}
 	var errs []error
 	var services []models.ServiceStats
-	asked := false
 	for _, ref := range c.Containers {
-		in, err := eng.Runtime.Inspect(g.ctx, ref)
+		if services == nil { // asked once for all; no keeper means no counters
+			if services, _ = eng.Keeper.Services(g.ctx); services == nil {
+				services = []models.ServiceStats{}
+			}
+		}
+		in, err := eng.Inspect(g.ctx, ref, engine.InspectOptions{Services: services})
 		if err != nil {
 			errs = append(errs, err)
 			continue
-		}
-		if len(in.NetworkSettings.Ports) > 0 {
-			if !asked { // no keeper means no counters
-				services, _ = eng.Keeper.Services(g.ctx)
-				asked = true
-			}
-			in.Budgie.LoadBalancer = serviceStats(services, in.Budgie.Service)
 		}
 		out = append(out, in)
 	}
@@ -416,15 +413,4 @@ func (g *Globals) pullFunc() func(ctx context.Context, ref string) error {
 		_, err := g.eng.Images.Pull(ctx, ref, images.PullOptions{Progress: newLineProgress(os.Stderr).update})
 		return err
 	}
-}
-
-// serviceStats picks the stats of one service's published ports.
-func serviceStats(all []models.ServiceStats, service string) []models.ServiceStats {
-	var out []models.ServiceStats
-	for _, s := range all {
-		if s.Name == service {
-			out = append(out, s)
-		}
-	}
-	return out
 }

@@ -89,7 +89,7 @@ func (b *Backend) Remove(ctx context.Context, id string, force bool) error {
 
 // Inspect returns docker-inspect-shaped details.
 func (b *Backend) Inspect(ctx context.Context, id string) (models.Inspect, error) {
-	return b.eng.Runtime.Inspect(b.ns(ctx), id)
+	return b.eng.Inspect(ctx, id, engine.InspectOptions{})
 }
 
 // Events streams container events.
