@@ -28,6 +28,7 @@ func openTestEngine(tb testing.TB) *engine.Engine {
 	cfg.Containerd.Address = ctrEnv.Conn.Address
 	cfg.Containerd.Namespace = testkit.Namespace
 	cfg.DataDir = ctrEnv.DataDir
+	cfg.Networks.DefaultBridge, cfg.Networks.DefaultSubnet = testkit.TestBridge, testkit.TestSubnet
 	eng, err := engine.Open(context.Background(), cfg, engine.OpenOptions{NoStart: true, LogBinary: binary})
 	if err != nil {
 		tb.Fatal(err)

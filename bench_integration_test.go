@@ -30,7 +30,8 @@ func benchBudgie(b *testing.B, args ...string) {
 	cmd := exec.Command(binary, append([]string{"--headless"}, args...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir(),
 		"BUDGIE_CONTAINERD_ADDRESS=" + ctrEnv.Conn.Address, "BUDGIE_CONTAINERD_NAMESPACE=" + testkit.Namespace,
-		"BUDGIE_DATA_DIR=" + ctrEnv.DataDir}
+		"BUDGIE_DATA_DIR=" + ctrEnv.DataDir, "BUDGIE_NETWORKS_DEFAULT_BRIDGE=" + testkit.TestBridge,
+		"BUDGIE_NETWORKS_DEFAULT_SUBNET=" + testkit.TestSubnet}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("budgie %v: %v\n%s", args, err, out)
 	}

@@ -41,6 +41,8 @@ func newImageCLI(t *testing.T, env *testkit.Env) *imageCLI {
 		"BUDGIE_CONTAINERD_ADDRESS="+env.Conn.Address,
 		"BUDGIE_CONTAINERD_NAMESPACE="+testkit.Namespace,
 		"BUDGIE_DATA_DIR="+filepath.Join(dir, "data"),
+		"BUDGIE_NETWORKS_DEFAULT_BRIDGE="+testkit.TestBridge,
+		"BUDGIE_NETWORKS_DEFAULT_SUBNET="+testkit.TestSubnet,
 	)}
 }
 

@@ -61,6 +61,8 @@ func budgie(t *testing.T, args ...string) result {
 		"BUDGIE_CONTAINERD_ADDRESS=" + ctrEnv.Conn.Address,
 		"BUDGIE_CONTAINERD_NAMESPACE=" + testkit.Namespace,
 		"BUDGIE_DATA_DIR=" + ctrEnv.DataDir,
+		"BUDGIE_NETWORKS_DEFAULT_BRIDGE=" + testkit.TestBridge,
+		"BUDGIE_NETWORKS_DEFAULT_SUBNET=" + testkit.TestSubnet,
 	}, args...)
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/keeper"
+	"github.com/budgie-sh/budgie/engine/testkit"
 )
 
 func TestCLIEnvFilePrecedence(t *testing.T) {
@@ -62,7 +63,7 @@ func TestCLIExecTTY(t *testing.T) {
 	session := "budgie-exec-" + name
 	script := filepath.Join(t.TempDir(), "exec.sh")
 	os.WriteFile(script, []byte("#!/bin/sh\nexport BUDGIE_CONTAINERD_ADDRESS="+ctrEnv.Conn.Address+
-		" BUDGIE_CONTAINERD_NAMESPACE=budgie-test BUDGIE_DATA_DIR="+ctrEnv.DataDir+"\n"+
+		" BUDGIE_CONTAINERD_NAMESPACE=budgie-test BUDGIE_DATA_DIR="+ctrEnv.DataDir+" "+strings.Join(testkit.NetworkEnv(), " ")+"\n"+
 		binary+" --headless exec -it "+name+" sh\necho EXIT=$?\nsleep 60\n"), 0o755)
 	if out, err := exec.Command("tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", script).CombinedOutput(); err != nil {
 		t.Fatalf("tmux: %v %s", err, out)

@@ -29,6 +29,8 @@ func nestEnv() []string {
 		"BUDGIE_CONTAINERD_ADDRESS=" + ctrEnv.Conn.Address,
 		"BUDGIE_CONTAINERD_NAMESPACE=" + testkit.Namespace,
 		"BUDGIE_DATA_DIR=" + ctrEnv.DataDir,
+		"BUDGIE_NETWORKS_DEFAULT_BRIDGE=" + testkit.TestBridge,
+		"BUDGIE_NETWORKS_DEFAULT_SUBNET=" + testkit.TestSubnet,
 		"TERM=xterm-256color",
 		"PATH=" + filepath.Dir(binary) + ":" + os.Getenv("PATH"),
 	}

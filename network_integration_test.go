@@ -326,6 +326,13 @@ func replicated(t *testing.T, n int, strategy, proto string) (string, int) {
 		names = append(names, fmt.Sprintf("%s-%d", name, i))
 	}
 	runBundle(t, body, names...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(ctrEnv.DataDir, "keeper.log"))
+			t.Logf("keeper log:\n%s", lastLines(string(log), 40))
+			t.Logf("ps:\n%s", must(t, "ps", "-a"))
+		}
+	})
 	eventually(t, "every replica is a healthy backend and the port answers", func() error {
 		bs, err := backendsOf(t, name)
 		if err != nil {
@@ -533,4 +540,10 @@ func TestParallelStartsDistinctAddresses(t *testing.T) {
 		}
 		seen[ip] = n
 	}
+}
+
+// lastLines is the end of a log.
+func lastLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	return strings.Join(lines[max(len(lines)-n, 0):], "\n")
 }

@@ -66,7 +66,8 @@ func Open(ctx context.Context, cfg *config.Config, opts OpenOptions) (*Engine, e
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errdefs.ErrUnavailable, err)
 	}
-	nets, err := network.Open(network.Options{DataDir: cfg.DataDir})
+	nets, err := network.Open(network.Options{DataDir: cfg.DataDir,
+		DefaultBridge: cfg.Networks.DefaultBridge, DefaultSubnet: cfg.Networks.DefaultSubnet})
 	if err != nil {
 		conn.Close()
 		return nil, err

@@ -26,6 +26,7 @@ type Config struct {
 	UI UI `yaml:"ui"`
 	// Discovery configures how the keeper announces and finds containers on the LAN.
 	Discovery Discovery `yaml:"discovery"`
+	Networks  Networks  `yaml:"networks"`
 	// Keys remaps nest's key bindings: action name → keys.
 	Keys map[string][]string `yaml:"keys"`
 }
@@ -74,6 +75,14 @@ type Discovery struct {
 	Expiry time.Duration `yaml:"expiry"`
 }
 
+// Networks configures the default network, budgie0, when it is first made.
+type Networks struct {
+	// DefaultBridge is budgie0's Linux bridge.
+	DefaultBridge string `yaml:"default_bridge"`
+	// DefaultSubnet is budgie0's subnet.
+	DefaultSubnet string `yaml:"default_subnet"`
+}
+
 // Default returns the built-in defaults.
 func Default() *Config {
 	return &Config{
@@ -83,5 +92,6 @@ func Default() *Config {
 		Logs:       Logs{MaxSize: 10 << 20, MaxFiles: 3},
 		UI:         UI{Theme: "auto"},
 		Discovery:  Discovery{SyncPort: 18733, Interval: time.Second, Expiry: 2500 * time.Millisecond},
+		Networks:   Networks{DefaultBridge: "budgie0", DefaultSubnet: "172.20.0.0/16"},
 	}
 }

@@ -96,6 +96,12 @@ var keyDefs = []keyDef{
 	{"discovery.expiry", kindDuration,
 		"How long a peer's container stays listed without answering; more than\nthe interval (mDNS has no reliable goodbye).",
 		func(c *Config) any { return &c.Discovery.Expiry }, checkDurationAtLeast(200 * time.Millisecond)},
+	{"networks.default_bridge", kindString,
+		"The Linux bridge of the default network, budgie0 (at most 15 characters,\nstarting with budgie). Read when budgie0 is first made.",
+		func(c *Config) any { return &c.Networks.DefaultBridge }, checkBridge},
+	{"networks.default_subnet", kindString,
+		"The subnet of the default network, budgie0, in CIDR form. Read when\nbudgie0 is first made.",
+		func(c *Config) any { return &c.Networks.DefaultSubnet }, checkCIDR},
 	{"keys", kindKeys,
 		"Remaps nest's key bindings: an action and the key or keys that trigger it.\nFor example:\n  keys:\n    quit: [q, ctrl+c]\n    logs: l",
 		func(c *Config) any { return &c.Keys }, checkKeys},
@@ -108,6 +114,7 @@ var sectionDocs = map[string]string{
 	"logs":       "Container log files (Docker's json-file format).",
 	"ui":         "nest, the TUI.",
 	"discovery":  "Discovery of containers on the LAN (mDNS, in the keeper).",
+	"networks":   "Container networks (see docs/networks.md).",
 }
 
 // Keys returns every configuration key, dotted ("containerd.namespace"), in

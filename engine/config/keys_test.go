@@ -14,7 +14,8 @@ func TestKeys(t *testing.T) {
 	want := []string{
 		"containerd.address", "containerd.namespace", "data_dir", "node_name", "log_level",
 		"registries.insecure", "logs.max_size", "logs.max_files", "ui.theme", "ui.mouse",
-		"discovery.interfaces", "discovery.sync_port", "discovery.interval", "discovery.expiry", "keys",
+		"discovery.interfaces", "discovery.sync_port", "discovery.interval", "discovery.expiry",
+		"networks.default_bridge", "networks.default_subnet", "keys",
 	}
 	if got := Keys(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Keys() = %q, want %q", got, want)
@@ -32,6 +33,7 @@ func sample() *Config {
 		Logs:       Logs{MaxSize: 3 << 20, MaxFiles: 5},
 		UI:         UI{Theme: "dark", Mouse: true},
 		Discovery:  Discovery{Interfaces: []string{"eth0", "wlan0"}, SyncPort: 9000, Interval: 500 * time.Millisecond, Expiry: 2 * time.Second},
+		Networks:   Networks{DefaultBridge: "budgie9", DefaultSubnet: "10.9.0.0/16"},
 		Keys:       map[string][]string{"quit": {"q", "ctrl+c"}, "logs": {"l"}, "comma": {","}},
 	}
 }
@@ -56,6 +58,8 @@ func TestGetAndFormatEveryKey(t *testing.T) {
 		{"discovery.sync_port", 9000, "9000"},
 		{"discovery.interval", 500 * time.Millisecond, "500ms"},
 		{"discovery.expiry", 2 * time.Second, "2s"},
+		{"networks.default_bridge", "budgie9", "budgie9"},
+		{"networks.default_subnet", "10.9.0.0/16", "10.9.0.0/16"},
 		{"keys", map[string][]string{"quit": {"q", "ctrl+c"}, "logs": {"l"}, "comma": {","}}, "comma: [',']\nlogs: [l]\nquit: [q, ctrl+c]"},
 	}
 	if len(tests) != len(Keys()) {

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -136,6 +137,24 @@ func checkKeys(v any) error {
 		case slices.Contains(m[a], ""):
 			return fmt.Errorf("action %q has an empty key", a)
 		}
+	}
+	return nil
+}
+
+// checkBridge accepts a bridge name Budgie's firewall rules match.
+func checkBridge(v any) error {
+	s := v.(string)
+	if s == "" || len(s) > 15 || !strings.HasPrefix(s, "budgie") || strings.ContainsAny(s, " /") {
+		return fmt.Errorf("%q is not a bridge name of at most 15 characters starting with budgie", s)
+	}
+	return nil
+}
+
+// checkCIDR accepts an IPv4 subnet in CIDR form.
+func checkCIDR(v any) error {
+	p, err := netip.ParsePrefix(v.(string))
+	if err != nil || !p.Addr().Is4() || p.Bits() > 30 {
+		return fmt.Errorf("%q is not an IPv4 subnet such as 172.20.0.0/16", v)
 	}
 	return nil
 }

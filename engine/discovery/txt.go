@@ -282,7 +282,7 @@ func parsePort(e string) (models.PortMapping, error) {
 		return models.PortMapping{}, bad
 	}
 	cport, proto, ok := strings.Cut(rest, "/")
-	if !ok || (proto != "tcp" && proto != "udp") {
+	if !ok || (proto != "tcp" && proto != "udp" && proto != "http") {
 		return models.PortMapping{}, bad
 	}
 	p := models.PortMapping{Protocol: proto}

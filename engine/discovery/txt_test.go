@@ -18,7 +18,7 @@ const (
 func sampleAnnouncement() Announcement {
 	return Announcement{Kind: KindContainer, NodeID: testNode, NodeName: "attic", SyncPort: 18733,
 		ContainerID: testCtr, ContainerName: "web", Image: "docker.io/library/nginx:1.27", State: models.StateRunning,
-		Ports: []models.PortMapping{{HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}, {HostIP: "::1", HostPort: 53, ContainerPort: 53, Protocol: "udp"}}}
+		Ports: []models.PortMapping{{HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}, {HostIP: "::1", HostPort: 53, ContainerPort: 53, Protocol: "udp"}, {HostPort: 8081, ContainerPort: 81, Protocol: "http"}}}
 }
 
 func TestTXTRoundTrip(t *testing.T) {

@@ -31,6 +31,10 @@ var DefaultPluginDirs = []string{"/usr/lib/cni", "/opt/cni/bin"}
 
 // Options configure a Manager.
 type Options struct {
+	// DefaultBridge and DefaultSubnet make the default network when it does
+	// not exist yet; empty means DefaultBridge and DefaultSubnet. Two Budgie
+	// data directories on one host need different ones (tests, benchmarks).
+	DefaultBridge, DefaultSubnet string
 	// DataDir is Budgie's data directory. Network definitions live in
 	// DataDir/networks, CNI leases, cache and generated lists in DataDir/cni.
 	DataDir string
@@ -69,10 +73,11 @@ func Open(opts Options) (*Manager, error) {
 		if _, err := os.Stat(m.defPath(models.DefaultNetwork)); err == nil {
 			return nil
 		}
-		return m.save(models.Network{
-			Name: models.DefaultNetwork, Bridge: DefaultBridge, Subnet: DefaultSubnet,
-			Gateway: DefaultGateway, Default: true, Created: time.Now().UTC(),
-		})
+		n, err := defaultNetwork(opts.DefaultBridge, opts.DefaultSubnet)
+		if err != nil {
+			return err
+		}
+		return m.save(n)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create default network %s: %w", models.DefaultNetwork, err)
@@ -294,4 +299,30 @@ func writeAtomic(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// defaultNetwork is the definition of budgie0 on bridge and subnet (empty:
+// the built-in ones).
+func defaultNetwork(bridge, subnet string) (models.Network, error) {
+	n := models.Network{Name: models.DefaultNetwork, Bridge: DefaultBridge, Subnet: DefaultSubnet,
+		Gateway: DefaultGateway, Default: true, Created: time.Now().UTC()}
+	if bridge != "" {
+		if len(bridge) > 15 || !strings.HasPrefix(bridge, BridgePrefix) {
+			return n, fmt.Errorf("default bridge %q: want a name of at most 15 characters starting with %q: %w",
+				bridge, BridgePrefix, errdefs.ErrInvalid)
+		}
+		n.Bridge = bridge
+	}
+	if subnet != "" {
+		p, err := ParseSubnet(subnet)
+		if err != nil {
+			return n, err
+		}
+		gw, err := gatewayFor(p, "")
+		if err != nil {
+			return n, err
+		}
+		n.Subnet, n.Gateway = p.String(), gw.String()
+	}
+	return n, nil
 }

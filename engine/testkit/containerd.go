@@ -160,3 +160,19 @@ func LoadBusybox(ctx context.Context, client *containerd.Client, opts ImageOptio
 	}
 	return nil
 }
+
+// The default network of test and benchmark data directories: a bridge and
+// subnet of their own, so that they never share budgie0 (and its
+// addresses) with a Budgie that runs on the same host.
+const (
+	// TestBridge is the default network's bridge in tests.
+	TestBridge = "budgiet0"
+	// TestSubnet is the default network's subnet in tests.
+	TestSubnet = "10.250.0.0/16"
+)
+
+// NetworkEnv are the BUDGIE_ variables that give a budgie process the
+// test default network.
+func NetworkEnv() []string {
+	return []string{"BUDGIE_NETWORKS_DEFAULT_BRIDGE=" + TestBridge, "BUDGIE_NETWORKS_DEFAULT_SUBNET=" + TestSubnet}
+}

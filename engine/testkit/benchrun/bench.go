@@ -47,6 +47,7 @@ func open(ctx context.Context, budgie string) (*bench, error) {
 	cfg.Containerd.Address = env.Conn.Address
 	cfg.Containerd.Namespace = testkit.Namespace
 	cfg.DataDir = env.DataDir
+	cfg.Networks.DefaultBridge, cfg.Networks.DefaultSubnet = testkit.TestBridge, testkit.TestSubnet
 	if b.eng, err = engine.Open(ctx, cfg, engine.OpenOptions{NoStart: true, LogBinary: budgie}); err != nil {
 		b.close()
 		return nil, fmt.Errorf("open engine on the private containerd: %w", err)
@@ -74,6 +75,8 @@ func (b *bench) envVars() []string {
 		"BUDGIE_CONTAINERD_ADDRESS=" + b.env.Conn.Address,
 		"BUDGIE_CONTAINERD_NAMESPACE=" + testkit.Namespace,
 		"BUDGIE_DATA_DIR=" + b.env.DataDir,
+		"BUDGIE_NETWORKS_DEFAULT_BRIDGE=" + testkit.TestBridge,
+		"BUDGIE_NETWORKS_DEFAULT_SUBNET=" + testkit.TestSubnet,
 	}
 }
 
