@@ -98,15 +98,26 @@ type countedBody struct {
 	done atomic.Bool
 }
 
+// Read counts bytes; the request stops being active when the backend's
+// answer has been read to its end (before its last bytes reach the
+// client, so that the client's next request already sees it idle).
 func (c *countedBody) Read(p []byte) (int, error) {
 	n, err := c.ReadCloser.Read(p)
 	c.b.bytesOut.Add(int64(n))
+	if err != nil {
+		c.finish()
+	}
 	return n, err
 }
 
+// Close ends the request (an answer cut short ends here).
 func (c *countedBody) Close() error {
+	c.finish()
+	return c.ReadCloser.Close()
+}
+
+func (c *countedBody) finish() {
 	if !c.done.Swap(true) {
 		c.b.active.Add(-1)
 	}
-	return c.ReadCloser.Close()
 }
