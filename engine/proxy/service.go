@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -20,6 +19,19 @@ import (
 type backend struct {
 	Backend
 	requests, active, failures, bytesIn, bytesOut atomic.Int64
+	pool                                          chan *upConn // idle kept-alive connections (http)
+}
+
+// drain closes the backend's idle connections.
+func (b *backend) drain() {
+	for {
+		select {
+		case up := <-b.pool:
+			up.Close()
+		default:
+			return
+		}
+	}
 }
 
 // service serves one published port.
@@ -34,7 +46,6 @@ type service struct {
 
 	ln     net.Listener   // tcp, http
 	pc     net.PacketConn // udp
-	srv    *http.Server   // http
 	udp    *udpForwarder  // udp
 	wg     sync.WaitGroup
 	closed atomic.Bool
@@ -69,10 +80,6 @@ func (s *service) start() {
 		s.udp = newUDPForwarder(s)
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.udp.serve() }()
-	case "http":
-		s.srv = s.httpServer()
-		s.wg.Add(1)
-		go func() { defer s.wg.Done(); _ = s.srv.Serve(s.ln) }()
 	default:
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.acceptTCP() }()
@@ -85,11 +92,6 @@ func (s *service) close() {
 		return
 	}
 	switch {
-	case s.srv != nil:
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_ = s.srv.Shutdown(ctx)
-		cancel()
-		_ = s.srv.Close()
 	case s.ln != nil:
 		_ = s.ln.Close()
 		s.conns.Range(func(k, _ any) bool { _ = k.(net.Conn).Close(); return true })
@@ -98,6 +100,11 @@ func (s *service) close() {
 		s.udp.close()
 	}
 	s.wg.Wait()
+	s.mu.Lock()
+	for _, b := range s.backends {
+		b.drain()
+	}
+	s.mu.Unlock()
 }
 
 // setBackends replaces the set, keeping counters of backends that stay.
@@ -113,9 +120,13 @@ func (s *service) setBackends(bs []Backend) {
 		if o := old[b.ID+"|"+b.Addr]; o != nil {
 			o.Backend = b
 			next = append(next, o)
+			delete(old, b.ID+"|"+b.Addr)
 			continue
 		}
-		next = append(next, &backend{Backend: b})
+		next = append(next, &backend{Backend: b, pool: make(chan *upConn, poolSize)})
+	}
+	for _, gone := range old {
+		gone.drain()
 	}
 	s.backends = next
 }
@@ -213,13 +224,20 @@ func (s *service) acceptTCP() {
 			continue
 		}
 		s.wg.Add(1)
-		go func() { defer s.wg.Done(); s.serveTCP(c) }()
+		go func() {
+			defer s.wg.Done()
+			s.conns.Store(c, struct{}{})
+			defer s.conns.Delete(c)
+			if s.proto == "http" {
+				s.serveHTTPConn(c)
+			} else {
+				s.serveTCP(c)
+			}
+		}()
 	}
 }
 
 func (s *service) serveTCP(client net.Conn) {
-	s.conns.Store(client, struct{}{})
-	defer s.conns.Delete(client)
 	defer client.Close()
 	up, b, err := s.dial(context.Background())
 	if err != nil {
