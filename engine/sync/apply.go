@@ -90,8 +90,16 @@ func isEscape(err error) bool {
 // dryRun counts what a real sync would do.
 func (r *receiver) dryRun() error {
 	for _, en := range r.files {
-		if _, err := r.plan(en); err != nil {
-			return err
+		p := r.plan(en)
+		r.st.BlocksReused += int64(len(p.copy))
+		for _, ok := range p.have {
+			if ok {
+				r.st.BlocksReused++
+			}
+		}
+		for _, i := range append(p.fetch, p.cands...) {
+			r.st.BlocksRequested++
+			r.st.BytesFetched += int64(blockLen(en.Size, en.BlockSize, i))
 		}
 		r.st.FilesTransferred++
 	}

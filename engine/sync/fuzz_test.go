@@ -15,7 +15,7 @@ import (
 func FuzzReadFrame(f *testing.F) {
 	f.Add([]byte{msgHello, 0, 0, 0, 2, 0, 1})
 	f.Add([]byte{msgEntries, 0xff, 0xff, 0xff, 0xff})
-	f.Add([]byte{msgBlockData, 0, 0, 0, 5, 0, 0, 0, 1, 'x', msgBlocksEnd, 0, 0, 0, 1, 0})
+	f.Add([]byte{msgBlockData, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1, 'x', msgBlocksEnd, 0, 0, 0, 1, 0})
 	f.Add([]byte{})
 	const limit = 1 << 10
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -51,13 +51,11 @@ func hostileServer(t *testing.T, entries []Entry, block func(i uint32) []byte, r
 						end.u32(uint32(len(entries)))
 						fw.write(msgIndexEnd, end.b)
 					case msgBlocks:
-						req, _ := decodeBlocksRequest(p)
+						req, _ := decodeFileRequest(p, false)
 						for _, r := range req.ranges {
-							for i := r.start; i < r.start+r.count; i++ {
-								var h enc
-								h.u32(i)
-								fw.write(msgBlockData, h.b, block(i))
-							}
+							var h enc
+							h.u64(r.off)
+							fw.write(msgBlockData, h.b, block(uint32(r.off/uint64(BlockSizeFor(req.size)))))
 						}
 						fw.write(msgBlocksEnd, []byte{blocksOK})
 					}

@@ -43,10 +43,15 @@ type Stats struct {
 	BytesSent, BytesReceived int64
 	// IndexBytes is the part of BytesReceived that carried the index.
 	IndexBytes int64
-	// BlocksRequested were fetched from the primary; BlocksReused were
-	// taken from the old local file or from an interrupted temp file.
+	// BlocksRequested were fetched from the primary, whole or in part;
+	// BlocksReused were taken from the old local file or from an
+	// interrupted temp file.
 	BlocksRequested, BlocksReused int64
-	// BytesFetched is the block data requested (for DryRun: that would be).
+	// BlocksPatched is the part of BlocksRequested rebuilt from the old
+	// local copy at the same offset plus only the sub-blocks that differ.
+	BlocksPatched int64
+	// BytesFetched is the file data requested (for DryRun: an upper
+	// bound, as a dry run asks for no sub-block sums).
 	BytesFetched int64
 	// Entries is the number of index entries compared.
 	Entries int

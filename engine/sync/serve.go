@@ -3,7 +3,6 @@ package sync
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"runtime"
@@ -149,113 +148,6 @@ func (ss *session) hashEntry(root *os.Root, volume string, en *Entry) bool {
 	}
 	ss.srv.log.Warn("sync file keeps changing; leaving it out this time", "volume", volume, "path", en.Path)
 	return false
-}
-
-// blockRange is a run of consecutive block indexes.
-type blockRange struct{ start, count uint32 }
-
-// handleBlocks streams the requested blocks of one file.
-func (ss *session) handleBlocks(p []byte) error {
-	req, err := decodeBlocksRequest(p)
-	if err != nil {
-		return err
-	}
-	root, err := ss.volume(req.volume)
-	if err != nil {
-		return err
-	}
-	f, err := root.Open(req.path)
-	if err != nil {
-		return ss.blocksEnd(blocksStale)
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil || !info.Mode().IsRegular() || info.Size() != req.size || info.ModTime().UnixNano() != req.mtime {
-		return ss.blocksEnd(blocksStale)
-	}
-	bs := BlockSizeFor(req.size)
-	nblocks := blockCount(req.size, bs)
-	buf := getBuf(bs)
-	defer putBuf(buf)
-	for _, r := range req.ranges {
-		if uint64(r.start)+uint64(r.count) > uint64(nblocks) {
-			return protoErr("block range %d+%d is beyond the %d blocks of %q", r.start, r.count, nblocks, req.path)
-		}
-		for i := int(r.start); i < int(r.start+r.count); i++ {
-			n := blockLen(req.size, bs, i)
-			if _, err := f.ReadAt(buf[:n], int64(i)*int64(bs)); err != nil {
-				if errors.Is(err, io.EOF) {
-					return ss.blocksEnd(blocksStale)
-				}
-				return &requestError{codeInternal, err.Error()}
-			}
-			if err := ss.sendBlock(uint32(i), buf[:n]); err != nil {
-				return err
-			}
-		}
-	}
-	return ss.blocksEnd(blocksOK)
-}
-
-// sendBlock sends one block in chunks of at most dataChunk bytes.
-func (ss *session) sendBlock(i uint32, data []byte) error {
-	var h enc
-	h.u32(i)
-	for off := 0; off < len(data) || off == 0; off += dataChunk {
-		end := min(off+dataChunk, len(data))
-		if err := ss.send(msgBlockData, h.b, data[off:end]); err != nil {
-			return err
-		}
-		if len(data) == 0 {
-			break
-		}
-	}
-	return nil
-}
-
-func (ss *session) blocksEnd(status byte) error {
-	return ss.send(msgBlocksEnd, []byte{status})
-}
-
-// blocksRequest is a decoded msgBlocks.
-type blocksRequest struct {
-	volume, path string
-	size, mtime  int64
-	ranges       []blockRange
-}
-
-func encodeBlocksRequest(r *blocksRequest) []byte {
-	var e enc
-	e.str(r.volume)
-	e.str(r.path)
-	e.u64(uint64(r.size))
-	e.u64(uint64(r.mtime))
-	e.u32(uint32(len(r.ranges)))
-	for _, br := range r.ranges {
-		e.u32(br.start)
-		e.u32(br.count)
-	}
-	return e.b
-}
-
-func decodeBlocksRequest(p []byte) (*blocksRequest, error) {
-	d := dec{b: p}
-	r := &blocksRequest{volume: d.str(maxPathLen), path: d.str(maxPathLen)}
-	r.size, r.mtime = int64(d.u64()), int64(d.u64())
-	n := d.u32()
-	if d.err == nil && uint64(n)*8 != uint64(len(d.b)) {
-		return nil, protoErr("blocks request claims %d ranges in %d bytes", n, len(d.b))
-	}
-	for range n {
-		r.ranges = append(r.ranges, blockRange{d.u32(), d.u32()})
-	}
-	if err := d.done(); err != nil {
-		return nil, err
-	}
-	if err := checkPath(r.path); err != nil || r.size < 0 {
-		return nil, protoErr("bad blocks request for %q: %v", r.path, err)
-	}
-	return r, nil
 }
 
 // relPath turns a path reported by a change source into a volume-relative

@@ -240,6 +240,8 @@ func (ss *session) handle(typ byte, p []byte) error {
 		err = ss.handleIndex(p)
 	case msgBlocks:
 		err = ss.handleBlocks(p)
+	case msgSums:
+		err = ss.handleSums(p)
 	case msgSubscribe:
 		err = ss.handleSubscribe(p)
 	default:

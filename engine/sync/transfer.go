@@ -12,17 +12,24 @@ import (
 
 // filePlan says where each block of a file to transfer comes from.
 type filePlan struct {
-	en    *Entry
-	tmp   string
-	basis string
-	have  []bool        // block already correct in the temp file
-	copy  map[int]int64 // block → offset in the basis file
-	fetch []int         // blocks requested from the primary, in order
-	stale bool          // the file changed on either side during the sync
+	en        *Entry
+	tmp       string
+	basis     string
+	basisSize int64
+	have      []bool              // block already correct in the temp file
+	copy      map[int]int64       // block → offset in the basis file
+	fetch     []int               // whole blocks requested from the primary, in order
+	cands     []int               // blocks that differ from the basis at the same offset
+	partial   map[int]*patchBlock // blocks rebuilt from the basis plus fetched sub-blocks
+	spans     []span              // byte ranges requested, in file order
+	stale     bool                // the file changed on either side during the sync
 }
 
-// plan works out the blocks of en that must be fetched.
-func (r *receiver) plan(en *Entry) (*filePlan, error) {
+// plan works out the blocks of en that must be fetched (it runs on
+// several goroutines and so counts nothing): blocks found
+// anywhere in the basis are copied, blocks the basis also has at the same
+// offset are candidates for a sub-block comparison, the rest are fetched.
+func (r *receiver) plan(en *Entry) *filePlan {
 	p := &filePlan{en: en, tmp: tempPath(en.Path), basis: r.basis[en.Path], copy: map[int]int64{}}
 	p.have = make([]bool, len(en.Blocks))
 	if t, ok := r.temps[en.Path]; ok && r.root != nil {
@@ -30,8 +37,9 @@ func (r *receiver) plan(en *Entry) (*filePlan, error) {
 	}
 	var local map[Hash]int64
 	if p.basis != "" {
-		_, _, blocks, err := r.c.cache.hashFile(r.root, r.cacheKey(p.basis), p.basis, en.BlockSize)
+		size, _, blocks, err := r.c.cache.hashFile(r.root, r.cacheKey(p.basis), p.basis, en.BlockSize)
 		if err == nil {
+			p.basisSize = size
 			local = make(map[Hash]int64, len(blocks))
 			for i := len(blocks) - 1; i >= 0; i-- {
 				local[blocks[i]] = int64(i) * int64(en.BlockSize)
@@ -41,17 +49,15 @@ func (r *receiver) plan(en *Entry) (*filePlan, error) {
 	for i, h := range en.Blocks {
 		switch off, ok := local[h]; {
 		case p.have[i]:
-			r.st.BlocksReused++
 		case ok:
 			p.copy[i] = off
-			r.st.BlocksReused++
+		case local != nil && int64(i)*int64(en.BlockSize) < p.basisSize:
+			p.cands = append(p.cands, i)
 		default:
 			p.fetch = append(p.fetch, i)
-			r.st.BlocksRequested++
-			r.st.BytesFetched += int64(blockLen(en.Size, en.BlockSize, i))
 		}
 	}
-	return p, nil
+	return p
 }
 
 // checkTemp marks the blocks of an interrupted temp file that already hold
@@ -81,28 +87,24 @@ func (r *receiver) checkTemp(t string, p *filePlan) {
 	}
 }
 
-// ranges turns sorted block indexes into runs.
-func ranges(idx []int) []blockRange {
-	var out []blockRange
-	for _, i := range idx {
-		if n := len(out); n > 0 && int(out[n-1].start+out[n-1].count) == i {
-			out[n-1].count++
-			continue
-		}
-		out = append(out, blockRange{uint32(i), 1})
-	}
-	return out
-}
-
-// transfer plans every file on a goroutine that also sends the block
-// requests, while this goroutine writes the files as the data streams in.
+// transfer plans every file (hashing old copies on all cores), asks for
+// sub-block sums of the blocks that differ in one pipelined round, then
+// sends the data requests from a goroutine while this one writes the files
+// as the data streams in.
 func (r *receiver) transfer() error {
-	plans := make(chan *filePlan, len(r.files))
+	plans, err := r.planAll()
+	if err != nil {
+		return err
+	}
+	if err := r.refine(plans); err != nil {
+		return err
+	}
 	quit := make(chan struct{})
 	defer close(quit)
+	ready := make(chan *filePlan, len(plans))
 	errc := make(chan error, 1)
-	go func() { errc <- r.requestAll(plans, quit) }()
-	for p := range plans {
+	go func() { errc <- r.requestAll(plans, ready, quit) }()
+	for p := range ready {
 		if err := r.writeFile(p); err != nil {
 			return err
 		}
@@ -113,31 +115,37 @@ func (r *receiver) transfer() error {
 	return r.flushBatch()
 }
 
-// requestAll plans each file and sends its block request.
-func (r *receiver) requestAll(plans chan<- *filePlan, quit <-chan struct{}) error {
-	defer close(plans)
-	for _, en := range r.files {
-		p, err := r.plan(en)
-		if err != nil {
-			return err
+// requestAll sends each file's data request and hands the plan on.
+func (r *receiver) requestAll(plans []*filePlan, ready chan<- *filePlan, quit <-chan struct{}) error {
+	defer close(ready)
+	for _, p := range plans {
+		if len(p.spans) > 0 && !p.stale {
+			req := fileRequest{volume: r.volume, path: p.en.Path, size: p.en.Size, mtime: p.en.ModTime, ranges: mergeSpans(p.spans)}
+			if err := r.c.send(msgBlocks, encodeBlocksRequest(&req)); err != nil {
+				return fmt.Errorf("request blocks of %s: %w", p.en.Path, err)
+			}
 		}
-		if len(p.fetch) > 0 {
-			req := blocksRequest{volume: r.volume, path: en.Path, size: en.Size, mtime: en.ModTime, ranges: ranges(p.fetch)}
-			if err := r.c.sendFlush(msgBlocks, encodeBlocksRequest(&req)); err != nil {
-				return fmt.Errorf("request blocks of %s: %w", en.Path, err)
+		// Flush when the writer is about to wait for this file's data.
+		if len(ready) == 0 {
+			if err := r.c.flush(); err != nil {
+				return fmt.Errorf("request blocks of %s: %w", p.en.Path, err)
 			}
 		}
 		select {
-		case plans <- p:
+		case ready <- p:
 		case <-quit:
 			return nil
 		}
 	}
-	return nil
+	return r.c.flush()
 }
 
 // writeFile assembles one file in its temp file and queues the rename.
 func (r *receiver) writeFile(p *filePlan) error {
+	if p.stale { // changed on the primary before its data was asked for
+		r.stale = append(r.stale, p.en.Path)
+		return nil
+	}
 	f, err := r.root.OpenFile(p.tmp, os.O_RDWR|os.O_CREATE|noFollow, 0o600)
 	if err != nil {
 		return r.drainAfter(p, fmt.Errorf("create temp file for %s: %w", p.en.Path, err))
@@ -176,7 +184,7 @@ func (r *receiver) writeFile(p *filePlan) error {
 // drainAfter reads and drops a file's block stream after a local error,
 // so the connection stays in step, and returns err.
 func (r *receiver) drainAfter(p *filePlan, err error) error {
-	if len(p.fetch) == 0 {
+	if len(p.spans) == 0 || p.stale {
 		return err
 	}
 	for {
@@ -192,8 +200,17 @@ func (r *receiver) drainAfter(p *filePlan, err error) error {
 
 // fill writes reused and fetched blocks into the temp file.
 func (r *receiver) fill(f *os.File, p *filePlan) error {
+	var src *os.File
+	if p.basis != "" && (len(p.copy) > 0 || len(p.partial) > 0) {
+		var err error
+		if src, err = r.root.OpenFile(p.basis, os.O_RDONLY|noFollow, 0); err != nil {
+			p.stale = true // the old copy is gone: retry next pass
+			return r.drainAfter(p, nil)
+		}
+		defer src.Close()
+	}
 	if len(p.copy) > 0 {
-		if err := r.copyBlocks(f, p); err != nil {
+		if err := r.copyBlocks(f, src, p); err != nil || p.stale {
 			return r.drainAfter(p, err)
 		}
 	}
@@ -202,20 +219,14 @@ func (r *receiver) fill(f *os.File, p *filePlan) error {
 			r.bytesDone += int64(blockLen(p.en.Size, p.en.BlockSize, i))
 		}
 	}
-	if len(p.fetch) == 0 {
+	if len(p.spans) == 0 {
 		return nil
 	}
-	return r.receiveBlocks(f, p)
+	return r.receiveSpans(f, src, p)
 }
 
 // copyBlocks copies blocks from the local basis file, checking each hash.
-func (r *receiver) copyBlocks(f *os.File, p *filePlan) error {
-	src, err := r.root.OpenFile(p.basis, os.O_RDONLY|noFollow, 0)
-	if err != nil {
-		p.stale = true
-		return nil
-	}
-	defer src.Close()
+func (r *receiver) copyBlocks(f, src *os.File, p *filePlan) error {
 	bs := p.en.BlockSize
 	buf := getBuf(bs)
 	defer putBuf(buf)
@@ -224,6 +235,7 @@ func (r *receiver) copyBlocks(f *os.File, p *filePlan) error {
 		idx = append(idx, i)
 	}
 	sort.Ints(idx)
+	var wb writeback
 	for _, i := range idx {
 		n := blockLen(p.en.Size, bs, i)
 		if _, err := src.ReadAt(buf[:n], p.copy[i]); err != nil || sha256.Sum256(buf[:n]) != p.en.Blocks[i] {
@@ -233,16 +245,18 @@ func (r *receiver) copyBlocks(f *os.File, p *filePlan) error {
 		if _, err := f.WriteAt(buf[:n], int64(i)*int64(bs)); err != nil {
 			return fmt.Errorf("write %s: %w", p.tmp, err)
 		}
+		wb.wrote(f, n)
 		r.bytesDone += int64(n)
 	}
 	return nil
 }
 
-// receiveBlocks reads one file's block stream, verifying every block.
-func (r *receiver) receiveBlocks(f *os.File, p *filePlan) error {
-	bs := p.en.BlockSize
-	h := sha256.New()
-	next, got := 0, 0 // position in p.fetch, bytes of the current block
+// receiveSpans reads one file's data stream: chunks must arrive in the
+// order of the requested spans. Whole blocks are hashed and written as
+// they come; patched blocks are assembled in memory (see patch.go).
+func (r *receiver) receiveSpans(f, src *os.File, p *filePlan) error {
+	a := &assembler{r: r, f: f, src: src, p: p, h: sha256.New(), block: -1}
+	defer a.release()
 	for {
 		typ, data, err := r.c.recv()
 		if err != nil {
@@ -257,8 +271,8 @@ func (r *receiver) receiveBlocks(f *os.File, p *filePlan) error {
 				p.stale = true
 				return nil
 			}
-			if next != len(p.fetch) {
-				return protoErr("primary sent %d of %d blocks of %q", next, len(p.fetch), p.en.Path)
+			if a.next != len(p.spans) {
+				return protoErr("primary sent %d of %d byte ranges of %q", a.next, len(p.spans), p.en.Path)
 			}
 			return nil
 		case msgError:
@@ -267,35 +281,10 @@ func (r *receiver) receiveBlocks(f *os.File, p *filePlan) error {
 		default:
 			return protoErr("unexpected message type 0x%02x in block data", typ)
 		}
-		if next >= len(p.fetch) || len(data) < 4 || int(beUint32(data)) != p.fetch[next] {
-			return protoErr("primary sent a block of %q that was not requested", p.en.Path)
-		}
-		i := p.fetch[next]
-		n := blockLen(p.en.Size, bs, i)
-		if got+len(data)-4 > n {
-			return protoErr("primary sent too much data for block %d of %q", i, p.en.Path)
-		}
-		if err := r.writeChunk(f, h, data[4:], int64(i)*int64(bs)+int64(got)); err != nil {
+		if err := a.chunk(data); err != nil {
 			return err
 		}
-		if got += len(data) - 4; got == n {
-			if err := verifyBlock(h, p, i); err != nil {
-				return err
-			}
-			h.Reset()
-			next, got = next+1, 0
-		}
 	}
-}
-
-func (r *receiver) writeChunk(f *os.File, h hash.Hash, chunk []byte, off int64) error {
-	h.Write(chunk)
-	if _, err := f.WriteAt(chunk, off); err != nil {
-		return fmt.Errorf("write %s: %w", f.Name(), err)
-	}
-	r.bytesDone += int64(len(chunk))
-	r.report("")
-	return nil
 }
 
 func verifyBlock(h hash.Hash, p *filePlan, i int) error {

@@ -12,7 +12,7 @@ import (
 )
 
 // ProtocolVersion is the version of the sync protocol this package speaks.
-const ProtocolVersion = 1
+const ProtocolVersion = 2
 
 // DefaultPort is the TCP port the primary listens on.
 const DefaultPort = 18733
@@ -35,9 +35,11 @@ const (
 	msgIndex      byte = 0x20 // C→S: volume, prefixes
 	msgEntries    byte = 0x21 // S→C: a batch of index entries
 	msgIndexEnd   byte = 0x22 // S→C: entry count
-	msgBlocks     byte = 0x30 // C→S: volume, path, size, mtime, block ranges
-	msgBlockData  byte = 0x31 // S→C: block index, data (≤ 1 MiB)
-	msgBlocksEnd  byte = 0x32 // S→C: status
+	msgBlocks     byte = 0x30 // C→S: volume, path, size, mtime, byte ranges
+	msgBlockData  byte = 0x31 // S→C: file offset, data (≤ 1 MiB)
+	msgBlocksEnd  byte = 0x32 // S→C: status (ends BLOCKS and SUMS answers)
+	msgSums       byte = 0x33 // C→S: volume, path, size, mtime, block indexes
+	msgSumsData   byte = 0x34 // S→C: block index, sub-block hashes
 	msgSubscribe  byte = 0x40 // C→S: volume
 	msgSubscribed byte = 0x41 // S→C: empty
 	msgChanged    byte = 0x42 // S→C: rescan flag, paths

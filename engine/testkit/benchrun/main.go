@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"time"
 )
 
 // options are the command-line flags.
@@ -86,6 +87,13 @@ func runAll(ctx context.Context, o options) error {
 	if err == nil {
 		err = step("discovery", func() (Row, error) { return discoveryRow(o.repo, 20) })
 	}
+	if err == nil {
+		fmt.Fprintln(os.Stderr, "benchrun: measuring proxy…")
+		var pr []Row
+		if pr, err = b.proxyRows(ctx, o.repo, 3, 5*time.Second); err == nil {
+			rows = append(rows, pr...)
+		}
+	}
 	rows = append(rows, laterRows()...)
 	if werr := report(machine, rows, o.out); werr != nil && err == nil {
 		err = werr
@@ -138,10 +146,8 @@ func laterRows() []Row {
 		return Row{Title: title, Budgie: budgie, Peer: peer,
 			Lines: []Line{{Measure: measure, Budgie: f, Peer: f, Reps: "—", Goal: "on its issue", Verdict: NotMeas}}}
 	}
-	return []Row{
-		absent("sync", "budgie sync", "an rsync daemon over TCP",
-			"1 GiB fresh, 1% contiguous change, 1,000 scattered edits, 10,000 small files: time and bytes on the wire", notBuilt),
+	return append(syncRowsOrFailure(defaultSyncScale),
 		absent("proxy", "wrk through budgie's load balancer", "wrk direct; wrk through nginx as load balancer",
 			"req/s and p99", notBuilt),
-	}
+	)
 }
