@@ -94,7 +94,13 @@ func runAll(ctx context.Context, o options) error {
 			rows = append(rows, pr...)
 		}
 	}
-	rows = append(rows, laterRows()...)
+	if err == nil {
+		fmt.Fprintln(os.Stderr, "benchrun: measuring sync…")
+		var sr []Row
+		if sr, err = syncRows(defaultSyncScale); err == nil {
+			rows = append(rows, sr...)
+		}
+	}
 	if werr := report(machine, rows, o.out); werr != nil && err == nil {
 		err = werr
 	}
@@ -137,17 +143,4 @@ func report(m Machine, rows []Row, path string) error {
 	}
 	fmt.Fprintln(os.Stderr, "benchrun: wrote", path)
 	return nil
-}
-
-// laterRows are the comparisons whose features are not measured yet.
-func laterRows() []Row {
-	notBuilt := Absent("not yet measured: feature not built")
-	absent := func(title, budgie, peer, measure string, f Figure) Row {
-		return Row{Title: title, Budgie: budgie, Peer: peer,
-			Lines: []Line{{Measure: measure, Budgie: f, Peer: f, Reps: "—", Goal: "on its issue", Verdict: NotMeas}}}
-	}
-	return append(syncRowsOrFailure(defaultSyncScale),
-		absent("proxy", "wrk through budgie's load balancer", "wrk direct; wrk through nginx as load balancer",
-			"req/s and p99", notBuilt),
-	)
 }
