@@ -197,17 +197,3 @@ func syncRow(c syncCase, bres, rres []syncResult) Row {
 			"Before each timed sync the page cache's dirty pages are flushed (sync(2)), untimed."},
 	}
 }
-
-// syncRowsOrFailure measures the sync rows; when a measurement cannot be
-// taken it says so on stderr and in a row of its own, after the rows that
-// were measured.
-func syncRowsOrFailure(sc syncScale) []Row {
-	rows, err := syncRows(sc)
-	if err == nil {
-		return rows
-	}
-	fmt.Fprintln(os.Stderr, "benchrun: sync:", err)
-	failed := Absent("measurement failed: " + err.Error())
-	return append(rows, Row{Title: "sync", Budgie: "budgie sync", Peer: "an rsync daemon over TCP",
-		Lines: []Line{{Measure: "time and bytes on the wire", Budgie: failed, Peer: failed, Reps: "—", Goal: "on its issue", Verdict: NotMeas}}})
-}
