@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/internal/fsutil"
 )
 
 // Where the identity lives under the data directory.
@@ -128,7 +129,7 @@ func create(dataDir, dir, name string) error {
 			return fmt.Errorf("write node identity: %w", err)
 		}
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := fsutil.SyncDir(tmp); err != nil {
 		return fmt.Errorf("write node identity: %w", err)
 	}
 	// rename(2) replaces a missing or empty directory atomically and fails
@@ -140,7 +141,7 @@ func create(dataDir, dir, name string) error {
 		}
 		return fmt.Errorf("install node identity in %s: %w", dir, err)
 	}
-	return syncDir(dataDir)
+	return fsutil.SyncDir(dataDir)
 }
 
 // generate makes an ECDSA P-256 key and a self-signed certificate for name,
@@ -191,17 +192,4 @@ func writeSynced(path string, data []byte) error {
 		return err
 	}
 	return f.Close()
-}
-
-// syncDir makes a directory's entries durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
 }

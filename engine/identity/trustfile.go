@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"syscall"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/internal/fsutil"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -134,7 +134,7 @@ func (s *TrustStore) update(ctx context.Context, fn func(*trustFile) error) erro
 	if err != nil {
 		return fmt.Errorf("encode trust store: %w", err)
 	}
-	if err := writeAtomic(s.path, append(b, '\n')); err != nil {
+	if err := fsutil.WriteFile(s.path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("write trust store %s: %w", s.path, err)
 	}
 	info, err := os.Stat(s.path)
@@ -169,35 +169,6 @@ func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-}
-
-// writeAtomic replaces path with data (0600) through a synced temp file.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
 }
 
 func (f *trustFile) trustedIndex(id string) int {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/internal/fsutil"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -266,39 +267,10 @@ func (m *Manager) save(n models.Network) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(m.conflistPath(n.Name), list); err != nil {
+	if err := writeDef(m.conflistPath(n.Name), list); err != nil {
 		return err
 	}
-	return writeAtomic(m.defPath(n.Name), append(b, '\n'))
-}
-
-// writeAtomic writes data to a temporary file beside path and renames it.
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return writeDef(m.defPath(n.Name), append(b, '\n'))
 }
 
 // defaultNetwork is the definition of budgie0 on bridge and subnet (empty:
@@ -325,4 +297,12 @@ func defaultNetwork(bridge, subnet string) (models.Network, error) {
 		n.Subnet, n.Gateway = p.String(), gw.String()
 	}
 	return n, nil
+}
+
+// writeDef replaces a definition file atomically, creating its directory.
+func writeDef(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
+	return fsutil.WriteFile(path, data, 0o644)
 }

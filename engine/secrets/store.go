@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/internal/fsutil"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -215,7 +216,7 @@ func (s *Store) Remove(ctx context.Context, name string, opts RemoveOptions) err
 		}
 		return fmt.Errorf("remove secret %s: %w", name, err)
 	}
-	return syncDir(s.opts.Dir)
+	return fsutil.SyncDir(s.opts.Dir)
 }
 
 func notFound(name string) error {
