@@ -19,7 +19,6 @@ import (
 	"github.com/budgie-sh/budgie/engine/identity"
 	"github.com/budgie-sh/budgie/engine/keeper"
 	"github.com/budgie-sh/budgie/engine/replica"
-	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -165,26 +164,14 @@ func (c *ChirpCmd) replicate(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	id, err := g.nodeIdentity()
-	if err != nil {
-		return err
-	}
-	store, err := g.trustStore()
-	if err != nil {
-		return err
-	}
 	cfg := eng.Config
 	prog := newChirpProgress(os.Stderr)
-	res, err := replica.Replicate(g.Context(), replica.Node{Identity: id, Trust: store, Runtime: eng.Runtime}, replica.ReplicateOptions{
-		Ref: c.Ref, Name: c.Name, Sync: c.Sync, DryRun: c.DryRun, Images: eng.Images,
+	res, err := eng.Replicate(g.Context(), engine.ReplicateOptions{
+		Ref: c.Ref, Name: c.Name, Sync: c.Sync, DryRun: c.DryRun,
 		Peers: func(ctx context.Context) ([]models.PeerNode, error) {
 			nodes, _, err := chirpNodes(ctx, cfg, c.Timeout)
 			return nodes, err
 		},
-		Run: func(ctx context.Context, spec models.ContainerSpec) (models.Container, error) {
-			return runReplica(ctx, eng, spec)
-		},
-		CacheDir: replica.CacheDir(cfg.DataDir),
 		Progress: prog.update,
 	})
 	prog.finish()
@@ -210,24 +197,6 @@ func (c *ChirpCmd) replicate(g *Globals) error {
 	}
 	fmt.Println(res.Container.ID)
 	return nil
-}
-
-// runReplica runs a replica's spec, having the keeper publish its ports
-// first when it has some.
-func runReplica(ctx context.Context, eng *engine.Engine, spec models.ContainerSpec) (models.Container, error) {
-	var ports []models.PortMapping
-	if len(spec.Ports) > 0 {
-		p, err := eng.Keeper.Publish(ctx, keeper.PublishRequest{Service: spec.Name, Ports: spec.Ports})
-		if err != nil {
-			return models.Container{}, fmt.Errorf("publish ports of %s: %w", spec.Name, err)
-		}
-		ports = p
-	}
-	ctr, err := eng.Runtime.Run(ctx, spec, runtime.RunOptions{Ports: ports})
-	if err != nil && len(ports) > 0 {
-		_ = eng.Keeper.Unpublish(context.WithoutCancel(ctx), spec.Name)
-	}
-	return ctr, err
 }
 
 // printPlan writes what a replication would do.

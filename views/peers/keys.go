@@ -9,17 +9,21 @@ import (
 // keyMap holds the peers view's bindings.
 type keyMap struct {
 	Up, Down, Top, Bottom, Details, Close, Refresh key.Binding
+	Replicate, Accept, Deny                        key.Binding
 }
 
 func newKeyMap(c common.Common) keyMap {
 	return keyMap{
-		Up:      c.Bind("up", "up", "up", "k"),
-		Down:    c.Bind("down", "down", "down", "j"),
-		Top:     c.Bind("top", "first", "home", "g"),
-		Bottom:  c.Bind("bottom", "last", "end", "G"),
-		Details: c.Bind("details", "details", "enter"),
-		Close:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
-		Refresh: c.Bind("refresh", "refresh", "r"),
+		Up:        c.Bind("up", "up", "up", "k"),
+		Down:      c.Bind("down", "down", "down", "j"),
+		Top:       c.Bind("top", "first", "home", "g"),
+		Bottom:    c.Bind("bottom", "last", "end", "G"),
+		Details:   c.Bind("details", "details", "enter"),
+		Close:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+		Refresh:   c.Bind("refresh", "refresh", "r"),
+		Replicate: c.Bind("replicate", "replicate here", "R"),
+		Accept:    c.Bind("trust_accept", "trust request", "a"),
+		Deny:      c.Bind("trust_deny", "deny request", "x"),
 	}
 }
 
@@ -28,7 +32,7 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.details {
 		return []key.Binding{m.keys.Close, m.keys.Up, m.keys.Down}
 	}
-	return []key.Binding{m.keys.Up, m.keys.Down, m.keys.Details, m.keys.Refresh}
+	return []key.Binding{m.keys.Up, m.keys.Down, m.keys.Details, m.keys.Replicate, m.keys.Refresh}
 }
 
 // FullHelp returns every binding, in columns.
@@ -36,5 +40,6 @@ func (m *Model) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{m.keys.Up, m.keys.Down, m.keys.Top, m.keys.Bottom},
 		{m.keys.Details, m.keys.Close, m.keys.Refresh},
+		{m.keys.Replicate, m.keys.Accept, m.keys.Deny},
 	}
 }

@@ -54,6 +54,17 @@ type Model struct {
 	active        bool // shown: poll
 	gen           int  // poll generation; a blur or focus starts a new one
 	seq, applied  int  // fetch order, so that a slow answer never overwrites a newer one
+
+	// replication and trust (see replicate.go):
+	mode                   mode
+	confirm                *common.Confirm
+	target                 string // NAME@NODE being replicated
+	job                    int    // replication generation, for stale messages
+	progressCh             <-chan tea.Msg
+	progress               common.ReplicateProgress
+	replicas               []models.ReplicaStatus
+	trust                  models.TrustList
+	pendingID, pendingName string
 }
 
 // New returns the Peers view; Init asks for the table once.
@@ -62,7 +73,7 @@ func New(c common.Common) *Model {
 }
 
 // Init asks for the table.
-func (m *Model) Init() tea.Cmd { return m.fetch() }
+func (m *Model) Init() tea.Cmd { return m.fetchAll() }
 
 // SetSize sets the cells the view may draw in.
 func (m *Model) SetSize(width, height int) { m.width, m.height = width, height }
@@ -71,7 +82,7 @@ func (m *Model) SetSize(width, height int) { m.width, m.height = width, height }
 func (m *Model) Focus() tea.Cmd {
 	m.active = true
 	m.gen++
-	return m.fetch()
+	return m.fetchAll()
 }
 
 // Blur stops polling.
@@ -101,6 +112,12 @@ func (m *Model) fetch() tea.Cmd {
 	}
 }
 
+// fetchAll asks for the table and, beside it, the replicas and trust list.
+func (m *Model) fetchAll() tea.Cmd {
+	cmd := m.fetch()
+	return tea.Batch(cmd, m.fetchExtras(m.seq))
+}
+
 func (m *Model) tick() tea.Cmd {
 	gen := m.gen
 	return tea.Tick(Interval, func(time.Time) tea.Msg { return tickMsg{gen: gen} })
@@ -116,9 +133,29 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case tickMsg:
 		if m.active && msg.gen == m.gen {
-			return m, m.fetch()
+			return m, m.fetchAll()
 		}
+	case extrasMsg:
+		if msg.seq >= m.applied {
+			m.replicas, m.trust = msg.replicas, msg.trust
+		}
+	case progressMsg, replicatedMsg:
+		return m, m.onReplication(msg)
+	case trustDoneMsg:
+		if msg.err != nil {
+			return m, tea.Batch(common.ErrorCmd(msg.err), m.fetchAll())
+		}
+		return m, tea.Batch(common.ToastCmd(msg.text), m.fetchAll())
 	case tea.KeyMsg:
+		switch m.mode {
+		case confirmReplicate, confirmAccept, confirmDeny:
+			return m, m.onConfirmKey(msg)
+		case replicating:
+			return m, nil // the transfer runs on; its panel stays until it ends
+		}
+		if cmd, ok := m.replicationKey(msg); ok {
+			return m, cmd
+		}
 		return m, m.key(msg)
 	}
 	return m, nil
@@ -167,7 +204,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Details):
 		m.details = len(m.rows) > 0
 	case key.Matches(msg, m.keys.Refresh):
-		return m.fetch()
+		return m.fetchAll()
 	}
 	return nil
 }

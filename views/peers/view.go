@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/budgie-sh/budgie/models"
+	"github.com/budgie-sh/budgie/views/common"
 )
 
 // Column widths of container rows; the image takes what is left.
@@ -21,12 +22,21 @@ func (m *Model) View() string {
 		return ""
 	}
 	lines := []string{m.title(), ""}
+	extra := m.extraLines()
 	if m.details {
 		lines = append(lines, m.detailLines()...)
 	} else {
-		lines = append(lines, m.table(m.height-len(lines))...)
+		lines = append(lines, m.table(m.height-len(lines)-len(extra))...)
 	}
-	return lipgloss.NewStyle().MaxWidth(m.width).MaxHeight(m.height).Render(strings.Join(lines, "\n"))
+	lines = append(lines, extra...)
+	out := lipgloss.NewStyle().MaxWidth(m.width).MaxHeight(m.height).Render(strings.Join(lines, "\n"))
+	switch m.mode {
+	case confirmReplicate, confirmAccept, confirmDeny:
+		out = common.Overlay(out, m.confirm.View(), m.width, m.height)
+	case replicating:
+		out = common.Overlay(out, m.c.Styles.Dialog.Render(m.progressView()), m.width, m.height)
+	}
+	return out
 }
 
 // title counts the nodes and containers.
