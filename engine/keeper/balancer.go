@@ -91,7 +91,10 @@ func (b *balancer) run(ctx context.Context, health <-chan Event) {
 					b.log.Warn("refresh hosts files", "err", err)
 				}
 			}
-		case <-health:
+		case ev := <-health:
+			if ev.Type != EventHealth {
+				continue // peers and restarts come as containerd events or do not matter here
+			}
 		case <-b.kick:
 		case <-tick.C:
 			if events == nil {
