@@ -40,7 +40,8 @@ var replVolumes = []string{"repl-big", "repl-tree", "repl-links"}
 // few seconds; node1's keeper is killed mid-transfer of a big file and the
 // transfer resumes after it restarts; node3, which node1 does not trust,
 // gets nothing and is recorded; a spoofed announcement claiming node1's
-// identity from node3's address is refused.
+// identity from node3's address is refused; a paired-but-hostile node
+// (testHostileNode) gets its plan refused and cannot stall node1.
 func TestLabReplication(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -93,6 +94,7 @@ func TestLabReplication(t *testing.T) {
 	t.Run("kill primary mid-transfer", func(t *testing.T) { testKillResume(ctx, t, n1, n2) })
 	t.Run("untrusted node", func(t *testing.T) { testUntrusted(ctx, t, n1, n3, ids["node3"]) })
 	t.Run("spoofed announcement", func(t *testing.T) { testSpoofed(ctx, t, lab, n2, ids["node1"]) })
+	t.Run("hostile node", func(t *testing.T) { testHostileNode(ctx, t, lab, n1, n2) })
 	t.Logf("total %v", time.Since(start))
 }
 

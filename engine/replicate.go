@@ -19,8 +19,12 @@ type ReplicateOptions struct {
 	Name string
 	// Sync keeps the replica in sync after it starts (through the keeper).
 	Sync bool
-	// DryRun only returns the plan.
+	// DryRun only returns the plan and its admission (what would run here
+	// and what is refused).
 	DryRun bool
+	// Secrets are this node's secrets the replica may read (chirp
+	// --secret); nil allows none.
+	Secrets []string
 	// Peers returns the LAN's nodes; nil means the keeper's table.
 	Peers func(ctx context.Context) ([]models.PeerNode, error)
 	// Progress receives the transfer's progress; nil means none.
@@ -49,7 +53,7 @@ func (e *Engine) Replicate(ctx context.Context, opts ReplicateOptions) (replica.
 		}
 	}
 	return replica.Replicate(ctx, replica.Node{Identity: id, Trust: store, Runtime: e.Runtime}, replica.ReplicateOptions{
-		Ref: opts.Ref, Name: opts.Name, Sync: opts.Sync, DryRun: opts.DryRun, Images: e.Images,
+		Ref: opts.Ref, Name: opts.Name, Sync: opts.Sync, DryRun: opts.DryRun, Secrets: opts.Secrets, Images: e.Images,
 		Peers: peers, Run: e.runReplica, CacheDir: replica.CacheDir(e.Config.DataDir), Progress: opts.Progress,
 	})
 }

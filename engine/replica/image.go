@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
+	"syscall"
 
 	"github.com/containerd/containerd/images/archive"
 	"github.com/containerd/containerd/platforms"
@@ -117,11 +119,15 @@ func fetchImage(ctx context.Context, c *sync.Client, rt *runtime.Runtime, svc *i
 	if err := json.Unmarshal(raw, &exp); err != nil {
 		return false, fmt.Errorf("primary's answer about image %s: %w", ref, err)
 	}
-	dir := filepath.Join(cacheDir, filepath.Base(exp.Volume))
+	hex, err := checkImageExport(exp, dgst)
+	if err != nil {
+		return false, err
+	}
+	dir := filepath.Join(cacheDir, hex)
 	if _, err := c.Sync(ctx, exp.Volume, dir, sync.SyncOptions{Progress: progress}); err != nil {
 		return false, fmt.Errorf("copy image %s from the primary: %w", ref, err)
 	}
-	f, err := os.Open(filepath.Join(dir, filepath.Base(exp.File)))
+	f, err := openRegular(filepath.Join(dir, imageFile))
 	if err != nil {
 		return false, fmt.Errorf("open copied image %s: %w", ref, err)
 	}
@@ -134,4 +140,32 @@ func fetchImage(ctx context.Context, c *sync.Client, rt *runtime.Runtime, svc *i
 	}
 	os.RemoveAll(dir)
 	return true, nil
+}
+
+// checkImageExport accepts only the export of the image asked for: the
+// volume "@image/HEX" of digest dgst and the file image.tar. It returns HEX.
+func checkImageExport(exp ImageExport, dgst string) (string, error) {
+	hex, ok := strings.CutPrefix(dgst, "sha256:")
+	if !ok || !digestRE.MatchString(dgst) {
+		return "", fmt.Errorf("bad image digest %q: %w", dgst, errdefs.ErrInvalid)
+	}
+	if exp.Volume != ImageVolumePrefix+hex || exp.File != imageFile {
+		return "", fmt.Errorf("the primary offered image volume %q file %q for %s, not %s%s/%s: %w",
+			clip(exp.Volume), clip(exp.File), dgst, ImageVolumePrefix, hex, imageFile, errdefs.ErrInvalid)
+	}
+	return hex, nil
+}
+
+// openRegular opens a file that must be a regular file, never following
+// a symlink or blocking on a FIFO.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file: %w", path, errdefs.ErrInvalid)
+	}
+	return f, nil
 }

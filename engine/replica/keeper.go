@@ -206,7 +206,7 @@ func (s *Service) subscribeOnce(ctx context.Context, f *follower, vol string, sy
 		return err
 	}
 	f.setNode(node.Name)
-	c, err := Dial(ctx, s.node, node)
+	c, _, err := Dial(ctx, s.node, node)
 	if err != nil {
 		return err
 	}

@@ -41,8 +41,13 @@ type ReplicateOptions struct {
 	Name string
 	// Sync marks the replica for continuous sync by the keeper.
 	Sync bool
-	// DryRun fills Result.Plan (with volume sizes) and changes nothing.
+	// DryRun fills Result.Plan (with volume sizes) and Result.Admission
+	// and changes nothing.
 	DryRun bool
+	// Secrets are the secrets of this node the replica may read; a secret
+	// the primary's container uses and that is not listed here is left
+	// out (Admission.Refused). Nil allows none.
+	Secrets []string
 	// Images loads the image copied from the primary; required.
 	Images *images.Service
 	// Peers returns the LAN's nodes (the keeper's discovery table); required.
@@ -70,8 +75,12 @@ type Progress struct {
 
 // Result is what Replicate did.
 type Result struct {
-	// Plan is the primary's description, with volume sizes on DryRun.
+	// Plan is the primary's description as it sent it, with volume sizes
+	// on DryRun: input from another node, for display only.
 	Plan models.ReplicaPlan
+	// Admission is what runs here: the spec rebuilt from the plan's
+	// allowed fields and the parts of the plan refused.
+	Admission Admission
 	// Primary is the node it came from.
 	Primary models.PeerNode
 	// Container is the replica; zero on DryRun.
@@ -88,9 +97,11 @@ type Result struct {
 
 // Replicate copies a container from the node that announces it to this
 // one: it checks that the node is trusted here, connects with its
-// announced identity pinned, gets the plan, copies the image when this
+// announced identity pinned, gets the plan and admits it (see Admission:
+// the spec is rebuilt from an allow-list, and a plan that fails a check
+// is refused before anything is transferred), copies the image when this
 // node lacks it, syncs every named volume (resuming an interrupted sync)
-// and runs the same spec labelled as a replica. Running it again for an
+// and runs the admitted spec labelled as a replica. Running it again for an
 // existing replica of the same container syncs it again.
 func Replicate(ctx context.Context, n Node, opts ReplicateOptions) (Result, error) {
 	var res Result
@@ -106,7 +117,7 @@ func Replicate(ctx context.Context, n Node, opts ReplicateOptions) (Result, erro
 		return res, err
 	}
 	res.Primary = node
-	c, err := Dial(ctx, n, node)
+	c, verified, err := Dial(ctx, n, node)
 	if err != nil {
 		return res, err
 	}
@@ -115,7 +126,11 @@ func Replicate(ctx context.Context, n Node, opts ReplicateOptions) (Result, erro
 	if err != nil {
 		return res, err
 	}
-	return replicateFrom(ctx, n, c, opts, res)
+	res.Admission, err = admit(res.Plan, admitOptions{verified: verified, name: opts.Name, secrets: opts.Secrets})
+	if err != nil {
+		return res, fmt.Errorf("node %s: %w", node.Name, err)
+	}
+	return replicateFrom(ctx, n, c, opts, verified, res)
 }
 
 // fetchPlan asks the primary for the container's plan.
@@ -134,40 +149,40 @@ func fetchPlan(ctx context.Context, c *sync.Client, n Node, node models.PeerNode
 	return plan, nil
 }
 
-// replicateFrom runs the steps after the plan is known.
-func replicateFrom(ctx context.Context, n Node, c *sync.Client, opts ReplicateOptions, res Result) (Result, error) {
-	plan := res.Plan
-	name := opts.Name
-	if name == "" {
-		name = plan.Name
-	}
+// replicateFrom runs the steps after the plan is admitted.
+func replicateFrom(ctx context.Context, n Node, c *sync.Client, opts ReplicateOptions, verified identity.ID, res Result) (Result, error) {
+	plan, adm := res.Plan, res.Admission
+	name := adm.Spec.Name
 	primary := res.Primary.ID + "/" + plan.ContainerID
-	existing, err := checkLocal(ctx, n.Runtime, name, primary, plan)
+	existing, err := checkLocal(ctx, n.Runtime, name, primary, adm.Volumes)
 	if err != nil {
 		return res, err
 	}
+	if err := n.Runtime.CheckRunnable(ctx, adm.Spec); err != nil {
+		return res, fmt.Errorf("replica %s cannot run here: %w", name, err)
+	}
 	res.HaveImage = imageDigest(ctx, n.Runtime, plan.Image) == plan.ImageDigest
 	if opts.DryRun {
-		for i, v := range plan.Volumes {
+		for i, v := range adm.Volumes {
 			files, bytes, err := c.Plan(ctx, plan.ContainerID+"/"+v.Name)
 			if err != nil {
 				return res, fmt.Errorf("size volume %s: %w", v.Name, err)
 			}
-			res.Plan.Volumes[i].Files, res.Plan.Volumes[i].Bytes = files, bytes
+			res.Admission.Volumes[i].Files, res.Admission.Volumes[i].Bytes = files, bytes
 		}
 		return res, nil
 	}
 	if _, err := fetchImage(ctx, c, n.Runtime, opts.Images, plan.Image, plan.ImageDigest, opts.CacheDir, reporter(opts.Progress, "image")); err != nil {
 		return res, err
 	}
-	for _, v := range plan.Volumes {
+	for _, v := range adm.Volumes {
 		st, err := c.Sync(ctx, plan.ContainerID+"/"+v.Name, n.Runtime.VolumeDir(v.Name), sync.SyncOptions{Progress: reporter(opts.Progress, "volume "+v.Name)})
 		res.Stats = append(res.Stats, st)
 		if err != nil {
 			return res, fmt.Errorf("sync volume %s from node %s: %w (run the same command again to resume)", v.Name, res.Primary.Name, err)
 		}
 	}
-	res.Container, res.Resynced, err = startReplica(ctx, n.Runtime, opts, plan, name, existing)
+	res.Container, res.Resynced, err = startReplica(ctx, n.Runtime, opts, adm.Spec, existing)
 	if err != nil {
 		return res, err
 	}
@@ -176,12 +191,12 @@ func replicateFrom(ctx context.Context, n Node, c *sync.Client, opts ReplicateOp
 		syncVal = "on"
 	}
 	return res, setLabels(ctx, n.Runtime, res.Container.ID, map[string]string{
-		LabelReplicaOf: primary, LabelReplicaSync: syncVal, LabelReplicaIdentity: plan.Identity,
+		LabelReplicaOf: primary, LabelReplicaSync: syncVal, LabelReplicaIdentity: verified.String(),
 	})
 }
 
-// startReplica runs the replica, or starts the existing one.
-func startReplica(ctx context.Context, rt *runtime.Runtime, opts ReplicateOptions, plan models.ReplicaPlan, name string, existing *models.Container) (models.Container, bool, error) {
+// startReplica runs the replica's admitted spec, or starts the existing one.
+func startReplica(ctx context.Context, rt *runtime.Runtime, opts ReplicateOptions, spec models.ContainerSpec, existing *models.Container) (models.Container, bool, error) {
 	if existing != nil {
 		if existing.State == models.StateRunning {
 			return *existing, true, nil
@@ -189,8 +204,6 @@ func startReplica(ctx context.Context, rt *runtime.Runtime, opts ReplicateOption
 		c, err := rt.Start(ctx, existing.ID)
 		return c, true, err
 	}
-	spec := plan.Spec
-	spec.Name = name
 	run := opts.Run
 	if run == nil {
 		run = func(ctx context.Context, spec models.ContainerSpec) (models.Container, error) {
@@ -199,14 +212,14 @@ func startReplica(ctx context.Context, rt *runtime.Runtime, opts ReplicateOption
 	}
 	c, err := run(ctx, spec)
 	if err != nil {
-		return c, false, fmt.Errorf("run replica %s: %w", name, err)
+		return c, false, fmt.Errorf("run replica %s: %w", spec.Name, err)
 	}
 	return c, false, nil
 }
 
 // checkLocal finds an existing replica of primary named name, and refuses
 // a name or a volume another local container uses.
-func checkLocal(ctx context.Context, rt *runtime.Runtime, name, primary string, plan models.ReplicaPlan) (*models.Container, error) {
+func checkLocal(ctx context.Context, rt *runtime.Runtime, name, primary string, vols []models.ReplicaVolume) (*models.Container, error) {
 	local, err := rt.List(ctx, runtime.ListOptions{All: true})
 	if err != nil {
 		return nil, err
@@ -228,7 +241,7 @@ func checkLocal(ctx context.Context, rt *runtime.Runtime, name, primary string, 
 		if existing != nil && lc.ID == existing.ID {
 			continue
 		}
-		for _, v := range plan.Volumes {
+		for _, v := range vols {
 			if slices.Contains(namedVolumes(lc.Spec), v.Name) {
 				return nil, fmt.Errorf("volume %s is used by local container %s; a replica would overwrite it (remove that container first): %w", v.Name, lc.Name, errdefs.ErrConflict)
 			}
@@ -311,34 +324,42 @@ func Resolve(nodes []models.PeerNode, ref string) (models.PeerNode, models.Peer,
 
 // Dial connects to node's replication port, refusing a node this node
 // does not trust and any server whose certificate is not the identity the
-// node announced.
-func Dial(ctx context.Context, n Node, node models.PeerNode) (*sync.Client, error) {
+// node announced. It returns the identity the handshake verified.
+func Dial(ctx context.Context, n Node, node models.PeerNode) (*sync.Client, identity.ID, error) {
+	var none identity.ID
 	if node.Fingerprint == "" {
-		return nil, fmt.Errorf("node %s announces no identity (is its keeper running with replication?): %w", node.Name, errdefs.ErrUnavailable)
+		return nil, none, fmt.Errorf("node %s announces no identity (is its keeper running with replication?): %w", node.Name, errdefs.ErrUnavailable)
 	}
 	want, err := identity.ParseID(node.Fingerprint)
 	if err != nil {
-		return nil, fmt.Errorf("node %s announces a malformed identity %q: %w", node.Name, node.Fingerprint, errdefs.ErrInvalid)
+		return nil, none, fmt.Errorf("node %s announces a malformed identity %q: %w", node.Name, node.Fingerprint, errdefs.ErrInvalid)
 	}
 	if !n.Trust.IsTrusted(want) {
-		return nil, fmt.Errorf("node %s (%s) is not trusted here; check `budgie id` on %s, then trust it first: budgie trust add %s: %w",
+		return nil, none, fmt.Errorf("node %s (%s) is not trusted here; check `budgie id` on %s, then trust it first: budgie trust add %s: %w",
 			node.Name, want.Short(), node.Name, want, identity.ErrUntrusted)
 	}
 	addr := syncAddr(node)
 	d := tls.Dialer{Config: identity.ClientConfig(n.Identity, want)}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if errors.Is(err, identity.ErrPeerMismatch) {
-		return nil, fmt.Errorf("node %s at %s: %w", node.Name, addr, explainDial(node, n.Identity.ID, err))
+		return nil, none, fmt.Errorf("node %s at %s: %w", node.Name, addr, explainDial(node, n.Identity.ID, err))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("connect to node %s at %s (is its keeper running?): %w: %w", node.Name, addr, errdefs.ErrUnavailable, err)
+		return nil, none, fmt.Errorf("connect to node %s at %s (is its keeper running?): %w: %w", node.Name, addr, errdefs.ErrUnavailable, err)
+	}
+	// The handshake checked the certificate against want; the ID is read
+	// back from the connection so that what is pinned is what was proved.
+	verified := identity.PeerID(conn.(*tls.Conn).ConnectionState())
+	if verified != want {
+		conn.Close()
+		return nil, none, fmt.Errorf("node %s at %s: %w", node.Name, addr, identity.ErrPeerMismatch)
 	}
 	c, err := sync.Dial(ctx, conn, sync.ClientOptions{})
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("node %s at %s: %w", node.Name, addr, explainDial(node, n.Identity.ID, err))
+		return nil, none, fmt.Errorf("node %s at %s: %w", node.Name, addr, explainDial(node, n.Identity.ID, err))
 	}
-	return c, nil
+	return c, verified, nil
 }
 
 // explainDial names the two trust failures a handshake can hide.
