@@ -1,13 +1,14 @@
 package bundle
 
 import (
-	"fmt"
+	"errors"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/budgie-sh/budgie/engine/internal/units"
 
 	"github.com/budgie-sh/budgie/models"
 )
@@ -23,7 +24,6 @@ const minMemory = 6 << 20
 // defaultCPUPeriod is the CFS period cpus is expressed in, in microseconds.
 const defaultCPUPeriod = 100000
 
-const sizeHint = `write a size such as "64MiB", "1.5GiB", "512m" or a number of bytes`
 
 // resources decodes resources and checks the fields that go together.
 func (c *container) resources(field string, v *yaml.Node) {
@@ -131,53 +131,16 @@ func (c *container) size(n *yaml.Node, f string, least int64) (int64, bool) {
 	return 0, false
 }
 
-var sizeRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)$`)
-
-// sizeUnits are the size suffixes, lower-cased. As in docker, KB, MB, GB
-// and TB are powers of 1024, like KiB, MiB, GiB and TiB.
-var sizeUnits = map[string]int64{
-	"": 1, "b": 1,
-	"k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10,
-	"m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
-	"g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30,
-	"t": 1 << 40, "tb": 1 << 40, "tib": 1 << 40,
-}
-
-// parseSize parses a size such as "256MiB", "1.5g" or "1048576".
+// parseSize parses a size with the one rule bundles and the configuration
+// share (engine/internal/units).
 func parseSize(s string) (int64, error) {
-	m := sizeRE.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
-		return 0, invalidf(sizeHint, fmt.Sprintf("invalid size %q", s))
+	n, err := units.ParseSize(s)
+	var ue *units.Error
+	if errors.As(err, &ue) {
+		return 0, invalidf(ue.Hint, ue.Msg)
 	}
-	unit, ok := sizeUnits[strings.ToLower(m[2])]
-	if !ok {
-		return 0, invalidf("the units are B, KB/KiB/k, MB/MiB/m, GB/GiB/g and TB/TiB/t",
-			fmt.Sprintf("unknown unit %q in %q", m[2], s))
-	}
-	tooLarge := invalidf("", fmt.Sprintf("size %q is too large", s))
-	if !strings.Contains(m[1], ".") {
-		n, err := strconv.ParseInt(m[1], 10, 64)
-		if err != nil || n > math.MaxInt64/unit {
-			return 0, tooLarge
-		}
-		return n * unit, nil
-	}
-	f, err := strconv.ParseFloat(m[1], 64)
-	if err != nil || f*float64(unit) >= math.MaxInt64 {
-		return 0, tooLarge
-	}
-	return int64(f * float64(unit)), nil
+	return n, err
 }
 
 // formatSize writes a byte count in the largest binary unit that divides it.
-func formatSize(b int64) string {
-	for _, u := range []struct {
-		name string
-		size int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
-		if b >= u.size && b%u.size == 0 {
-			return fmt.Sprintf("%d%s", b/u.size, u.name)
-		}
-	}
-	return fmt.Sprintf("%d bytes", b)
-}
+func formatSize(b int64) string { return units.FormatSize(b) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/internal/units"
 )
 
 // kind is the type of a key's value, which decides how it is parsed from
@@ -73,7 +74,7 @@ var keyDefs = []keyDef{
 		"Registries (host:port) reached over plain HTTP. Loopback registries always are.",
 		func(c *Config) any { return &c.Registries.Insecure }, checkHosts},
 	{"logs.max_size", kindSize,
-		"Size at which a container's log file is rotated: bytes or with a unit\n(KiB, MiB, GiB in 1024s; KB, MB, GB in 1000s).",
+		"Size at which a container's log file is rotated: bytes or with a unit\n(k/KB/KiB, m/MB/MiB, g/GB/GiB, all in 1024s, as in bundles and docker).",
 		func(c *Config) any { return &c.Logs.MaxSize }, checkPositive},
 	{"logs.max_files", kindInt,
 		"How many log files (current plus rotated) are kept per container; at least 1.",
@@ -255,7 +256,7 @@ func (d *keyDef) text(c *Config) string {
 	case int:
 		return fmt.Sprint(v)
 	case int64:
-		return formatSize(v)
+		return units.FormatSize(v)
 	case time.Duration:
 		return v.String()
 	case []string:

@@ -178,7 +178,7 @@ func TestLoadAcceptedFiles(t *testing.T) {
 		{"only comments", "# nothing\n", func(c *Config) bool { return reflect.DeepEqual(c, Default()) }},
 		{"empty sections and values", "containerd:\nlogs:\n  max_files:\nnode_name: ~\n", func(c *Config) bool { return reflect.DeepEqual(c, Default()) }},
 		{"size in bytes", "logs:\n  max_size: 2048\n", func(c *Config) bool { return c.Logs.MaxSize == 2048 }},
-		{"decimal size", "logs:\n  max_size: 5MB\n", func(c *Config) bool { return c.Logs.MaxSize == 5_000_000 }},
+		{"MB is 1024 KiB, as in bundles and docker", "logs:\n  max_size: 5MB\n", func(c *Config) bool { return c.Logs.MaxSize == 5<<20 }},
 		{"bool yes", "ui:\n  mouse: yes\n", func(c *Config) bool { return c.UI.Mouse }},
 		{"keys as one string", "keys:\n  quit: q\n", func(c *Config) bool { return reflect.DeepEqual(c.Keys["quit"], []string{"q"}) }},
 		{"explicit empty address", "containerd:\n  address: \"\"\n", func(c *Config) bool { return c.Containerd.Address == "" }},

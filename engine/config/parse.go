@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/internal/units"
 )
 
 // budgieError reads as msg and matches its sentinel with errors.Is, so
@@ -61,7 +62,7 @@ func parseScalar(k kind, s string) (any, error) {
 		}
 		return n, nil
 	case kindSize:
-		n, err := parseSize(s)
+		n, err := units.ParseSize(s)
 		if err != nil {
 			return nil, typeError(k, strconv.Quote(s), err.Error())
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/internal/units"
 )
 
 // defaultHeader opens the file WriteDefault writes.
@@ -62,7 +63,7 @@ func comment(indent, text string) string {
 func defaultText(d keyDef, c *Config) string {
 	switch v := d.get(c).(type) {
 	case int64:
-		return formatSize(v)
+		return units.FormatSize(v)
 	case []string:
 		if len(v) == 0 {
 			return "[]"
