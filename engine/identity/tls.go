@@ -85,6 +85,8 @@ func verifyClient(ctx context.Context, store *TrustStore, cs tls.ConnectionState
 		log.Warn("refused replication from an untrusted node; to allow it: budgie trust add " + peer.String())
 	case outcome == pendingRepeat:
 		log.Info("refused replication from an untrusted node again")
+	case outcome == pendingThrottled:
+		log.Debug("refused replication from an untrusted node again (not recorded: it just was)")
 	default:
 		log.Debug("refused replication from a denied node")
 	}

@@ -70,6 +70,8 @@ type TrustStore struct {
 	mu      sync.Mutex
 	stamp   fileStamp
 	trusted map[ID]models.TrustedPeer
+
+	attempts attemptThrottle
 }
 
 // OpenTrustStore opens the trust store in dataDir, creating the directory
@@ -155,6 +157,7 @@ func (s *TrustStore) Trust(ctx context.Context, id ID, name string) error {
 		return fmt.Errorf("trust a node: the zero ID is no node's: %w", errdefs.ErrInvalid)
 	}
 	key, name := id.String(), cleanText(name, maxNameLen)
+	s.attempts.forget(id)
 	return s.update(ctx, func(f *trustFile) error {
 		if i := f.trustedIndex(key); i >= 0 {
 			if name != "" {
@@ -177,6 +180,7 @@ func (s *TrustStore) Trust(ctx context.Context, id ID, name string) error {
 // errdefs.ErrNotFound when the store does not know id.
 func (s *TrustStore) Untrust(ctx context.Context, id ID) error {
 	key := id.String()
+	s.attempts.forget(id)
 	return s.update(ctx, func(f *trustFile) error {
 		i := f.trustedIndex(key)
 		if i >= 0 {
@@ -196,6 +200,7 @@ func (s *TrustStore) Untrust(ctx context.Context, id ID) error {
 // errdefs.ErrConflict: untrust it first.
 func (s *TrustStore) Deny(ctx context.Context, id ID) error {
 	key := id.String()
+	s.attempts.forget(id)
 	return s.update(ctx, func(f *trustFile) error {
 		if f.trustedIndex(key) >= 0 {
 			return fmt.Errorf("node %s is trusted; untrust it first (budgie trust rm %s): %w", id.Short(), key, errdefs.ErrConflict)
@@ -216,7 +221,10 @@ func (s *TrustStore) Deny(ctx context.Context, id ID) error {
 
 // RecordPending notes an attempt by an untrusted node: a new pending
 // request, or one more on an existing one. Attempts by trusted or denied
-// nodes are not recorded.
+// nodes are not recorded. A repeated attempt (same node, name and host) is
+// written at most once a minute, and new requests at most 60 a minute, so
+// a flood of handshakes does not keep rewriting trust.json; the pending
+// list keeps at most MaxPending requests (the oldest are dropped).
 func (s *TrustStore) RecordPending(ctx context.Context, req PendingRequest) error {
 	_, err := s.recordPending(ctx, req)
 	return err
@@ -230,6 +238,7 @@ const (
 	pendingRepeat
 	pendingDenied
 	pendingTrusted
+	pendingThrottled // not written: a like attempt was, moments ago
 )
 
 func (s *TrustStore) recordPending(ctx context.Context, req PendingRequest) (pendingOutcome, error) {
@@ -240,6 +249,10 @@ func (s *TrustStore) recordPending(ctx context.Context, req PendingRequest) (pen
 	}
 	at = at.UTC()
 	name, addr := cleanText(req.Name, maxNameLen), cleanText(req.Address, maxAddrLen)
+	now := s.opts.Now()
+	if outcome, ok := s.attempts.recent(req.ID, name, addr, now); ok {
+		return outcome, nil
+	}
 	outcome := pendingNew
 	err := s.update(ctx, func(f *trustFile) error {
 		if f.trustedIndex(key) >= 0 {
@@ -263,6 +276,9 @@ func (s *TrustStore) recordPending(ctx context.Context, req PendingRequest) (pen
 		}
 		return nil
 	})
+	if err == nil && outcome != pendingTrusted {
+		s.attempts.remember(req.ID, name, addr, now, outcome)
+	}
 	return outcome, err
 }
 

@@ -8,14 +8,9 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
-
-// noFollow refuses to open a symlink as the last path element.
-const noFollow = syscall.O_NOFOLLOW
 
 // receiver fields used while applying (kept apart from the diff state).
 type applyState struct {
@@ -116,7 +111,7 @@ func (r *receiver) dryRun() error {
 // exists already, and sets its owner and times without following it.
 func (r *receiver) placeLink(en *Entry) error {
 	tmp := tempPath(en.Path)
-	r.root.Remove(tmp)
+	r.root.RemoveAll(tmp) // whatever a container left under the name
 	if err := r.root.Symlink(en.Target, tmp); err != nil {
 		return fmt.Errorf("create symlink %s: %w", en.Path, err)
 	}
@@ -141,7 +136,7 @@ func (r *receiver) lutimes(p string, mtime int64) error {
 	if dir == "" {
 		dir = "."
 	}
-	d, err := r.root.Open(dir)
+	d, err := openDir(r.root, dir)
 	if err != nil {
 		return fmt.Errorf("open directory of %s: %w", p, err)
 	}
@@ -153,24 +148,55 @@ func (r *receiver) lutimes(p string, mtime int64) error {
 	return nil
 }
 
-// setMeta sets mode, owner and (for directories) times of an entry.
+// setMeta sets mode, owner and (for directories) times of an entry,
+// through a descriptor opened without following a symlink or blocking. A
+// file is changed only while it has one link (a hard link could lead to a
+// host file); one that is not what the scan saw any more is left for the
+// next pass.
 func (r *receiver) setMeta(en *Entry, file bool) error {
+	f, err := r.openForMeta(en.Path, file)
+	if errors.Is(err, fs.ErrPermission) && os.Geteuid() != 0 {
+		// Not root: a mode without read permission cannot be opened, and
+		// no hard link could lead to a file this process may not change.
+		return r.root.Chmod(en.Path, goMode(en.Mode))
+	}
+	if gone(err) {
+		r.stale = append(r.stale, en.Path)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("set metadata of %s: %w", en.Path, err)
+	}
+	defer f.Close()
 	if os.Geteuid() == 0 {
-		if err := r.root.Lchown(en.Path, int(en.UID), int(en.GID)); err != nil {
+		if err := f.Chown(int(en.UID), int(en.GID)); err != nil {
 			return fmt.Errorf("chown %s: %w", en.Path, err)
 		}
 	}
-	if err := r.root.Chmod(en.Path, goMode(en.Mode)); err != nil {
+	if err := f.Chmod(goMode(en.Mode)); err != nil {
 		return fmt.Errorf("chmod %s: %w", en.Path, err)
 	}
 	if file {
 		return nil
 	}
-	t := time.Unix(0, en.ModTime)
-	if err := r.root.Chtimes(en.Path, t, t); err != nil {
-		return fmt.Errorf("set times of %s: %w", en.Path, err)
+	return setTimes(f, en.ModTime)
+}
+
+// openForMeta opens a file (singly linked) or a directory to change its
+// metadata.
+func (r *receiver) openForMeta(p string, file bool) (*os.File, error) {
+	if !file {
+		return openDir(r.root, p)
 	}
-	return nil
+	f, info, err := openRegular(r.root, p, os.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	if linksOf(info) != 1 {
+		f.Close()
+		return nil, fmt.Errorf("%s has %d links: %w", p, linksOf(info), errNotRegular)
+	}
+	return f, nil
 }
 
 // deleteGone removes local entries the primary does not have, deepest
@@ -197,7 +223,7 @@ func (r *receiver) deleteGone() error {
 // syncFS flushes the file system holding root (one syncfs for a batch of
 // small files instead of an fsync each).
 func syncFS(root *os.Root) error {
-	d, err := root.Open(".")
+	d, err := openDir(root, ".")
 	if err != nil {
 		return fmt.Errorf("open replica directory: %w", err)
 	}
@@ -213,7 +239,7 @@ func syncDir(root *os.Root, p string) error {
 	if p == "" {
 		p = "."
 	}
-	d, err := root.Open(p)
+	d, err := openDir(root, p)
 	if err != nil {
 		return fmt.Errorf("open directory %s: %w", p, err)
 	}

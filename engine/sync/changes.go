@@ -143,12 +143,14 @@ func (ss *session) handleSubscribe(p []byte) error {
 	if err := ss.send(msgSubscribed); err != nil {
 		return err
 	}
-	go ss.notify(dir, ch)
+	go ss.notify(name, dir, ch)
 	return nil
 }
 
-// notify debounces changes and sends them to the client.
-func (ss *session) notify(dir string, ch <-chan Change) {
+// notify debounces changes and sends them to the client. The peer is
+// authorized again before each batch: once it is not (its trust was
+// revoked), the session ends.
+func (ss *session) notify(volume, dir string, ch <-chan Change) {
 	var pending Change
 	var timer <-chan time.Time
 	for {
@@ -163,6 +165,12 @@ func (ss *session) notify(dir string, ch <-chan Change) {
 			}
 		case <-timer:
 			timer = nil
+			if auth := ss.srv.opts.Authorize; auth == nil || !auth(ss.peer, volume) {
+				ss.srv.log.Warn("sync subscriber is no longer authorized; closing its connection",
+					"peer", ss.peer.Addr, "fingerprint", ss.peer.Fingerprint, "volume", volume)
+				ss.cancel()
+				return
+			}
 			err := ss.send(msgChanged, encodeChange(pending))
 			if err == nil {
 				err = ss.flush()
@@ -212,6 +220,9 @@ func decodeChange(p []byte) (Change, error) {
 	n := d.u32()
 	if d.err == nil && uint64(n)*4 > uint64(len(d.b)) {
 		return c, protoErr("change claims %d paths", n)
+	}
+	if n > maxChangePaths { // the client would rescan anyway
+		return Change{Rescan: true}, nil
 	}
 	for range n {
 		s := d.str(maxPathLen)

@@ -19,7 +19,15 @@ type ClientOptions struct {
 	Logger *slog.Logger
 	// MaxFrame caps incoming frame payloads; 0 means DefaultMaxFrame.
 	MaxFrame int
+	// MaxIndexEntries caps the entries of one index from the primary (a
+	// longer index is a protocol error); 0 means DefaultMaxIndexEntries.
+	MaxIndexEntries int
 }
+
+// DefaultMaxIndexEntries is the largest index a Client accepts by default:
+// two million entries, about 1 GiB of memory while a sync runs (the entries
+// with their block hashes, the diff's maps and the plans).
+const DefaultMaxIndexEntries = 2_000_000
 
 // Client is the replica side of a sync connection. Its methods run one at a
 // time; a Client whose connection broke returns the same error from then on.
@@ -32,8 +40,11 @@ type Client struct {
 	fw    *frameWriter
 	cache hashCache
 
+	maxEntries int
+
 	pmu     stdsync.Mutex
-	pending []Change
+	pending Change // notifications set aside, merged (see queueChange)
+	queued  bool   // pending holds at least one notification
 	broken  error
 }
 
@@ -59,7 +70,10 @@ func Dial(ctx context.Context, conn net.Conn, opts ClientOptions) (*Client, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{conn: conn, log: log, fr: newFrameReader(conn, opts.MaxFrame), fw: newFrameWriter(conn)}
+	c := &Client{conn: conn, log: log, fr: newFrameReader(conn, opts.MaxFrame), fw: newFrameWriter(conn), maxEntries: opts.MaxIndexEntries}
+	if c.maxEntries <= 0 {
+		c.maxEntries = DefaultMaxIndexEntries
+	}
 	if tc, ok := conn.(*tls.Conn); ok {
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return nil, fmt.Errorf("tls handshake with primary %s: %w: %w", conn.RemoteAddr(), errdefs.ErrUnavailable, err)
@@ -150,10 +164,31 @@ func (c *Client) recv() (byte, []byte, error) {
 		if err != nil {
 			return 0, nil, err
 		}
-		c.pmu.Lock()
-		c.pending = append(c.pending, ch)
-		c.pmu.Unlock()
+		c.queueChange(ch)
 	}
+}
+
+// queueChange sets a notification aside for Subscribe, merged with the
+// ones before it. The queue is bounded: past maxChangePaths paths it
+// becomes a single rescan.
+func (c *Client) queueChange(ch Change) {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	c.queued = true
+	if c.pending.Rescan || ch.Rescan || len(c.pending.Paths)+len(ch.Paths) > maxChangePaths {
+		c.pending = Change{Rescan: true}
+		return
+	}
+	c.pending.Paths = append(c.pending.Paths, ch.Paths...)
+}
+
+// takeChanges returns the notifications set aside and empties the queue.
+func (c *Client) takeChanges() (Change, bool) {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	ch, ok := c.pending, c.queued
+	c.pending, c.queued = Change{}, false
+	return ch, ok
 }
 
 // expect reads a frame of type want; an error frame becomes its error.
@@ -255,6 +290,9 @@ func (c *Client) index(volume string, prefixes []string) ([]Entry, int64, error)
 			batch, err := decodeEntries(p)
 			if err != nil {
 				return nil, 0, fmt.Errorf("index of volume %q: %w", volume, err)
+			}
+			if len(entries)+len(batch) > c.maxEntries {
+				return nil, 0, protoErr("index of volume %q has more than %d entries", volume, c.maxEntries)
 			}
 			entries = append(entries, batch...)
 		case msgIndexEnd:

@@ -14,5 +14,11 @@
 //
 // Every file operation on either side goes through os.Root, so paths with
 // "..", absolute paths and symlinks that lead out of the volume are refused.
-// The wire format is documented in docs/sync-protocol.md.
+// Volumes are written by containers, which are hostile: files are opened
+// on their parent directory's descriptor with O_NOFOLLOW|O_NONBLOCK and
+// checked with fstat, only regular files are read or written, and temp
+// files are created with O_EXCL (see fsafe.go and temp.go). The primary's
+// port has handshake and idle deadlines and connection caps, and every
+// request is authorized before it is parsed further. The wire format and
+// the limits are documented in docs/sync-protocol.md.
 package sync

@@ -3,7 +3,6 @@ package sync
 import (
 	"crypto/sha256"
 	"fmt"
-	"io/fs"
 	"path"
 	"slices"
 	"strings"
@@ -55,12 +54,18 @@ type Entry struct {
 	BlockSize int
 	// Blocks holds one SHA-256 per block of a file; the last block may be short.
 	Blocks []Hash
+
+	links uint64 // link count seen by a local scan; not on the wire
 }
 
 // Limits on decoded entries.
 const (
 	maxPathLen   = 4096
+	maxNameLen   = 255 // bytes per path element, Linux's NAME_MAX
 	maxTargetLen = 4096
+	// maxPrefixes caps the paths of one INDEX request; a sync of more
+	// paths falls back to the whole volume (see Client.Sync).
+	maxPrefixes = 1024
 	// InternalPrefix starts the names of Budgie's own temp files; entries
 	// with this prefix are never synced.
 	InternalPrefix = ".budgie-sync."
@@ -116,20 +121,33 @@ func blockLen(size int64, bs, i int) int {
 // internalName reports whether a path element is one of Budgie's own names.
 func internalName(name string) bool { return strings.HasPrefix(name, InternalPrefix) }
 
-// checkPath validates a relative, slash-separated entry path.
+// checkPath validates a relative, slash-separated entry path by its
+// structure alone: names are bytes, as on Linux, and need not be UTF-8. The
+// path is at most maxPathLen bytes; every element is non-empty, not "." or
+// "..", at most maxNameLen bytes and not one of Budgie's internal names;
+// there is no NUL and no leading or trailing slash.
 func checkPath(p string) error {
 	if len(p) > maxPathLen {
-		return fmt.Errorf("path of %d bytes is too long", len(p))
+		return fmt.Errorf("path of %d bytes is too long (at most %d)", len(p), maxPathLen)
 	}
-	if p == "." || !fs.ValidPath(p) || strings.ContainsRune(p, 0) {
-		return fmt.Errorf("path %q is not a clean relative path", p)
+	if strings.IndexByte(p, 0) >= 0 {
+		return fmt.Errorf("path %q contains a NUL byte", p)
 	}
-	for _, el := range strings.Split(p, "/") {
-		if internalName(el) {
+	for rest := p; ; {
+		el, tail, more := strings.Cut(rest, "/")
+		switch {
+		case el == "" || el == "." || el == "..":
+			return fmt.Errorf("path %q is not a clean relative path", p)
+		case len(el) > maxNameLen:
+			return fmt.Errorf("path %q has an element of %d bytes (at most %d)", p, len(el), maxNameLen)
+		case internalName(el):
 			return fmt.Errorf("path %q uses the internal prefix %s", p, InternalPrefix)
 		}
+		if !more {
+			return nil
+		}
+		rest = tail
 	}
-	return nil
 }
 
 // encodeEntry appends one entry to e.
@@ -240,9 +258,10 @@ func underPrefix(p, prefix string) bool {
 }
 
 // normPrefixes cleans a list of prefixes: "" or "." anywhere means the
-// whole volume (returns nil); nested prefixes collapse into their parent.
+// whole volume (returns nil); duplicates and prefixes nested in another
+// collapse into the outer one. It sorts and sweeps: O(n log n).
 func normPrefixes(ps []string) ([]string, error) {
-	var out []string
+	out := make([]string, 0, len(ps))
 	for _, p := range ps {
 		if p == "" || p == "." {
 			return nil, nil
@@ -252,29 +271,39 @@ func normPrefixes(ps []string) ([]string, error) {
 		}
 		out = append(out, p)
 	}
-	var kept []string
+	// In tree order a prefix comes right before everything under it, so
+	// one look at the last kept prefix finds every nested one.
+	slices.SortFunc(out, cmpTreeOrder)
+	kept := out[:0]
 	for _, p := range out {
-		covered := false
-		for _, q := range out {
-			if q != p && underPrefix(p, q) || q == p && len(kept) > 0 && containsStr(kept, p) {
-				covered = true
-				break
-			}
+		if len(kept) > 0 && underPrefix(p, kept[len(kept)-1]) {
+			continue
 		}
-		if !covered {
-			kept = append(kept, p)
-		}
+		kept = append(kept, p)
 	}
-	return kept, nil
+	if len(kept) == 0 {
+		return nil, nil
+	}
+	return slices.Clip(kept), nil
 }
 
-func containsStr(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
+// cmpTreeOrder compares paths element by element ('/' sorts before every
+// other byte), so a directory's subtree follows it without a gap.
+func cmpTreeOrder(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		ca, cb := a[i], b[i]
+		if ca == cb {
+			continue
 		}
+		if ca == '/' {
+			return -1
+		}
+		if cb == '/' {
+			return 1
+		}
+		return int(ca) - int(cb)
 	}
-	return false
+	return len(a) - len(b)
 }
 
 // parentOf returns the parent path of p, "" for top-level entries.

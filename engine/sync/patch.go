@@ -113,7 +113,7 @@ func toU32(xs []int) []uint32 {
 // readSums reads the sums answer for p's candidates and compares them
 // with the basis at the same offsets.
 func (r *receiver) readSums(p *filePlan) error {
-	src, err := r.root.OpenFile(p.basis, os.O_RDONLY|noFollow, 0)
+	src, err := r.openBasis(p.basis)
 	if err == nil {
 		defer src.Close()
 	}

@@ -85,6 +85,9 @@ func (c *Client) syncLocked(ctx context.Context, volume, localDir string, opts S
 	if err != nil {
 		return Stats{}, fmt.Errorf("sync paths: %w: %w", errdefs.ErrInvalid, err)
 	}
+	if len(prefixes) > maxPrefixes {
+		return Stats{}, fmt.Errorf("sync paths: %d paths, at most %d (sync their parent or the whole volume): %w", len(prefixes), maxPrefixes, errdefs.ErrInvalid)
+	}
 	start, sent0, recv0 := time.Now(), c.fw.bytes, c.fr.bytes
 	stop := c.watch(ctx)
 	defer stop()
@@ -92,7 +95,9 @@ func (c *Client) syncLocked(ctx context.Context, volume, localDir string, opts S
 	for pass := 0; ; pass++ {
 		stale, err := c.pass(ctx, volume, localDir, prefixes, opts, &st)
 		if err == nil && len(stale) > 0 && pass+1 < maxPasses && !opts.DryRun {
-			prefixes = stale
+			if again, nerr := normPrefixes(stale); nerr == nil && len(again) <= maxPrefixes {
+				prefixes = again
+			} // else: the same paths again, which cover every stale one
 			continue
 		}
 		if errors.Is(err, ErrProtocol) {
@@ -223,9 +228,12 @@ func (r *receiver) classify(en *Entry) {
 			r.links = append(r.links, en)
 		}
 	case KindFile:
+		// A local file with more than one link may be a hard link to a
+		// host file: it is replaced, never changed in place or read.
+		shared := ok && loc.links > 1
 		switch {
-		case !ok || loc.Size != en.Size || loc.ModTime != en.ModTime:
-			if ok {
+		case !ok || shared || loc.Size != en.Size || loc.ModTime != en.ModTime:
+			if ok && !shared {
 				r.basis[en.Path] = en.Path
 			}
 			r.files = append(r.files, en)
@@ -246,7 +254,7 @@ func (r *receiver) findRenames() {
 	type key struct{ size, mtime int64 }
 	gone := map[key]string{}
 	for _, p := range r.deletes {
-		if en, ok := r.local[p]; ok && en.Kind == KindFile && en.Size > 0 {
+		if en, ok := r.local[p]; ok && en.Kind == KindFile && en.Size > 0 && en.links == 1 {
 			gone[key{en.Size, en.ModTime}] = p
 		}
 	}
@@ -279,10 +287,10 @@ func scanLocal(root *os.Root, prefixes []string) ([]Entry, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	// Temp files beside a prefix belong to it too.
+	// Temp names beside a prefix belong to it too, whatever they hold.
 	for _, pre := range ok {
 		t := tempPath(pre)
-		if info, err := root.Lstat(t); err == nil && info.Mode().IsRegular() {
+		if _, err := root.Lstat(t); err == nil {
 			temps = append(temps, t)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	stdsync "sync"
 	"syscall"
 )
@@ -30,7 +31,7 @@ func entryFromInfo(p string, info fs.FileInfo) (Entry, bool) {
 		en.Mode |= 0o1000
 	}
 	if st, ok := info.Sys().(*syscall.Stat_t); ok {
-		en.UID, en.GID = st.Uid, st.Gid
+		en.UID, en.GID, en.links = st.Uid, st.Gid, uint64(st.Nlink)
 	}
 	switch {
 	case m.IsRegular():
@@ -80,13 +81,13 @@ func lstatEntry(root *os.Root, p string) (Entry, bool, error) {
 }
 
 // scanTree lists the entries under each prefix (all of root when prefixes
-// is nil) with metadata but no hashes, sorted by path. Internal temp files
-// are returned separately, keyed by path.
+// is nil) with metadata but no hashes, sorted by path. Internal temp names
+// (of any type) are returned separately. Paths the protocol cannot carry
+// (see checkPath) are left out with everything below them.
 func scanTree(root *os.Root, prefixes []string) (entries []Entry, temps []string, err error) {
 	if prefixes == nil {
 		prefixes = []string{"."}
 	}
-	fsys := root.FS()
 	for _, pre := range prefixes {
 		if pre != "." {
 			en, ok, err := lstatEntry(root, pre)
@@ -101,37 +102,17 @@ func scanTree(root *os.Root, prefixes []string) (entries []Entry, temps []string
 				continue
 			}
 		}
-		err := fs.WalkDir(fsys, pre, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if p == pre {
-				return nil
-			}
-			if internalName(d.Name()) {
+		err := walkDir(root, pre, func(p string, info fs.FileInfo) error {
+			if internalName(path.Base(p)) {
 				temps = append(temps, p)
-				return skipDirIf(d)
+				return fs.SkipDir
 			}
-			info, err := d.Info()
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
+			if checkPath(p) != nil {
+				return fs.SkipDir
 			}
-			if err != nil {
-				return err
-			}
-			en, ok := entryFromInfo(p, info)
-			if !ok {
-				return nil
-			}
-			if en.Kind == KindSymlink {
-				if en.Target, err = root.Readlink(p); err != nil {
-					return err
-				}
-			}
-			entries = append(entries, en)
-			return nil
+			return scanEntry(root, p, info, &entries)
 		})
-		if err != nil {
+		if err != nil && !(pre != "." && gone(err)) {
 			return nil, nil, fmt.Errorf("scan %s: %w", pre, err)
 		}
 	}
@@ -139,10 +120,22 @@ func scanTree(root *os.Root, prefixes []string) (entries []Entry, temps []string
 	return entries, temps, nil
 }
 
-func skipDirIf(d fs.DirEntry) error {
-	if d.IsDir() {
-		return fs.SkipDir
+// scanEntry appends the entry for p to entries when its type is synced.
+func scanEntry(root *os.Root, p string, info fs.FileInfo, entries *[]Entry) error {
+	en, ok := entryFromInfo(p, info)
+	if !ok {
+		return nil
 	}
+	if en.Kind == KindSymlink {
+		var err error
+		if en.Target, err = root.Readlink(p); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // gone meanwhile
+			}
+			return err
+		}
+	}
+	*entries = append(*entries, en)
 	return nil
 }
 
@@ -150,20 +143,17 @@ func isNotDir(err error) bool { return errors.Is(err, syscall.ENOTDIR) }
 
 // hashFile hashes the regular file p in bs-sized blocks. It returns the
 // size and mtime read from the open file with the hashes; a file that
-// shrinks while it is read gives errChanged.
+// shrinks while it is read, or is no longer a regular file, gives
+// errChanged.
 func hashFile(root *os.Root, p string, bs int) (size, mtime int64, blocks []Hash, err error) {
-	f, err := root.Open(p)
+	f, info, err := openRegular(root, p, os.O_RDONLY)
+	if errors.Is(err, errNotRegular) {
+		return 0, 0, nil, errChanged
+	}
 	if err != nil {
 		return 0, 0, nil, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return 0, 0, nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return 0, 0, nil, errChanged
-	}
 	size, mtime = info.Size(), info.ModTime().UnixNano()
 	if bs == 0 {
 		bs = BlockSizeFor(size)

@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"runtime"
@@ -13,14 +14,23 @@ import (
 const entriesBatch = 512 << 10
 
 // handleIndex streams the index of a volume (or of some prefixes of it).
+// The peer is authorized before anything else of the request is looked at,
+// and the prefixes are capped before they are normalized.
 func (ss *session) handleIndex(p []byte) error {
 	d := dec{b: p}
 	name := d.str(maxPathLen)
 	n := d.u32()
-	if d.err == nil && uint64(n)*4 > uint64(len(d.b)) {
-		return protoErr("index request claims %d prefixes", n)
+	if d.err != nil {
+		return d.err
 	}
-	var raw []string
+	root, err := ss.volume(name)
+	if err != nil {
+		return err
+	}
+	if n > maxPrefixes {
+		return &requestError{codeInvalid, fmt.Sprintf("index request names %d paths; at most %d", n, maxPrefixes)}
+	}
+	raw := make([]string, 0, n)
 	for range n {
 		raw = append(raw, d.str(maxPathLen))
 	}
@@ -30,10 +40,6 @@ func (ss *session) handleIndex(p []byte) error {
 	prefixes, err := normPrefixes(raw)
 	if err != nil {
 		return &requestError{codeInvalid, err.Error()}
-	}
-	root, err := ss.volume(name)
-	if err != nil {
-		return err
 	}
 	entries, _, err := scanTree(root, prefixes)
 	if err != nil {

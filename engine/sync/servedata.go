@@ -86,12 +86,11 @@ func (ss *session) openRequested(r *fileRequest) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := root.Open(r.path)
+	f, info, err := openRegular(root, r.path, os.O_RDONLY)
 	if err != nil {
 		return nil, nil
 	}
-	info, err := f.Stat()
-	if err != nil || !info.Mode().IsRegular() || info.Size() != r.size || info.ModTime().UnixNano() != r.mtime {
+	if info.Size() != r.size || info.ModTime().UnixNano() != r.mtime {
 		f.Close()
 		return nil, nil
 	}

@@ -51,6 +51,17 @@ type ServerOptions struct {
 	// Debounce is how long change notifications are gathered before they
 	// are sent; 0 means 300ms.
 	Debounce time.Duration
+	// HandshakeTimeout bounds the TLS handshake and the protocol hello of
+	// a new connection; 0 means DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
+	// IdleTimeout closes a session that sends no request for this long
+	// (unless it is subscribed, when waiting is its job) or does not take
+	// the data sent to it for this long; 0 means DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// MaxConns caps concurrent connections accepted by Serve, and
+	// MaxConnsPerIP those from one remote IP; more are closed at once.
+	// 0 means DefaultMaxConns and DefaultMaxConnsPerIP.
+	MaxConns, MaxConnsPerIP int
 }
 
 // Server serves volumes read-only to replicas. It is safe for concurrent use.
@@ -58,6 +69,7 @@ type Server struct {
 	opts  ServerOptions
 	log   *slog.Logger
 	cache hashCache
+	lim   *connLimiter
 }
 
 // NewServer returns a server with the given options.
@@ -72,12 +84,26 @@ func NewServer(opts ServerOptions) *Server {
 	if opts.Debounce == 0 {
 		opts.Debounce = 300 * time.Millisecond
 	}
-	return &Server{opts: opts, log: log}
+	if opts.HandshakeTimeout <= 0 {
+		opts.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = DefaultMaxConns
+	}
+	if opts.MaxConnsPerIP <= 0 {
+		opts.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
+	return &Server{opts: opts, log: log, lim: newConnLimiter(opts.MaxConns, opts.MaxConnsPerIP)}
 }
 
 // Serve accepts connections on ln (usually a TLS listener) until ctx ends,
-// serving each on its own goroutine. It closes ln and returns nil after ctx
-// ends, or the accept error.
+// serving each on its own goroutine. Connections over MaxConns, or over
+// MaxConnsPerIP from one IP, are closed at once (and logged at most once
+// a minute per IP). It closes ln and returns nil after ctx ends, or the
+// accept error.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
@@ -91,10 +117,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 			return fmt.Errorf("accept sync connections: %w", err)
 		}
+		ip := remoteIP(c)
+		if ok, logIt := s.lim.acquire(ip); !ok {
+			c.Close()
+			if logIt {
+				s.log.Warn("sync connection refused: too many connections (logged once a minute per address)",
+					"peer", ip, "max", s.opts.MaxConns, "max_per_ip", s.opts.MaxConnsPerIP)
+			}
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.ServeConn(ctx, c); err != nil {
+			defer s.lim.release(ip)
+			err := s.ServeConn(ctx, c)
+			if err != nil && (!errors.Is(err, errHandshake) || s.lim.shouldLog(ip)) {
 				s.log.Warn("sync connection ended", "peer", c.RemoteAddr().String(), "err", err)
 			}
 		}()
@@ -103,19 +140,22 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // ServeConn serves one connection until the peer closes it, ctx ends or the
 // peer breaks the protocol. A *tls.Conn is handshaken first and the peer's
-// certificate identifies it. The connection is closed on return; a clean
-// close by the peer returns nil.
+// certificate identifies it; handshake and hello must finish within
+// HandshakeTimeout. The connection is closed on return; a clean close by
+// the peer returns nil.
 func (s *Server) ServeConn(ctx context.Context, c net.Conn) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
+	c.SetDeadline(time.Now().Add(s.opts.HandshakeTimeout))
 	peer, err := peerInfo(ctx, c)
 	if err != nil {
 		return err
 	}
-	ss := &session{srv: s, ctx: ctx, peer: peer, fr: newFrameReader(c, s.opts.MaxFrame), fw: newFrameWriter(c), roots: map[string]*os.Root{}}
+	ss := &session{srv: s, ctx: ctx, cancel: cancel, conn: c, peer: peer, roots: map[string]*os.Root{},
+		fr: newFrameReader(c, s.opts.MaxFrame), fw: newFrameWriter(timedWriter{c, s.opts.IdleTimeout})}
 	defer ss.close()
 	err = ss.run()
 	if errors.Is(err, io.EOF) || ctx.Err() != nil {
@@ -129,6 +169,10 @@ func (s *Server) ServeConn(ctx context.Context, c net.Conn) error {
 	return err
 }
 
+// errHandshake marks a connection that failed its TLS handshake; those
+// are logged at most once a minute per address.
+var errHandshake = errors.New("tls handshake")
+
 // peerInfo handshakes a TLS connection and describes the peer.
 func peerInfo(ctx context.Context, c net.Conn) (PeerInfo, error) {
 	p := PeerInfo{Addr: c.RemoteAddr().String()}
@@ -137,7 +181,7 @@ func peerInfo(ctx context.Context, c net.Conn) (PeerInfo, error) {
 		return p, nil
 	}
 	if err := tc.HandshakeContext(ctx); err != nil {
-		return p, fmt.Errorf("tls handshake with %s: %w", p.Addr, err)
+		return p, fmt.Errorf("%w with %s: %w", errHandshake, p.Addr, err)
 	}
 	if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
 		sum := sha256.Sum256(certs[0].Raw)
@@ -148,14 +192,16 @@ func peerInfo(ctx context.Context, c net.Conn) (PeerInfo, error) {
 
 // session is the server side of one connection.
 type session struct {
-	srv   *Server
-	ctx   context.Context
-	peer  PeerInfo
-	fr    *frameReader
-	wmu   stdsync.Mutex
-	fw    *frameWriter
-	roots map[string]*os.Root
-	subs  bool
+	srv    *Server
+	ctx    context.Context
+	cancel context.CancelFunc // ends the session
+	conn   net.Conn
+	peer   PeerInfo
+	fr     *frameReader
+	wmu    stdsync.Mutex
+	fw     *frameWriter
+	roots  map[string]*os.Root
+	subs   bool
 }
 
 func (ss *session) close() {
@@ -186,6 +232,7 @@ func (ss *session) run() error {
 	if err := checkHello(typ, p); err != nil {
 		return err
 	}
+	ss.conn.SetDeadline(time.Time{}) // the handshake is over
 	var e enc
 	e.u16(ProtocolVersion)
 	if err := ss.send(msgWelcome, e.b); err != nil {
@@ -199,6 +246,12 @@ func (ss *session) run() error {
 				return err
 			}
 		}
+		// A subscribed client waits for changes and may stay quiet.
+		idle := time.Time{}
+		if !ss.subs {
+			idle = time.Now().Add(ss.srv.opts.IdleTimeout)
+		}
+		ss.conn.SetReadDeadline(idle)
 		typ, p, err := ss.fr.next()
 		if err != nil {
 			return err

@@ -66,35 +66,24 @@ func (c *Client) subscribe(ctx context.Context, volume string) error {
 
 // nextChange returns the queued changes merged, waiting for one if none.
 func (c *Client) nextChange(ctx context.Context) (Change, error) {
-	c.pmu.Lock()
-	pending := c.pending
-	c.pending = nil
-	c.pmu.Unlock()
-	if len(pending) == 0 {
-		stop := c.watch(ctx)
-		typ, p, err := c.fr.next()
-		stop()
-		if err != nil {
-			return Change{}, c.fail(ctx, fmt.Errorf("wait for changes: %w", err))
-		}
-		if typ != msgChanged {
-			return Change{}, c.fail(ctx, protoErr("expected a change notification, got message type 0x%02x", typ))
-		}
-		ch, err := decodeChange(p)
-		if err != nil {
-			return Change{}, c.fail(ctx, err)
-		}
-		pending = []Change{ch}
+	if ch, ok := c.takeChanges(); ok {
+		return ch, nil
 	}
-	var all Change
-	for _, ch := range pending {
-		if ch.Rescan {
-			return Change{Rescan: true}, nil
-		}
-		all.Paths = append(all.Paths, ch.Paths...)
+	stop := c.watch(ctx)
+	typ, p, err := c.fr.next()
+	stop()
+	if err != nil {
+		return Change{}, c.fail(ctx, fmt.Errorf("wait for changes: %w", err))
 	}
-	if len(all.Paths) > maxChangePaths {
+	if typ != msgChanged {
+		return Change{}, c.fail(ctx, protoErr("expected a change notification, got message type 0x%02x", typ))
+	}
+	ch, err := decodeChange(p)
+	if err != nil {
+		return Change{}, c.fail(ctx, err)
+	}
+	if ch.Rescan || len(ch.Paths) > maxChangePaths {
 		return Change{Rescan: true}, nil
 	}
-	return all, nil
+	return ch, nil
 }

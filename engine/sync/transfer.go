@@ -7,13 +7,13 @@ import (
 	"hash"
 	"os"
 	"sort"
-	"time"
 )
 
 // filePlan says where each block of a file to transfer comes from.
 type filePlan struct {
 	en        *Entry
 	tmp       string
+	tempID    fileID // the interrupted temp file checkTemp verified, if any
 	basis     string
 	basisSize int64
 	have      []bool              // block already correct in the temp file
@@ -23,6 +23,7 @@ type filePlan struct {
 	partial   map[int]*patchBlock // blocks rebuilt from the basis plus fetched sub-blocks
 	spans     []span              // byte ranges requested, in file order
 	stale     bool                // the file changed on either side during the sync
+	drained   bool                // its block stream was (or is being) read
 }
 
 // plan works out the blocks of en that must be fetched (it runs on
@@ -58,33 +59,6 @@ func (r *receiver) plan(en *Entry) *filePlan {
 		}
 	}
 	return p
-}
-
-// checkTemp marks the blocks of an interrupted temp file that already hold
-// the right data.
-func (r *receiver) checkTemp(t string, p *filePlan) {
-	f, err := r.root.OpenFile(t, os.O_RDONLY|noFollow, 0)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil || !info.Mode().IsRegular() {
-		return
-	}
-	bs := p.en.BlockSize
-	buf := getBuf(bs)
-	defer putBuf(buf)
-	for i, want := range p.en.Blocks {
-		n, off := blockLen(p.en.Size, bs, i), int64(i)*int64(bs)
-		if off+int64(n) > info.Size() {
-			break
-		}
-		if _, err := f.ReadAt(buf[:n], off); err != nil {
-			break
-		}
-		p.have[i] = sha256.Sum256(buf[:n]) == want
-	}
 }
 
 // transfer plans every file (hashing old copies on all cores), asks for
@@ -146,9 +120,20 @@ func (r *receiver) writeFile(p *filePlan) error {
 		r.stale = append(r.stale, p.en.Path)
 		return nil
 	}
-	f, err := r.root.OpenFile(p.tmp, os.O_RDWR|os.O_CREATE|noFollow, 0o600)
+	f, id, err := r.openTemp(p)
 	if err != nil {
-		return r.drainAfter(p, fmt.Errorf("create temp file for %s: %w", p.en.Path, err))
+		changed := errors.Is(err, errChanged) // the temp file to resume was replaced
+		if changed {
+			err = nil
+		} else {
+			err = fmt.Errorf("create temp file for %s: %w", p.en.Path, err)
+		}
+		err = r.drainAfter(p, err)
+		if changed {
+			p.stale = true
+			r.stale = append(r.stale, p.en.Path)
+		}
+		return err
 	}
 	err = r.fill(f, p)
 	if err == nil && !p.stale {
@@ -167,12 +152,17 @@ func (r *receiver) writeFile(p *filePlan) error {
 		}
 		return err
 	}
+	return r.queueRename(p, id)
+}
+
+// queueRename counts a finished temp file (inode id) and queues its rename.
+func (r *receiver) queueRename(p *filePlan, id fileID) error {
 	// The file now holds exactly the indexed blocks: remember them so the
 	// next change to it needs no local hashing.
 	r.c.cache.put(r.cacheKey(p.en.Path), p.en.Size, p.en.ModTime, p.en.BlockSize, p.en.Blocks)
 	r.filesDone++
 	r.st.FilesTransferred++
-	r.batch = append(r.batch, pendingRename{p.tmp, p.en.Path, p.en.Size >= syncAlone})
+	r.batch = append(r.batch, pendingRename{p.tmp, p.en.Path, p.en.Size >= syncAlone, id})
 	r.batchBytes += p.en.Size
 	r.report(p.en.Path)
 	if len(r.batch) >= 512 || r.batchBytes >= 64<<20 {
@@ -181,12 +171,15 @@ func (r *receiver) writeFile(p *filePlan) error {
 	return nil
 }
 
-// drainAfter reads and drops a file's block stream after a local error,
-// so the connection stays in step, and returns err.
+// drainAfter reads and drops a file's block stream after a local error
+// (or a local change that makes the file stale), so the connection stays
+// in step, and returns err. It must run before the stream was read: a
+// file that has spans and reached writeFile fresh had its data requested.
 func (r *receiver) drainAfter(p *filePlan, err error) error {
-	if len(p.spans) == 0 || p.stale {
+	if len(p.spans) == 0 || p.drained {
 		return err
 	}
+	p.drained = true
 	for {
 		typ, _, rerr := r.c.recv()
 		if rerr != nil {
@@ -203,15 +196,19 @@ func (r *receiver) fill(f *os.File, p *filePlan) error {
 	var src *os.File
 	if p.basis != "" && (len(p.copy) > 0 || len(p.partial) > 0) {
 		var err error
-		if src, err = r.root.OpenFile(p.basis, os.O_RDONLY|noFollow, 0); err != nil {
+		if src, err = r.openBasis(p.basis); err != nil {
+			err = r.drainAfter(p, nil)
 			p.stale = true // the old copy is gone: retry next pass
-			return r.drainAfter(p, nil)
+			return err
 		}
 		defer src.Close()
 	}
 	if len(p.copy) > 0 {
-		if err := r.copyBlocks(f, src, p); err != nil || p.stale {
-			return r.drainAfter(p, err)
+		ok, err := r.copyBlocks(f, src, p)
+		if err != nil || !ok {
+			err = r.drainAfter(p, err)
+			p.stale = p.stale || !ok
+			return err
 		}
 	}
 	for i, ok := range p.have {
@@ -222,11 +219,13 @@ func (r *receiver) fill(f *os.File, p *filePlan) error {
 	if len(p.spans) == 0 {
 		return nil
 	}
+	p.drained = true // receiveSpans reads the stream to its end
 	return r.receiveSpans(f, src, p)
 }
 
 // copyBlocks copies blocks from the local basis file, checking each hash.
-func (r *receiver) copyBlocks(f, src *os.File, p *filePlan) error {
+// It returns false when the basis no longer holds a block it had.
+func (r *receiver) copyBlocks(f, src *os.File, p *filePlan) (bool, error) {
 	bs := p.en.BlockSize
 	buf := getBuf(bs)
 	defer putBuf(buf)
@@ -239,16 +238,15 @@ func (r *receiver) copyBlocks(f, src *os.File, p *filePlan) error {
 	for _, i := range idx {
 		n := blockLen(p.en.Size, bs, i)
 		if _, err := src.ReadAt(buf[:n], p.copy[i]); err != nil || sha256.Sum256(buf[:n]) != p.en.Blocks[i] {
-			p.stale = true // the local file changed under us: retry next pass
-			return nil
+			return false, nil // the local file changed under us: retry next pass
 		}
 		if _, err := f.WriteAt(buf[:n], int64(i)*int64(bs)); err != nil {
-			return fmt.Errorf("write %s: %w", p.tmp, err)
+			return false, fmt.Errorf("write %s: %w", p.tmp, err)
 		}
 		wb.wrote(f, n)
 		r.bytesDone += int64(n)
 	}
-	return nil
+	return true, nil
 }
 
 // receiveSpans reads one file's data stream: chunks must arrive in the
@@ -318,8 +316,8 @@ func (r *receiver) finishTemp(f *os.File, p *filePlan) error {
 	if err := f.Chmod(goMode(en.Mode)); err != nil {
 		return fmt.Errorf("chmod %s: %w", p.tmp, err)
 	}
-	if err := r.root.Chtimes(p.tmp, time.Unix(0, en.ModTime), time.Unix(0, en.ModTime)); err != nil {
-		return fmt.Errorf("set times of %s: %w", p.tmp, err)
+	if err := setTimes(f, en.ModTime); err != nil {
+		return err
 	}
 	if en.Size >= syncAlone {
 		if err := f.Sync(); err != nil {
@@ -333,6 +331,7 @@ func (r *receiver) finishTemp(f *os.File, p *filePlan) error {
 type pendingRename struct {
 	tmp, target string
 	synced      bool
+	id          fileID // the temp file written; only it is renamed
 }
 
 // flushBatch makes the batch durable, renames every temp file over its
@@ -352,6 +351,9 @@ func (r *receiver) flushBatch() error {
 	}
 	dirs := map[string]bool{}
 	for _, b := range r.batch {
+		if !r.stillOurs(b) {
+			continue
+		}
 		if err := r.root.Rename(b.tmp, b.target); err != nil {
 			return fmt.Errorf("rename %s into place: %w", b.target, err)
 		}
