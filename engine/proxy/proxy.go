@@ -26,12 +26,72 @@ const (
 	LeastConnections = "least-connections"
 )
 
-// Options tune a Proxy.
+// Options tune a Proxy. Every limit applies to each published port on its
+// own; a zero field means its default.
 type Options struct {
 	// Logger receives what the proxy does; nil means discard.
 	Logger *slog.Logger
 	// DialTimeout bounds a connection to a backend; zero means 2 s.
 	DialTimeout time.Duration
+
+	// HeaderTimeout bounds the reading of an HTTP request's head, from
+	// the connection (or the request's first byte) to its empty line;
+	// zero means 15 s. A client too slow gets 408.
+	HeaderTimeout time.Duration
+	// IdleTimeout is how long an HTTP client connection may wait for its
+	// next request; zero means 60 s.
+	IdleTimeout time.Duration
+	// BodyTimeout is the idle timeout of an HTTP exchange once its head
+	// is read: a request body, an answer, or a write to either side that
+	// makes no progress for this long ends the exchange and closes both
+	// connections. Zero means 60 s.
+	BodyTimeout time.Duration
+	// ResponseTimeout bounds the wait for a backend's answer head once
+	// the request is sent; zero means 60 s. A backend too slow is 504.
+	ResponseTimeout time.Duration
+	// ContinueTimeout is how long a request with Expect: 100-continue
+	// waits for the backend's 100 Continue before its body is sent
+	// anyway; zero means 1 s.
+	ContinueTimeout time.Duration
+	// MaxHeaderBytes bounds an HTTP head, request or answer, in bytes
+	// (give or take the 16 KiB read buffer; one line is at most 16 KiB);
+	// zero means 64 KiB. A request past it gets 431, an answer past it 502.
+	MaxHeaderBytes int
+	// MaxConns caps the open client connections of a tcp or http port;
+	// zero means 4096. Connections past it are closed at once (refused);
+	// open ones are never evicted.
+	MaxConns int
+	// MaxUDPSessions caps the client sessions of a udp port; zero means
+	// 1024. A new client past it evicts the session idle the longest.
+	MaxUDPSessions int
+	// UDPIdleTimeout ends a UDP session without datagrams for this long;
+	// zero means 60 s.
+	UDPIdleTimeout time.Duration
+}
+
+// withDefaults fills the zero fields with their defaults.
+func (o Options) withDefaults() Options {
+	dur := func(d *time.Duration, def time.Duration) {
+		if *d <= 0 {
+			*d = def
+		}
+	}
+	num := func(n *int, def int) {
+		if *n <= 0 {
+			*n = def
+		}
+	}
+	dur(&o.DialTimeout, 2*time.Second)
+	dur(&o.HeaderTimeout, 15*time.Second)
+	dur(&o.IdleTimeout, 60*time.Second)
+	dur(&o.BodyTimeout, 60*time.Second)
+	dur(&o.ResponseTimeout, 60*time.Second)
+	dur(&o.ContinueTimeout, time.Second)
+	dur(&o.UDPIdleTimeout, 60*time.Second)
+	num(&o.MaxHeaderBytes, 64<<10)
+	num(&o.MaxConns, 4096)
+	num(&o.MaxUDPSessions, 1024)
+	return o
 }
 
 // Key identifies one published port.
@@ -86,9 +146,7 @@ type Proxy struct {
 
 // New returns a Proxy with nothing published.
 func New(opts Options) *Proxy {
-	if opts.DialTimeout == 0 {
-		opts.DialTimeout = 2 * time.Second
-	}
+	opts = opts.withDefaults()
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -126,7 +184,7 @@ func (p *Proxy) Publish(ctx context.Context, cfg ServiceConfig) (Key, error) {
 			}
 		}
 	}
-	s := &service{name: cfg.Name, strategy: strategy, proto: proto, dialTimeout: p.opts.DialTimeout, log: p.log}
+	s := &service{name: cfg.Name, strategy: strategy, proto: proto, lim: p.opts, log: p.log}
 	s.setBackends(cfg.Backends)
 	key, err := s.listen(want)
 	if err != nil {

@@ -37,7 +37,7 @@ func (b *backend) drain() {
 // service serves one published port.
 type service struct {
 	name, strategy, proto string
-	dialTimeout           time.Duration
+	lim                   Options // with defaults
 	log                   *slog.Logger
 
 	mu       sync.Mutex
@@ -49,7 +49,8 @@ type service struct {
 	udp    *udpForwarder  // udp
 	wg     sync.WaitGroup
 	closed atomic.Bool
-	conns  sync.Map // open client connections (tcp), closed on close
+	conns  sync.Map     // open client connections (tcp, http), closed on close
+	open   atomic.Int64 // len(conns), capped by lim.MaxConns
 }
 
 // listen binds the port; a random port is resolved in the returned key.
@@ -193,7 +194,7 @@ func (s *service) dial(ctx context.Context) (net.Conn, *backend, error) {
 			return nil, nil, last
 		}
 		tried[b] = true
-		d := net.Dialer{Timeout: s.dialTimeout}
+		d := net.Dialer{Timeout: s.lim.DialTimeout}
 		c, err := d.DialContext(ctx, "tcp", b.Addr)
 		if err == nil {
 			return c, b, nil
@@ -223,9 +224,16 @@ func (s *service) acceptTCP() {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
+		if s.open.Load() >= int64(s.lim.MaxConns) {
+			_ = c.Close()
+			s.log.Debug("proxy: connection refused, too many open", "service", s.name, "max", s.lim.MaxConns)
+			continue
+		}
+		s.open.Add(1)
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
+			defer s.open.Add(-1)
 			s.conns.Store(c, struct{}{})
 			defer s.conns.Delete(c)
 			if s.proto == "http" {

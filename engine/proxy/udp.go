@@ -6,9 +6,6 @@ import (
 	"time"
 )
 
-// udpIdle ends a UDP session after this long without a datagram.
-const udpIdle = 60 * time.Second
-
 // udpForwarder relays datagrams: each client address gets a session with
 // one backend (chosen by the strategy), whose answers go back to it.
 type udpForwarder struct {
@@ -50,13 +47,17 @@ func (f *udpForwarder) serve() {
 	}
 }
 
-// session returns the client's session, opening one on a new backend.
+// session returns the client's session, opening one on a new backend;
+// past MaxUDPSessions, the session idle the longest makes room.
 func (f *udpForwarder) session(from net.Addr) *udpSession {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if s := f.sessions[from.String()]; s != nil {
 		s.last = time.Now()
 		return s
+	}
+	if len(f.sessions) >= f.s.lim.MaxUDPSessions {
+		f.evictOldest()
 	}
 	b := f.s.pick(nil)
 	if b == nil {
@@ -79,22 +80,43 @@ func (f *udpForwarder) session(from net.Addr) *udpSession {
 	return s
 }
 
-// relay sends a backend's answers to the client until the session idles out.
+// evictOldest ends the session idle the longest; f.mu is held. Its relay
+// goroutine sees its connection closed and stops.
+func (f *udpForwarder) evictOldest() {
+	var oldest string
+	var at time.Time
+	for k, s := range f.sessions {
+		if oldest == "" || s.last.Before(at) {
+			oldest, at = k, s.last
+		}
+	}
+	if s := f.sessions[oldest]; s != nil {
+		delete(f.sessions, oldest)
+		_ = s.up.Close()
+		f.s.log.Debug("proxy: udp session evicted", "service", f.s.name, "client", oldest, "max", f.s.lim.MaxUDPSessions)
+	}
+}
+
+// relay sends a backend's answers to the client until the session idles
+// out or is evicted.
 func (f *udpForwarder) relay(to net.Addr, s *udpSession) {
 	defer func() {
 		f.mu.Lock()
-		delete(f.sessions, to.String())
+		if f.sessions[to.String()] == s {
+			delete(f.sessions, to.String())
+		}
 		f.mu.Unlock()
 		s.up.Close()
 		s.b.active.Add(-1)
 	}()
+	idleFor := f.s.lim.UDPIdleTimeout
 	buf := make([]byte, 64<<10)
 	for {
-		_ = s.up.SetReadDeadline(time.Now().Add(udpIdle))
+		_ = s.up.SetReadDeadline(time.Now().Add(idleFor))
 		n, err := s.up.Read(buf)
 		if err != nil {
 			f.mu.Lock()
-			idle := time.Since(s.last) >= udpIdle
+			idle := time.Since(s.last) >= idleFor
 			f.mu.Unlock()
 			if f.s.closed.Load() || idle {
 				return
