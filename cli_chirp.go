@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -27,8 +29,9 @@ import (
 type ChirpCmd struct {
 	Ref     string        `arg:"" optional:"" help:"Container to replicate here: NAME@NODE, a container ID or a unique ID prefix. Without it, list the LAN's containers."`
 	Sync    bool          `help:"Keep the replica in sync with its primary after it starts (this node's keeper follows the primary's changes)."`
-	DryRun  bool          `name:"dry-run" help:"Print the plan (image, volumes and sizes, ports, secrets) and change nothing."`
+	DryRun  bool          `name:"dry-run" help:"Print what would run here (image, command, volumes and sizes, ports, networks, secrets) and what of the primary's plan is refused, and change nothing."`
 	Name    string        `help:"Name of the replica (default: the primary's)."`
+	Secrets []string      `name:"secret" sep:"none" placeholder:"NAME" help:"Let the replica read this node's secret NAME, which the primary's container uses (repeatable). Secrets not given are left out."`
 	Timeout time.Duration `help:"How long to listen when no keeper runs on this node (a keeper answers at once)." default:"2s"`
 	Format  string        `help:"Output format: table or json." enum:"table,json" default:"table"`
 }
@@ -36,10 +39,16 @@ type ChirpCmd struct {
 // Run lists the LAN's containers, asking the node's keeper for its live
 // table of peers or, when no keeper runs, listening on the LAN itself for
 // --timeout; with a container reference it replicates that container.
+// Errors quote other nodes' names, so they are made printable.
 func (c *ChirpCmd) Run(g *Globals) error {
 	if c.Ref != "" {
-		return c.replicate(g)
+		return models.PrintableError(c.replicate(g))
 	}
+	return models.PrintableError(c.list(g))
+}
+
+// list prints the LAN's containers.
+func (c *ChirpCmd) list(g *Globals) error {
 	cfg, err := g.LoadConfig()
 	if err != nil {
 		return err
@@ -114,7 +123,11 @@ func existingNodeID(dataDir string) string {
 	return strings.TrimSpace(string(b))
 }
 
-// printPeers writes the chirp table.
+// printPeers writes the chirp table. Every field comes from another
+// node's announcement: discovery.ParseTXT already refuses C0 controls,
+// DEL and invalid UTF-8 and checks IDs, container names, ports and
+// lengths, but node names and images may still hold C1 controls (CSI),
+// bidirectional overrides and the like, so all are shown Printable.
 func printPeers(out io.Writer, peers []models.Peer, trusted map[string]bool) error {
 	w := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(w, "NODE\tNAME\tCONTAINER ID\tIMAGE\tSTATE\tPORTS\tADDRESS\tTRUSTED")
@@ -123,8 +136,9 @@ func printPeers(out io.Writer, peers []models.Peer, trusted map[string]bool) err
 		if p.MorePorts > 0 {
 			ps += fmt.Sprintf(" (+%d)", p.MorePorts)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.NodeName, p.Name, models.ShortID(p.ContainerID),
-			p.Image, p.State, ps, p.Address, trustMark(p, trusted))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", models.Printable(p.NodeName), models.Printable(p.Name),
+			models.Printable(models.ShortID(p.ContainerID)), models.Printable(p.Image), models.Printable(string(p.State)),
+			models.Printable(ps), models.Printable(p.Address), trustMark(p, trusted))
 	}
 	return w.Flush()
 }
@@ -158,7 +172,9 @@ func discoveryOptions(cfg *config.Config) *discovery.Options {
 }
 
 // replicate copies c.Ref to this node, printing progress on stderr and
-// the replica's ID (or, with --dry-run, the plan) on stdout.
+// the replica's ID (or, with --dry-run, what would run) on stdout. What
+// the primary's plan asked for and this node left out is printed on
+// stderr as warnings.
 func (c *ChirpCmd) replicate(g *Globals) error {
 	eng, err := g.Engine()
 	if err != nil {
@@ -167,7 +183,7 @@ func (c *ChirpCmd) replicate(g *Globals) error {
 	cfg := eng.Config
 	prog := newChirpProgress(os.Stderr)
 	res, err := eng.Replicate(g.Context(), engine.ReplicateOptions{
-		Ref: c.Ref, Name: c.Name, Sync: c.Sync, DryRun: c.DryRun,
+		Ref: c.Ref, Name: c.Name, Sync: c.Sync, DryRun: c.DryRun, Secrets: c.Secrets,
 		Peers: func(ctx context.Context) ([]models.PeerNode, error) {
 			nodes, _, err := chirpNodes(ctx, cfg, c.Timeout)
 			return nodes, err
@@ -175,11 +191,12 @@ func (c *ChirpCmd) replicate(g *Globals) error {
 		Progress: prog.update,
 	})
 	prog.finish()
+	if err == nil && c.DryRun {
+		return printPlan(os.Stdout, res)
+	}
+	printLeftOut(os.Stderr, res.Admission.Refused)
 	if err != nil {
 		return err
-	}
-	if c.DryRun {
-		return printPlan(os.Stdout, res)
 	}
 	var bytes int64
 	for _, st := range res.Stats {
@@ -189,7 +206,8 @@ func (c *ChirpCmd) replicate(g *Globals) error {
 	if res.Resynced {
 		verb = "synced existing replica of"
 	}
-	fmt.Fprintf(os.Stderr, "%s %s@%s as %s (%s received)\n", verb, res.Plan.Name, res.Primary.Name, res.Container.Name, humanSize(bytes))
+	fmt.Fprintf(os.Stderr, "%s %s@%s as %s (%s received)\n", verb, models.Printable(res.Plan.Name),
+		models.Printable(res.Primary.Name), models.Printable(res.Admission.Spec.Name), humanSize(bytes))
 	if c.Sync {
 		if _, err := eng.Keeper.Ping(g.ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "warning: no keeper runs on this node; continuous sync starts when one does (budgie --headless serve)")
@@ -199,28 +217,123 @@ func (c *ChirpCmd) replicate(g *Globals) error {
 	return nil
 }
 
-// printPlan writes what a replication would do.
+// printLeftOut warns about each part of the primary's plan the replica
+// runs without.
+func printLeftOut(out io.Writer, refused []string) {
+	for _, r := range refused {
+		fmt.Fprintf(out, "warning: left out: %s\n", models.Printable(r))
+	}
+}
+
+// printPlan writes what a replication would do: the spec admitted to run
+// here (res.Admission), never the primary's raw plan, and every part of
+// the plan refused. Strings that come from the primary are Printable;
+// environment values are never shown, only the variables' names.
 func printPlan(out io.Writer, res replica.Result) error {
-	p := res.Plan
+	p, a, spec := res.Plan, res.Admission, res.Admission.Spec
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(w, "container:\t%s (%s) on %s\n", p.Name, models.ShortID(p.ContainerID), res.Primary.Name)
+	pr := models.Printable
+	fmt.Fprintf(w, "container:\t%s (%s) on %s, runs here as %s\n", pr(p.Name), pr(models.ShortID(p.ContainerID)),
+		pr(res.Primary.Name), pr(spec.Name))
 	img := "copied from the primary"
 	if res.HaveImage {
 		img = "already here"
 	}
-	fmt.Fprintf(w, "image:\t%s@%s (%s)\n", p.Image, p.ImageDigest, img)
+	fmt.Fprintf(w, "image:\t%s@%s (%s)\n", pr(spec.Image), pr(p.ImageDigest), img)
+	fmt.Fprintf(w, "command:\t%s\n", orNone(argv(append(slices.Clone(spec.Command), spec.Args...))))
+	fmt.Fprintf(w, "env:\t%s\n", envNames(spec.Env))
 	var total int64
-	for _, v := range p.Volumes {
-		fmt.Fprintf(w, "volume:\t%s → %s: %d files, %s\n", v.Name, v.Target, v.Files, humanSize(v.Bytes))
+	for _, v := range a.Volumes {
+		fmt.Fprintf(w, "volume:\t%s → %s: %d files, %s\n", pr(v.Name), pr(v.Target), v.Files, humanSize(v.Bytes))
 		total += v.Bytes
 	}
-	if len(p.Volumes) == 0 {
+	if len(a.Volumes) == 0 {
 		fmt.Fprintln(w, "volumes:\tnone")
 	}
-	fmt.Fprintf(w, "ports:\t%s\n", orNone(ports(p.Ports)))
-	fmt.Fprintf(w, "secrets:\t%s\n", orNone(strings.Join(p.Secrets, ", ")))
+	fmt.Fprintf(w, "ports:\t%s\n", orNone(pr(ports(spec.Ports))))
+	networks := "default"
+	if len(spec.Networks) > 0 {
+		networks = pr(strings.Join(spec.Networks, ", "))
+	}
+	fmt.Fprintf(w, "networks:\t%s\n", networks)
+	fmt.Fprintf(w, "secrets:\t%s\n", orNone(pr(strings.Join(spec.Secrets, ", "))))
+	fmt.Fprintf(w, "restart:\t%s\n", restartText(spec.RestartPolicy))
+	fmt.Fprintf(w, "health:\t%s\n", healthText(spec.Health))
 	fmt.Fprintf(w, "to transfer:\tat most %s of volume data\n", humanSize(total))
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if len(a.Refused) == 0 {
+		_, err := fmt.Fprintln(out, "refused: nothing")
+		return err
+	}
+	fmt.Fprintln(out, "refused:")
+	for _, r := range a.Refused {
+		fmt.Fprintf(out, "  - %s\n", pr(r))
+	}
+	return nil
+}
+
+// argv writes a command line, quoting arguments that need it.
+func argv(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\n\"'\\") {
+			a = strconv.Quote(a)
+		}
+		out[i] = models.Printable(a)
+	}
+	return strings.Join(out, " ")
+}
+
+// envNames counts the environment's variables and names them; values may
+// be secret-ish and are never printed.
+func envNames(env []string) string {
+	if len(env) == 0 {
+		return "none"
+	}
+	names := make([]string, len(env))
+	for i, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		names[i] = k
+	}
+	return fmt.Sprintf("%d variables: %s", len(env), models.Printable(strings.Join(names, ", ")))
+}
+
+// restartText is a restart policy as docker writes it.
+func restartText(p models.RestartPolicy) string {
+	switch {
+	case p.Name == "":
+		return models.RestartNo
+	case p.Name == models.RestartOnFailure && p.MaxRetries > 0:
+		return fmt.Sprintf("%s:%d", p.Name, p.MaxRetries)
+	}
+	return models.Printable(p.Name)
+}
+
+// healthText says how the replica's health is probed.
+func healthText(h *models.HealthCheck) string {
+	if h == nil {
+		return "none"
+	}
+	var probe []string
+	if len(h.Cmd) > 0 {
+		probe = append(probe, "cmd "+argv(h.Cmd))
+	}
+	if h.HTTP != "" {
+		probe = append(probe, "http "+models.Printable(h.HTTP))
+	}
+	if h.TCP != "" {
+		probe = append(probe, "tcp "+models.Printable(h.TCP))
+	}
+	s := strings.Join(probe, ", ")
+	if h.Interval > 0 {
+		s += " every " + h.Interval.String()
+	}
+	if h.OnUnhealthy != "" {
+		s += ", " + models.Printable(h.OnUnhealthy) + " when unhealthy"
+	}
+	return s
 }
 
 func orNone(s string) string {

@@ -76,7 +76,7 @@ func (c *TrustLsCmd) Run(g *Globals) error {
 	}
 	if c.Quiet {
 		for _, r := range trustRows(l) {
-			fmt.Println(r.id)
+			fmt.Println(models.Printable(r.id))
 		}
 		return nil
 	}
@@ -111,12 +111,16 @@ func trustRows(l models.TrustList) []trustRow {
 	return rows
 }
 
-// printTrust writes the trust table.
+// printTrust writes the trust table. Names and addresses are what the
+// requesting nodes claimed; the trust store already drops unprintable
+// runes when it records them (identity.cleanText), and they are shown
+// Printable anyway, as the file may have been edited by hand.
 func printTrust(out io.Writer, l models.TrustList) error {
 	w := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(w, "ID\tNAME\tSTATE\tSINCE\tADDRESS\tFULL ID")
+	pr := models.Printable
 	for _, r := range trustRows(l) {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", models.ShortNodeID(r.id), r.name, r.state, r.since, r.address, r.id)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", pr(models.ShortNodeID(r.id)), pr(r.name), r.state, r.since, pr(r.address), pr(r.id))
 	}
 	return w.Flush()
 }

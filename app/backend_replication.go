@@ -9,15 +9,20 @@ import (
 	"github.com/budgie-sh/budgie/views/common"
 )
 
-// Replicate runs a replica of ref here (engine.Replicate, as `budgie chirp REF`).
-func (b *Backend) Replicate(ctx context.Context, ref string, sync bool, progress func(common.ReplicateProgress)) (models.Container, error) {
-	res, err := b.eng.Replicate(ctx, engine.ReplicateOptions{Ref: ref, Sync: sync, Progress: func(p replica.Progress) {
+// Replicate runs a replica of req.Ref here, or says what would run
+// (engine.Replicate, as `budgie chirp REF [--dry-run]`). nest allows the
+// replica none of this node's secrets: the ones the primary uses are
+// listed as refused.
+func (b *Backend) Replicate(ctx context.Context, req common.ReplicateRequest, progress func(common.ReplicateProgress)) (common.Replication, error) {
+	res, err := b.eng.Replicate(ctx, engine.ReplicateOptions{Ref: req.Ref, Sync: req.Sync, DryRun: req.DryRun, Progress: func(p replica.Progress) {
 		if progress != nil {
 			progress(common.ReplicateProgress{What: p.What, BytesDone: p.BytesDone, BytesTotal: p.BytesTotal,
 				FilesDone: p.FilesDone, FilesTotal: p.FilesTotal, Rate: p.Rate, ETA: p.ETA})
 		}
 	}})
-	return res.Container, err
+	a := res.Admission
+	return common.Replication{Spec: a.Spec, ImageDigest: res.Plan.ImageDigest, HaveImage: res.HaveImage,
+		Volumes: a.Volumes, Refused: a.Refused, Container: res.Container}, err
 }
 
 // Replicas returns the keeper's sync status of this node's replicas.

@@ -19,13 +19,43 @@ type ReplicateProgress struct {
 	ETA  time.Duration
 }
 
+// ReplicateRequest says what Replicate does.
+type ReplicateRequest struct {
+	// Ref is the container: an ID, a unique ID prefix or NAME@NODE.
+	Ref string
+	// Sync keeps the replica in sync after it starts.
+	Sync bool
+	// DryRun changes nothing: the Replication says what would run.
+	DryRun bool
+}
+
+// Replication is what a replication ran here or, on a dry run, would
+// run: the primary's plan as this node admitted it (the engine's
+// replica.Admission), never the plan as the primary sent it.
+type Replication struct {
+	// Spec is the container spec that runs here.
+	Spec models.ContainerSpec
+	// ImageDigest is the image's digest; HaveImage is true when this node
+	// has it already (it is not copied).
+	ImageDigest string
+	HaveImage   bool
+	// Volumes are the named volumes synced, with their sizes on a dry run.
+	Volumes []models.ReplicaVolume
+	// Refused lists, for people, each part of the primary's plan left out.
+	// Like every string in Spec, it is input from another node: show it
+	// through models.Printable.
+	Refused []string
+	// Container is the replica; zero on a dry run.
+	Container models.Container
+}
+
 // ReplicationBackend is a Backend that replicates containers of other
 // nodes here and manages which nodes are trusted. The Peers view uses it
 // when the Backend implements it.
 type ReplicationBackend interface {
-	// Replicate runs a replica of ref (ID or NAME@NODE) on this node,
-	// reporting progress; sync keeps it in sync afterwards.
-	Replicate(ctx context.Context, ref string, sync bool, progress func(ReplicateProgress)) (models.Container, error)
+	// Replicate runs a replica of req.Ref on this node, reporting progress
+	// (nil: none), or with req.DryRun only says what would run.
+	Replicate(ctx context.Context, req ReplicateRequest, progress func(ReplicateProgress)) (Replication, error)
 	// Replicas returns the sync status of this node's replicas.
 	Replicas(ctx context.Context) ([]models.ReplicaStatus, error)
 	// TrustList returns the trusted, pending and denied nodes.

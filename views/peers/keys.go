@@ -6,7 +6,10 @@ import (
 	"github.com/budgie-sh/budgie/views/common"
 )
 
-// keyMap holds the peers view's bindings.
+// keyMap holds the peers view's bindings. Up and down move the cursor
+// over the table and on into the pending trust requests under it; a and
+// x trust or deny the selected request (pressed elsewhere, they select
+// the first one), each after a dialog showing its full ID and address.
 type keyMap struct {
 	Up, Down, Top, Bottom, Details, Close, Refresh key.Binding
 	Replicate, Accept, Deny                        key.Binding
@@ -22,14 +25,20 @@ func newKeyMap(c common.Common) keyMap {
 		Close:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
 		Refresh:   c.Bind("refresh", "refresh", "r"),
 		Replicate: c.Bind("replicate", "replicate here", "R"),
-		Accept:    c.Bind("trust_accept", "trust request", "a"),
-		Deny:      c.Bind("trust_deny", "deny request", "x"),
+		Accept:    c.Bind("trust_accept", "trust selected request", "a"),
+		Deny:      c.Bind("trust_deny", "deny selected request", "x"),
 	}
 }
 
 // ShortHelp returns the bindings shown in the status bar.
 func (m *Model) ShortHelp() []key.Binding {
-	if m.details {
+	_, onRequest := m.selectedPending()
+	switch {
+	case onRequest && m.details:
+		return []key.Binding{m.keys.Close, m.keys.Accept, m.keys.Deny, m.keys.Up, m.keys.Down}
+	case onRequest:
+		return []key.Binding{m.keys.Up, m.keys.Down, m.keys.Accept, m.keys.Deny, m.keys.Details}
+	case m.details:
 		return []key.Binding{m.keys.Close, m.keys.Up, m.keys.Down}
 	}
 	return []key.Binding{m.keys.Up, m.keys.Down, m.keys.Details, m.keys.Replicate, m.keys.Refresh}

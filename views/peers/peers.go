@@ -3,6 +3,12 @@
 // them over mDNS, with when each was last seen. It asks the backend again
 // every second while shown (a refresh only moves "last seen", which the
 // keeper's event stream does not report); Enter shows one row's details.
+// Below the table are this node's replicas and the pending trust
+// requests; the cursor moves on from the table's last row into the
+// requests, and a or x acts on the selected one.
+//
+// Everything shown here but this node's own data comes from other nodes
+// and is drawn through models.Printable.
 package peers
 
 import (
@@ -31,7 +37,9 @@ type (
 	tickMsg struct{ gen int }
 )
 
-// row is one line of the list: a node (ctr < 0) or one of its containers.
+// row is one line of the table: a node (ctr < 0) or one of its
+// containers. The cursor runs over the table's rows and then over the
+// pending trust requests: cursor len(rows)+i is m.trust.Pending[i].
 type row struct{ node, ctr int }
 
 // Model implements common.Component and common.Focusable.
@@ -56,15 +64,15 @@ type Model struct {
 	seq, applied  int  // fetch order, so that a slow answer never overwrites a newer one
 
 	// replication and trust (see replicate.go):
-	mode                   mode
-	confirm                *common.Confirm
-	target                 string // NAME@NODE being replicated
-	job                    int    // replication generation, for stale messages
-	progressCh             <-chan tea.Msg
-	progress               common.ReplicateProgress
-	replicas               []models.ReplicaStatus
-	trust                  models.TrustList
-	pendingID, pendingName string
+	mode       mode
+	ref        string             // CONTAINERID@NODEID being replicated
+	target     string             // the same as NAME@NODE, for people
+	plan       common.Replication // what the dry run said would run
+	job        int                // replication generation, for stale messages
+	progressCh <-chan tea.Msg
+	progress   common.ReplicateProgress
+	replicas   []models.ReplicaStatus
+	trust      models.TrustList
 }
 
 // New returns the Peers view; Init asks for the table once.
@@ -137,9 +145,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case extrasMsg:
 		if msg.seq >= m.applied {
+			keep := m.selectedKey()
 			m.replicas, m.trust = msg.replicas, msg.trust
+			m.keepCursor(keep)
 		}
-	case progressMsg, replicatedMsg:
+	case plannedMsg, confirmedMsg, progressMsg, replicatedMsg:
 		return m, m.onReplication(msg)
 	case trustDoneMsg:
 		if msg.err != nil {
@@ -148,8 +158,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(common.ToastCmd(msg.text), m.fetchAll())
 	case tea.KeyMsg:
 		switch m.mode {
-		case confirmReplicate, confirmAccept, confirmDeny:
-			return m, m.onConfirmKey(msg)
+		case planning:
+			return m, m.onPlanningKey(msg)
 		case replicating:
 			return m, nil // the transfer runs on; its panel stays until it ends
 		}
@@ -180,11 +190,28 @@ func (m *Model) apply(msg peersMsg) {
 			m.rows = append(m.rows, row{node: i, ctr: j})
 		}
 	}
-	m.cursor = min(m.cursor, max(len(m.rows)-1, 0))
-	for i, r := range m.rows {
-		if keep != "" && m.rowKey(r) == keep {
+	m.keepCursor(keep)
+}
+
+// CapturingInput reports whether the plan is being asked for: esc then
+// cancels it and no other key acts (the confirm dialogs are the root's).
+func (m *Model) CapturingInput() bool { return m.mode == planning }
+
+// items counts the cursor's places: the table's rows, then the pending
+// trust requests.
+func (m *Model) items() int { return len(m.rows) + len(m.trust.Pending) }
+
+// keepCursor puts the cursor back on the item whose key was keep, or
+// keeps it in range when that item is gone.
+func (m *Model) keepCursor(keep string) {
+	m.cursor = min(m.cursor, max(m.items()-1, 0))
+	if keep == "" {
+		return
+	}
+	for i := range m.items() {
+		if m.itemKey(i) == keep {
 			m.cursor = i
-			break
+			return
 		}
 	}
 }
@@ -196,13 +223,13 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Up):
 		m.cursor = max(m.cursor-1, 0)
 	case key.Matches(msg, m.keys.Down):
-		m.cursor = max(min(m.cursor+1, len(m.rows)-1), 0)
+		m.cursor = max(min(m.cursor+1, m.items()-1), 0)
 	case key.Matches(msg, m.keys.Top):
 		m.cursor = 0
 	case key.Matches(msg, m.keys.Bottom):
-		m.cursor = max(len(m.rows)-1, 0)
+		m.cursor = max(m.items()-1, 0)
 	case key.Matches(msg, m.keys.Details):
-		m.details = len(m.rows) > 0
+		m.details = m.items() > 0
 	case key.Matches(msg, m.keys.Refresh):
 		return m.fetchAll()
 	}
@@ -222,11 +249,29 @@ func (m *Model) selected() (*models.PeerNode, *models.Peer) {
 	return n, &n.Containers[r.ctr]
 }
 
-func (m *Model) selectedKey() string {
-	if m.cursor >= len(m.rows) {
-		return ""
+// selectedPending returns the pending trust request under the cursor.
+func (m *Model) selectedPending() (models.PendingPeer, bool) {
+	i := m.cursor - len(m.rows)
+	if i < 0 || i >= len(m.trust.Pending) {
+		return models.PendingPeer{}, false
 	}
-	return m.rowKey(m.rows[m.cursor])
+	return m.trust.Pending[i], true
+}
+
+func (m *Model) selectedKey() string { return m.itemKey(m.cursor) }
+
+// itemKey identifies the cursor's place i across refreshes: a node, a
+// container or a pending request; "" when i is out of range.
+func (m *Model) itemKey(i int) string {
+	switch {
+	case i < 0:
+		return ""
+	case i < len(m.rows):
+		return m.rowKey(m.rows[i])
+	case i-len(m.rows) < len(m.trust.Pending):
+		return "trust/" + m.trust.Pending[i-len(m.rows)].ID
+	}
+	return ""
 }
 
 func (m *Model) rowKey(r row) string {

@@ -1,7 +1,9 @@
 package peers
 
 import (
+	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -17,10 +19,8 @@ type mode int
 
 const (
 	browsing mode = iota
-	confirmReplicate
+	planning      // the dry run that the replicate dialog shows runs
 	replicating
-	confirmAccept
-	confirmDeny
 )
 
 // Messages of the replication and trust commands.
@@ -31,13 +31,21 @@ type (
 		replicas []models.ReplicaStatus
 		trust    models.TrustList
 	}
+	// confirmedMsg is the root dialog's yes to replicating job's plan.
+	confirmedMsg struct{ job int }
+	// plannedMsg is the dry run's answer: what would run here.
+	plannedMsg struct {
+		job int
+		rep common.Replication
+		err error
+	}
 	progressMsg struct {
 		job int
 		p   common.ReplicateProgress
 	}
 	replicatedMsg struct {
 		job int
-		ctr models.Container
+		rep common.Replication
 		err error
 	}
 	trustDoneMsg struct {
@@ -61,20 +69,37 @@ func (m *Model) fetchExtras(seq int) tea.Cmd {
 	}
 }
 
-// startReplicate asks to confirm replicating the cursor's container.
+// startReplicate runs a dry run of replicating the cursor's container;
+// its answer opens the confirm dialog (onReplication).
 func (m *Model) startReplicate() tea.Cmd {
 	n, p := m.selected()
 	if p == nil {
 		return common.ToastCmd("select a container to replicate (R)")
 	}
-	if _, ok := m.c.Backend.(common.ReplicationBackend); !ok {
+	rb, ok := m.c.Backend.(common.ReplicationBackend)
+	if !ok {
 		return common.ToastCmd("this nest cannot replicate")
 	}
 	if n.Local {
-		return common.ToastCmd(p.Name + " already runs on this node")
+		return common.ToastCmd(models.Printable(p.Name) + " already runs on this node")
 	}
-	m.mode, m.target = confirmReplicate, p.Name+"@"+n.Name
-	m.confirm = common.NewConfirm(m.c, "Replicate "+p.Name+" from "+n.Name+" to this node, kept in sync?", "Replicate")
+	m.job++
+	// The reference is the row's own IDs, so that the dry run and the
+	// replication ask for the same container of the same node.
+	m.mode, m.ref, m.target, m.plan = planning, p.ContainerID+"@"+n.ID, p.Name+"@"+n.Name, common.Replication{}
+	job, ctx, ref := m.job, m.ctx(), m.ref
+	return func() tea.Msg {
+		rep, err := rb.Replicate(ctx, common.ReplicateRequest{Ref: ref, Sync: true, DryRun: true}, nil)
+		return plannedMsg{job: job, rep: rep, err: err}
+	}
+}
+
+// onPlanningKey handles keys while the dry run runs: esc gives up.
+func (m *Model) onPlanningKey(msg tea.KeyMsg) tea.Cmd {
+	if key.Matches(msg, m.keys.Close) {
+		m.job++ // its answer is now stale
+		m.mode = browsing
+	}
 	return nil
 }
 
@@ -83,26 +108,43 @@ func (m *Model) startReplicate() tea.Cmd {
 func (m *Model) replicate() tea.Cmd {
 	rb := m.c.Backend.(common.ReplicationBackend)
 	m.job++
-	job, ctx, ref := m.job, m.ctx(), m.target
+	job, ctx, ref := m.job, m.ctx(), m.ref
 	ch := make(chan tea.Msg, 16)
 	m.progressCh, m.progress, m.mode = ch, common.ReplicateProgress{What: "connecting"}, replicating
 	go func() {
-		ctr, err := rb.Replicate(ctx, ref, true, func(p common.ReplicateProgress) {
+		rep, err := rb.Replicate(ctx, common.ReplicateRequest{Ref: ref, Sync: true}, func(p common.ReplicateProgress) {
 			select { // drop a step rather than stall the transfer
 			case ch <- progressMsg{job: job, p: p}:
 			default:
 			}
 		})
-		ch <- replicatedMsg{job: job, ctr: ctr, err: err}
+		ch <- replicatedMsg{job: job, rep: rep, err: err}
 	}()
 	return waitProgress(ch)
 }
 
 func waitProgress(ch <-chan tea.Msg) tea.Cmd { return func() tea.Msg { return <-ch } }
 
-// onReplication handles progress and the end of a replication.
+// onReplication handles the dry run's answer, progress and the end of a
+// replication.
 func (m *Model) onReplication(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
+	case plannedMsg:
+		if msg.job != m.job || m.mode != planning {
+			return nil
+		}
+		if msg.err != nil {
+			m.mode = browsing
+			return common.ErrorCmd(models.PrintableError(msg.err))
+		}
+		m.mode, m.plan = browsing, msg.rep
+		job := m.job
+		return common.AskConfirm(m.planBody(msg.rep), "Replicate", func() tea.Msg { return confirmedMsg{job: job} })
+	case confirmedMsg:
+		if msg.job != m.job || m.mode != browsing {
+			return nil
+		}
+		return m.replicate()
 	case progressMsg:
 		if msg.job != m.job {
 			return nil
@@ -115,55 +157,24 @@ func (m *Model) onReplication(msg tea.Msg) tea.Cmd {
 		}
 		m.mode = browsing
 		if msg.err != nil {
-			return common.ErrorCmd(msg.err)
+			return common.ErrorCmd(models.PrintableError(msg.err))
 		}
-		id := msg.ctr.ID
-		return tea.Batch(common.ToastCmd("replicated "+m.target+" as "+msg.ctr.Name), m.fetch(),
-			func() tea.Msg { return common.SwitchViewMsg{View: "details", ContainerID: id} })
+		return m.replicated(msg.rep)
 	}
 	return nil
 }
 
-// startTrust asks to accept or deny the oldest pending request.
-func (m *Model) startTrust(accept bool) tea.Cmd {
-	if len(m.trust.Pending) == 0 {
-		return common.ToastCmd("no pending requests")
+// replicated toasts the replica and opens its Inspect page. A plan that
+// changed since the dialog showed it is reported: the replica runs what
+// the primary said the second time, admitted by the same rules.
+func (m *Model) replicated(rep common.Replication) tea.Cmd {
+	id := rep.Container.ID
+	cmds := []tea.Cmd{common.ToastCmd("replicated " + models.Printable(m.target) + " as " + models.Printable(rep.Spec.Name)),
+		m.fetch(), func() tea.Msg { return common.SwitchViewMsg{View: "details", ContainerID: id} }}
+	if !reflect.DeepEqual(rep.Spec, m.plan.Spec) || !reflect.DeepEqual(rep.Refused, m.plan.Refused) {
+		cmds = append(cmds, common.ErrorCmd(errors.New("the primary's plan changed after the dialog showed it; check the replica's Inspect page")))
 	}
-	p := m.trust.Pending[0]
-	who := fmt.Sprintf("%s (%s)", orDash(p.Name), models.ShortNodeID(p.ID))
-	m.pendingID, m.pendingName = p.ID, p.Name
-	if accept {
-		m.mode = confirmAccept
-		m.confirm = common.NewConfirm(m.c, "Trust node "+who+"? It may then replicate the containers you share.", "Trust")
-	} else {
-		m.mode = confirmDeny
-		m.confirm = common.NewConfirm(m.c, "Deny node "+who+"?", "Deny")
-	}
-	return nil
-}
-
-// onConfirmKey handles the dialogs; they start on Cancel.
-func (m *Model) onConfirmKey(msg tea.KeyMsg) tea.Cmd {
-	m.confirm.Update(msg)
-	if !m.confirm.Done() {
-		return nil
-	}
-	what := m.mode
-	m.mode = browsing
-	if !m.confirm.OK() {
-		return nil
-	}
-	rb := m.c.Backend.(common.ReplicationBackend)
-	ctx, id, name := m.ctx(), m.pendingID, m.pendingName
-	switch what {
-	case confirmReplicate:
-		return m.replicate()
-	case confirmAccept:
-		return func() tea.Msg { return trustDoneMsg{text: "trusted " + orDash(name), err: rb.TrustPeer(ctx, id, name)} }
-	case confirmDeny:
-		return func() tea.Msg { return trustDoneMsg{text: "denied " + orDash(name), err: rb.DenyPeer(ctx, id)} }
-	}
-	return nil
+	return tea.Batch(cmds...)
 }
 
 // replicationKey handles R, a and x; it reports whether the key was one.
@@ -179,11 +190,18 @@ func (m *Model) replicationKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	return nil, false
 }
 
+// planningView is the panel shown while the dry run runs.
+func (m *Model) planningView() string {
+	s := m.c.Styles
+	return strings.Join([]string{s.Title.Render("Replicate " + models.Printable(m.target)), "",
+		"asking the primary for its plan…", "", s.Dim.Render("esc cancels")}, "\n")
+}
+
 // progressView is the replication's progress panel.
 func (m *Model) progressView() string {
 	p, s := m.progress, m.c.Styles
-	lines := []string{s.Title.Render("Replicating " + m.target), ""}
-	line := p.What
+	lines := []string{s.Title.Render("Replicating " + models.Printable(m.target)), ""}
+	line := models.Printable(p.What)
 	if p.BytesTotal > 0 {
 		line += fmt.Sprintf("  %s / %s", humanize.Bytes(uint64(p.BytesDone)), humanize.Bytes(uint64(p.BytesTotal)))
 	}
@@ -194,38 +212,4 @@ func (m *Model) progressView() string {
 		line += fmt.Sprintf("  %s/s  ETA %s", humanize.Bytes(uint64(p.Rate)), p.ETA.Round(1e8))
 	}
 	return strings.Join(append(lines, line, "", s.Dim.Render("the replica opens when it runs")), "\n")
-}
-
-// extraLines are the replicas here and the pending trust requests.
-func (m *Model) extraLines() []string {
-	s := m.c.Styles
-	var out []string
-	if len(m.replicas) > 0 {
-		out = append(out, "", s.Title.Render("Replicas on this node"))
-		for _, r := range m.replicas {
-			last := "never"
-			if !r.LastSync.IsZero() {
-				last = m.when(r.LastSync)
-			}
-			line := fmt.Sprintf("  %-22s from %-14s %-8s last sync %-12s %s received", cut(r.Name, 22),
-				cut(orDash(r.PrimaryNode), 14), r.State, last, humanize.Bytes(uint64(r.BytesReceived)))
-			if r.Message != "" {
-				line += "  " + r.Message
-			}
-			out = append(out, s.Row.Render(line))
-		}
-	}
-	if len(m.trust.Pending) > 0 {
-		out = append(out, "", s.Title.Render("Pending trust requests")+s.Dim.Render("  a trusts, x denies the first"))
-		for i, p := range m.trust.Pending {
-			line := fmt.Sprintf("  %-16s %-8s %-22s %d attempt(s), last %s", cut(orDash(p.Name), 16), models.ShortNodeID(p.ID),
-				orDash(p.Address), p.Count, m.when(p.LastSeen))
-			if i == 0 {
-				out = append(out, s.Selected.Render(line))
-			} else {
-				out = append(out, s.Row.Render(line))
-			}
-		}
-	}
-	return out
 }

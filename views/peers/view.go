@@ -31,8 +31,8 @@ func (m *Model) View() string {
 	lines = append(lines, extra...)
 	out := lipgloss.NewStyle().MaxWidth(m.width).MaxHeight(m.height).Render(strings.Join(lines, "\n"))
 	switch m.mode {
-	case confirmReplicate, confirmAccept, confirmDeny:
-		out = common.Overlay(out, m.confirm.View(), m.width, m.height)
+	case planning:
+		out = common.Overlay(out, m.c.Styles.Dialog.Render(m.planningView()), m.width, m.height)
 	case replicating:
 		out = common.Overlay(out, m.c.Styles.Dialog.Render(m.progressView()), m.width, m.height)
 	}
@@ -57,7 +57,7 @@ func (m *Model) table(height int) []string {
 	case m.err != nil && unavailable(m.err):
 		return []string{s.Dim.Render("no keeper runs on this node, so nothing browses the LAN — start one: budgie --headless serve")}
 	case m.err != nil:
-		return []string{s.ToastError.Render("cannot list peers: " + m.err.Error())}
+		return []string{s.ToastError.Render("cannot list peers: " + models.Printable(m.err.Error()))}
 	case !m.loaded:
 		return []string{s.Dim.Render("looking for peers…")}
 	case len(m.rows) == 0:
@@ -67,7 +67,7 @@ func (m *Model) table(height int) []string {
 	out := []string{s.Header.Render(fmt.Sprintf("  %-*s %-*s %-*s %-*s %-*s %*s", nameW, "NODE / CONTAINER", idW, "ID",
 		imageW, "IMAGE / ADDRESS", stateW, "STATE", portsW, "PORTS", seenW, "SEEN"))}
 	shown := max(min(len(m.rows), height-1), 1)
-	first := min(max(m.cursor-shown+1, 0), len(m.rows)-shown)
+	first := max(min(max(m.cursor-shown+1, 0), len(m.rows)-shown), 0)
 	for i := first; i < first+shown; i++ {
 		mark := "  "
 		if i == m.cursor {
@@ -86,25 +86,33 @@ func (m *Model) table(height int) []string {
 	return out
 }
 
-// rowText formats one node or container row.
+// rowText formats one node or container row. Every field but the times
+// comes from another node's announcement: discovery.ParseTXT refuses C0
+// controls, DEL and invalid UTF-8 and checks IDs, container names,
+// states, addresses and ports, but a node name or an image may still hold
+// C1 controls (CSI), bidirectional overrides or zero-width runes, so all
+// are drawn Printable.
 func (m *Model) rowText(r row, imageW int) string {
-	n := m.nodes[r.node]
+	n, pr := m.nodes[r.node], models.Printable
 	if r.ctr < 0 {
-		name := n.Name
+		name := pr(n.Name)
 		if n.Local {
 			name += " (this node)"
 		}
-		return fmt.Sprintf("%-*s %-*s %-*s %-*s %-*s %*s", nameW, cut(name, nameW), idW, models.ShortID(n.ID),
-			imageW, cut(n.Address, imageW), stateW, "", portsW, fmt.Sprintf("%d container(s)", len(n.Containers)),
+		return fmt.Sprintf("%-*s %-*s %-*s %-*s %-*s %*s", nameW, cut(name, nameW), idW, pr(models.ShortID(n.ID)),
+			imageW, cut(pr(n.Address), imageW), stateW, "", portsW, fmt.Sprintf("%d container(s)", len(n.Containers)),
 			seenW, m.seen(n.LastSeen))
 	}
 	p := n.Containers[r.ctr]
-	return fmt.Sprintf("  %-*s %-*s %-*s %-*s %-*s %*s", nameW-2, cut(p.Name, nameW-2), idW, models.ShortID(p.ContainerID),
-		imageW, cut(p.Image, imageW), stateW, p.State, portsW, cut(portsText(p), portsW), seenW, m.seen(p.LastSeen))
+	return fmt.Sprintf("  %-*s %-*s %-*s %-*s %-*s %*s", nameW-2, cut(pr(p.Name), nameW-2), idW, pr(models.ShortID(p.ContainerID)),
+		imageW, cut(pr(p.Image), imageW), stateW, pr(string(p.State)), portsW, cut(pr(portsText(p)), portsW), seenW, m.seen(p.LastSeen))
 }
 
-// detailLines describe the cursor's node or container.
+// detailLines describe the cursor's node, container or pending request.
 func (m *Model) detailLines() []string {
+	if pp, ok := m.selectedPending(); ok {
+		return m.pendingDetails(pp)
+	}
 	node, p := m.selected()
 	if node == nil {
 		return []string{m.c.Styles.Dim.Render("no longer announced")}
@@ -123,9 +131,20 @@ func (m *Model) detailLines() []string {
 	}
 	out := make([]string, 0, len(kv)+2)
 	for _, e := range kv {
-		out = append(out, m.c.Styles.Header.Render(fmt.Sprintf("%-12s", e[0]))+" "+e[1])
+		out = append(out, m.c.Styles.Header.Render(fmt.Sprintf("%-12s", e[0]))+" "+models.Printable(e[1]))
 	}
 	return append(out, "", m.c.Styles.Dim.Render("esc closes"))
+}
+
+// pendingDetails describe a pending trust request.
+func (m *Model) pendingDetails(p models.PendingPeer) []string {
+	s := m.c.Styles
+	out := []string{s.Header.Render(fmt.Sprintf("%-12s", "Request")) + " " + models.Printable(orDash(p.Name)) + s.Dim.Render("  (the name it claims)")}
+	for _, f := range m.pendingFacts(p) {
+		label, value, _ := strings.Cut(f, " ")
+		out = append(out, s.Header.Render(fmt.Sprintf("%-12s", label))+" "+strings.TrimSpace(value))
+	}
+	return append(out, "", s.Dim.Render("a trusts · x denies · esc closes"))
 }
 
 // seen is a short "last seen" column: seconds for the recent past.
@@ -152,11 +171,14 @@ func (m *Model) when(t time.Time) string {
 	return t.Format("15:04:05") + " (" + m.seen(t) + ")"
 }
 
-// portsText writes ports as docker ps does, with a count of those the
-// announcement left out.
-func portsText(p models.Peer) string {
-	parts := make([]string, 0, len(p.Ports)+1)
-	for _, pm := range p.Ports {
+// portsText writes a peer's ports as docker ps does, with a count of
+// those the announcement left out.
+func portsText(p models.Peer) string { return portList(p.Ports, p.MorePorts) }
+
+// portList writes ports as docker ps does, then "+more" when more > 0.
+func portList(ports []models.PortMapping, more int) string {
+	parts := make([]string, 0, len(ports)+1)
+	for _, pm := range ports {
 		proto := pm.Protocol
 		if proto == "" {
 			proto = "tcp"
@@ -167,8 +189,8 @@ func portsText(p models.Peer) string {
 		}
 		parts = append(parts, fmt.Sprintf("%s:%d->%d/%s", host, pm.HostPort, pm.ContainerPort, proto))
 	}
-	if p.MorePorts > 0 {
-		parts = append(parts, fmt.Sprintf("+%d", p.MorePorts))
+	if more > 0 {
+		parts = append(parts, fmt.Sprintf("+%d", more))
 	}
 	return strings.Join(parts, ", ")
 }
