@@ -43,6 +43,7 @@ type Model struct {
 	stack         []openPage
 	palette       *palette.Model
 	showHelp      bool
+	dialog        *dialog // the confirm dialog, nil when none is up
 	toasts        []toast
 	toastSeq      int
 	info          common.SystemInfo
@@ -136,6 +137,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case common.SwitchViewMsg:
 		return m, m.switchView(msg)
+	case common.ConfirmMsg:
+		return m, m.openDialog(msg)
 	case tea.KeyMsg:
 		return m, m.handleKey(msg)
 	}
@@ -162,6 +165,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.ForceQuit):
 		return tea.Quit
+	case m.dialog != nil:
+		return m.dialogKey(msg)
 	case m.palette.IsOpen():
 		return m.palette.Update(msg)
 	case m.showHelp:

@@ -46,6 +46,8 @@ func TestGolden(t *testing.T) {
 		{"logs_page", 120, 30, []string{"j", "j", "l"}, nil, "Logs web"},
 		{"details_page", 120, 30, []string{"enter"}, nil, "Inspect 03"},
 		{"too_small", 50, 12, nil, nil, ""},
+		{"dialog", 120, 30, nil, []tea.Msg{common.ConfirmMsg{Question: "Remove image docker.io/library/busybox:latest?", Action: "Remove"}}, "Remove image"},
+		{"dialog_80x24", 80, 24, nil, []tea.Msg{common.ConfirmMsg{Question: "Remove image docker.io/library/busybox:latest?", Action: "Remove"}}, "Remove image"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,6 +25,8 @@ func (m *Model) View() string {
 	content := lipgloss.NewStyle().Width(m.width).Height(m.height - 2).MaxHeight(m.height - 2).MaxWidth(m.width).Render(m.current().View())
 	screen := m.tabBar() + "\n" + content + "\n" + m.statusBar()
 	switch {
+	case m.dialog != nil:
+		screen = common.Overlay(screen, m.dialog.box.View(), m.width, m.height)
 	case m.showHelp:
 		screen = common.Overlay(screen, help.Render(m.c, m.helpSections(), m.width, m.height), m.width, m.height)
 	case m.palette.IsOpen():
@@ -70,13 +72,17 @@ func (m *Model) statusBar() string {
 	hint := func(b key.Binding) string {
 		return st.StatusKey.Render(b.Help().Key) + st.StatusBar.Render(" "+b.Help().Desc+"  ")
 	}
+	global, local := []key.Binding{m.keys.Help, m.keys.Palette, m.keys.Quit}, m.current().ShortHelp()
+	if m.dialog != nil {
+		global, local = common.ConfirmKeys(), nil
+	}
 	var right string
-	for _, b := range []key.Binding{m.keys.Help, m.keys.Palette, m.keys.Quit} {
+	for _, b := range global {
 		right += hint(b)
 	}
 	room := m.width - lipgloss.Width(left) - lipgloss.Width(right) - 3
 	var middle string
-	for _, b := range m.current().ShortHelp() {
+	for _, b := range local {
 		h := hint(b)
 		if lipgloss.Width(middle)+lipgloss.Width(h) > room {
 			break

@@ -32,6 +32,15 @@ var (
 	confirmCancel = key.NewBinding(key.WithKeys("esc", "n", "q"))
 )
 
+// ConfirmKeys are the dialog's keys, for a status bar.
+func ConfirmKeys() []key.Binding {
+	return []key.Binding{
+		key.NewBinding(key.WithKeys("left"), key.WithHelp("←/→", "choose")),
+		key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm")),
+		key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+	}
+}
+
 // Update handles one key. Enter chooses the focused button; Esc or n
 // cancels; arrows and tab move the focus.
 func (d *Confirm) Update(msg tea.KeyMsg) {
@@ -63,4 +72,26 @@ func (d *Confirm) View() string {
 	buttons := button("Cancel", !d.focusOK) + "  " + button(d.action, d.focusOK)
 	body := strings.Join([]string{d.question, "", buttons, "", st.Dim.Render("←/→ choose · enter confirm · esc cancel")}, "\n")
 	return st.Dialog.Render(lipgloss.NewStyle().Render(body))
+}
+
+// ConfirmMsg asks the root model to show the one confirm dialog. While it
+// is up the dialog owns every key: nothing reaches the view under it, the
+// tab keys, q and : included. Confirming runs OnConfirm; Esc, n, q or
+// Cancel run OnCancel. Views send it with AskConfirm instead of keeping a
+// dialog of their own.
+type ConfirmMsg struct {
+	// Question is the dialog's text; it may hold several lines.
+	Question string
+	// Action labels the confirming button ("Remove").
+	Action string
+	// OnConfirm runs when the user confirms; nil does nothing.
+	OnConfirm tea.Cmd
+	// OnCancel runs when the user cancels; nil does nothing.
+	OnCancel tea.Cmd
+}
+
+// AskConfirm returns a command asking the root to confirm question with a
+// button labelled action, then to run onConfirm.
+func AskConfirm(question, action string, onConfirm tea.Cmd) tea.Cmd {
+	return func() tea.Msg { return ConfirmMsg{Question: question, Action: action, OnConfirm: onConfirm} }
 }

@@ -26,7 +26,6 @@ const (
 	browsing mode = iota
 	askPull
 	askLoad
-	confirmRemove
 )
 
 // sortKey is the column the list is sorted by.
@@ -76,9 +75,6 @@ type Model struct {
 	cursor        int
 	mode          mode
 	input         textinput.Model
-	target        models.Image // the image a remove dialog is about
-	force         bool
-	confirm       *common.Confirm
 	pull          *pull
 	pullSeq       int
 }
@@ -174,8 +170,6 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	switch m.mode {
 	case askPull, askLoad:
 		return m.onPromptKey(msg)
-	case confirmRemove:
-		return m.onConfirmKey(msg)
 	}
 	switch {
 	case key.Matches(msg, m.keys.Up):
@@ -199,13 +193,12 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		return m.prompt(askLoad, "load archive: ", "/path/to/images.tar")
 	case key.Matches(msg, m.keys.Remove), key.Matches(msg, m.keys.ForceRemove):
 		if img := m.selected(); img.Name != "" {
-			m.mode, m.target = confirmRemove, img
-			m.force = key.Matches(msg, m.keys.ForceRemove)
+			force := key.Matches(msg, m.keys.ForceRemove)
 			verb := "Remove"
-			if m.force {
+			if force {
 				verb = "Force remove"
 			}
-			m.confirm = common.NewConfirm(m.c, verb+" image "+img.Name+"?", verb)
+			return common.AskConfirm(verb+" image "+img.Name+"?", verb, m.remove(img.Name, force))
 		}
 	case key.Matches(msg, m.keys.Cancel):
 		return m.cancelPull()
@@ -295,17 +288,9 @@ func (m *Model) load(path string) tea.Cmd {
 	}
 }
 
-// onConfirmKey handles the remove dialog; it starts on Cancel.
-func (m *Model) onConfirmKey(msg tea.KeyMsg) tea.Cmd {
-	m.confirm.Update(msg)
-	if !m.confirm.Done() {
-		return nil
-	}
-	m.mode = browsing
-	if !m.confirm.OK() {
-		return nil
-	}
-	ctx, backend, ref, force := m.ctx(), m.c.Backend, m.target.Name, m.force
+// remove removes image ref (the root's confirm dialog runs it).
+func (m *Model) remove(ref string, force bool) tea.Cmd {
+	ctx, backend := m.ctx(), m.c.Backend
 	return func() tea.Msg {
 		return removedMsg{ref: ref, err: backend.RemoveImage(ctx, ref, force)}
 	}

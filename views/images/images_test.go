@@ -61,7 +61,6 @@ func TestImagesGolden(t *testing.T) {
 	}{
 		{"newest first", nil, false, ""},
 		{"largest first", []string{"s"}, false, "SIZE ↓"},
-		{"remove dialog", []string{"down", "d"}, false, "Cancel"},
 		{"pull prompt", []string{"p"}, false, "pull:"},
 		{"pull under way", []string{"p", "a", "p", "p", "enter"}, true, "exists"},
 	}

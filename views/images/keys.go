@@ -36,8 +36,6 @@ func newKeyMap(c common.Common) keyMap {
 // ShortHelp returns the bindings shown in the status bar.
 func (m *Model) ShortHelp() []key.Binding {
 	switch m.mode {
-	case confirmRemove:
-		return []key.Binding{m.keys.Left, m.keys.Confirm, m.keys.Cancel}
 	case askPull, askLoad:
 		return []key.Binding{m.keys.Confirm, m.keys.Cancel}
 	}

@@ -56,34 +56,31 @@ func TestSortKeepsCursorOnImage(t *testing.T) {
 	}
 }
 
-func TestRemoveConfirmDefaultsToCancel(t *testing.T) {
+// TestRemoveAsksTheRoot: d and D ask the root's dialog (which starts on
+// Cancel, see app's dialog tests) and remove only when it confirms.
+func TestRemoveAsksTheRoot(t *testing.T) {
 	tests := []struct {
-		name      string
-		keys      []string
-		wantForce []bool
+		key, question, action string
+		force                 bool
 	}{
-		{"enter cancels", []string{"d", "enter"}, nil},
-		{"esc cancels", []string{"d", "esc"}, nil},
-		{"right enter removes", []string{"d", "right", "enter"}, []bool{false}},
-		{"force", []string{"D", "right", "enter"}, []bool{true}},
-		{"there and back cancels", []string{"d", "right", "right", "enter"}, nil},
+		{"d", "Remove image localhost:5000/app:1.2?", "Remove", false},
+		{"D", "Force remove image localhost:5000/app:1.2?", "Force remove", true},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(tt.key, func(t *testing.T) {
 			f := &fakeBackend{images: fixedImages()}
 			m := loaded(t, f)
-			var cmd tea.Cmd
-			for _, k := range tt.keys {
-				_, cmd = m.Update(keyMsg(k))
+			_, cmd := m.Update(keyMsg(tt.key))
+			ask, ok := cmd().(common.ConfirmMsg)
+			if !ok || ask.Question != tt.question || ask.Action != tt.action {
+				t.Fatalf("%s asked %#v", tt.key, ask)
 			}
-			if cmd != nil {
-				removed, ok := cmd().(removedMsg)
-				if !ok || removed.ref != "localhost:5000/app:1.2" {
-					t.Fatalf("want a removal of the selected image, got %#v", removed)
-				}
+			if len(f.forced) != 0 {
+				t.Fatal("removed before the dialog confirmed")
 			}
-			if !reflect.DeepEqual(f.forced, tt.wantForce) || m.mode != browsing {
-				t.Errorf("removals (force flags) = %v, mode %d; want %v, browsing", f.forced, m.mode, tt.wantForce)
+			removed, ok := ask.OnConfirm().(removedMsg)
+			if !ok || removed.ref != "localhost:5000/app:1.2" || !reflect.DeepEqual(f.forced, []bool{tt.force}) {
+				t.Fatalf("confirming removed %#v with force flags %v", removed, f.forced)
 			}
 		})
 	}

@@ -34,9 +34,6 @@ func (m *Model) View() string {
 	rows := m.table(m.height - len(top) - len(bottom))
 	out := strings.Join(append(append(top, rows...), bottom...), "\n")
 	out = lipgloss.NewStyle().MaxWidth(m.width).MaxHeight(m.height).Render(out)
-	if m.mode == confirmRemove {
-		out = common.Overlay(out, m.confirm.View(), m.width, m.height)
-	}
 	return out
 }
 

@@ -1,8 +1,8 @@
 // Package networks is nest's Networks view: the node's networks (bridge,
 // subnet, gateway, internal) and, for the selected one, the running
 // containers attached with their interface, address and MAC; creating a
-// network in a form, removing one after a confirmation that starts on
-// Cancel, and connecting or disconnecting a container live.
+// network in a form, removing one after the root's confirmation (which
+// starts on Cancel), and connecting or disconnecting a container live.
 package networks
 
 import (
@@ -25,8 +25,6 @@ const (
 	browsing mode = iota
 	creating
 	connecting
-	confirmRemove
-	confirmDisconnect
 )
 
 // focus is the list the cursor keys move in.
@@ -73,12 +71,11 @@ type Model struct {
 	focus         focus
 	mode          mode
 	form          *huh.Form
-	confirm       *common.Confirm
 	// bound to the forms:
 	name, subnet, gateway, container string
 	internal                         bool
-	// the target of a confirmation:
-	target, targetCtr string
+	// target is the network the connect form is about.
+	target string
 }
 
 // New returns the Networks view; Init lists the networks.
@@ -191,8 +188,6 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		return m.updateForm(msg)
-	case confirmRemove, confirmDisconnect:
-		return m.onConfirmKey(msg)
 	}
 	return m.onBrowseKey(msg)
 }
@@ -223,13 +218,11 @@ func (m *Model) onBrowseKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	case key.Matches(msg, m.keys.Disconnect):
 		if ep, ok := m.selectedEndpoint(); ok && m.focus == onEndpoints {
-			m.mode, m.target, m.targetCtr = confirmDisconnect, n.Name, ep.ContainerName
-			m.confirm = common.NewConfirm(m.c, "Disconnect "+ep.ContainerName+" from "+n.Name+"?", "Disconnect")
+			return common.AskConfirm("Disconnect "+ep.ContainerName+" from "+n.Name+"?", "Disconnect", m.disconnect(n.Name, ep.ContainerName))
 		}
 	case key.Matches(msg, m.keys.Remove):
 		if n.Name != "" {
-			m.mode, m.target = confirmRemove, n.Name
-			m.confirm = common.NewConfirm(m.c, "Remove network "+n.Name+"?", "Remove")
+			return common.AskConfirm("Remove network "+n.Name+"?", "Remove", m.remove(n.Name))
 		}
 	}
 	return nil
@@ -245,23 +238,17 @@ func (m *Model) move(d int) {
 	m.epCur = 0
 }
 
-// onConfirmKey handles the remove and disconnect dialogs; they start on Cancel.
-func (m *Model) onConfirmKey(msg tea.KeyMsg) tea.Cmd {
-	m.confirm.Update(msg)
-	if !m.confirm.Done() {
-		return nil
+// disconnect disconnects ctr from net (the root's dialog runs it).
+func (m *Model) disconnect(net, ctr string) tea.Cmd {
+	ctx, b := m.ctx(), m.backend
+	return func() tea.Msg {
+		return doneMsg{text: "disconnected " + ctr + " from " + net, err: b.Disconnect(ctx, net, ctr)}
 	}
-	what := m.mode
-	m.mode = browsing
-	if !m.confirm.OK() {
-		return nil
-	}
-	ctx, b, net, ctr := m.ctx(), m.backend, m.target, m.targetCtr
-	if what == confirmDisconnect {
-		return func() tea.Msg {
-			return doneMsg{text: "disconnected " + ctr + " from " + net, err: b.Disconnect(ctx, net, ctr)}
-		}
-	}
+}
+
+// remove removes network net (the root's dialog runs it).
+func (m *Model) remove(net string) tea.Cmd {
+	ctx, b := m.ctx(), m.backend
 	return func() tea.Msg {
 		return doneMsg{text: "removed network " + net, err: b.RemoveNetwork(ctx, net)}
 	}

@@ -155,7 +155,6 @@ func TestNetworksGolden(t *testing.T) {
 		{"list", nil, ""},
 		{"second network", []string{"down"}, "no running container"},
 		{"endpoints focused", []string{"enter", "down"}, ""},
-		{"remove dialog", []string{"down", "d"}, "Cancel"},
 		{"create form", append([]string{"n"}, typed("front")...), "front"},
 	}
 	for _, tt := range tests {
@@ -209,17 +208,19 @@ func TestRemoveConfirmDefaultsToCancel(t *testing.T) {
 		keys  []string
 		calls []string
 	}{
-		{"enter cancels", []string{"down", "d", "enter"}, nil},
-		{"esc cancels", []string{"down", "d", "esc"}, nil},
-		{"right enter removes", []string{"down", "d", "right", "enter"}, []string{"rm backend"}},
+		{"enter cancels", []string{"enter"}, nil},
+		{"esc cancels", []string{"esc"}, nil},
+		{"right enter removes", []string{"right", "enter"}, []string{"rm backend"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := fixture()
 			m := loaded(t, b)
-			var cmd tea.Cmd
-			for _, k := range tt.keys {
-				_, cmd = m.Update(commontest.Key(k))
+			m.Update(commontest.Key("down"))
+			_, ask := m.Update(commontest.Key("d"))
+			q, cmd := commontest.Answer(t, ask, tt.keys...)
+			if q.Question != "Remove network backend?" {
+				t.Fatalf("asked %q", q.Question)
 			}
 			if cmd != nil {
 				cmd()
@@ -233,9 +234,8 @@ func TestRemoveConfirmDefaultsToCancel(t *testing.T) {
 
 func TestRemoveInUseReportsError(t *testing.T) {
 	m := loaded(t, fixture())
-	m.Update(commontest.Key("d"))
-	m.Update(commontest.Key("right"))
-	_, cmd := m.Update(commontest.Key("enter"))
+	_, ask := m.Update(commontest.Key("d"))
+	_, cmd := commontest.Answer(t, ask, "right", "enter")
 	_, cmd = m.Update(cmd())
 	found := false
 	for _, c := range cmd().(tea.BatchMsg) {
@@ -257,10 +257,11 @@ func TestConnectAndDisconnect(t *testing.T) {
 	}
 	// Disconnect: tab to the endpoints of budgie0, down to db, D, confirm.
 	m := loaded(t, b)
-	var cmd tea.Cmd
-	for _, k := range []string{"enter", "down", "D", "right", "enter"} {
-		_, cmd = m.Update(commontest.Key(k))
+	var ask tea.Cmd
+	for _, k := range []string{"enter", "down", "D"} {
+		_, ask = m.Update(commontest.Key(k))
 	}
+	_, cmd := commontest.Answer(t, ask, "right", "enter")
 	if cmd == nil {
 		t.Fatal("confirming the disconnect did nothing")
 	}

@@ -25,13 +25,8 @@ func (m *Model) View() string {
 	lines = append(lines, "")
 	lines = append(lines, m.endpoints(m.height-len(lines))...)
 	out := lipgloss.NewStyle().MaxWidth(m.width).MaxHeight(m.height).Render(strings.Join(lines, "\n"))
-	switch m.mode {
-	case creating, connecting:
-		if m.form != nil {
-			out = common.Overlay(out, m.c.Styles.Dialog.Render(m.form.View()+"\n\n"+m.c.Styles.Dim.Render("enter next · esc cancel")), m.width, m.height)
-		}
-	case confirmRemove, confirmDisconnect:
-		out = common.Overlay(out, m.confirm.View(), m.width, m.height)
+	if (m.mode == creating || m.mode == connecting) && m.form != nil {
+		out = common.Overlay(out, m.c.Styles.Dialog.Render(m.form.View()+"\n\n"+m.c.Styles.Dim.Render("enter next · esc cancel")), m.width, m.height)
 	}
 	return out
 }

@@ -1,7 +1,8 @@
 // Package secrets is nest's Secrets view: the node's secrets with their
 // size, age and users (never their values); creating one in a form whose
 // value field echoes only masks; inspecting one (which authenticates its
-// file); and removing one after a confirmation that starts on Cancel.
+// file); and removing one after the root's confirmation, which
+// starts on Cancel.
 package secrets
 
 import (
@@ -23,7 +24,6 @@ const (
 	browsing mode = iota
 	creating
 	inspecting
-	confirmRemove
 )
 
 // Messages of the view's commands.
@@ -70,9 +70,6 @@ type Model struct {
 	form          *huh.Form
 	name, value   string // bound to the form
 	inspected     common.SecretInfo
-	target        string
-	force         bool
-	confirm       *common.Confirm
 }
 
 // New returns the Secrets view; Init lists the secrets.
@@ -184,8 +181,6 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 			m.mode = browsing
 		}
 		return nil
-	case confirmRemove:
-		return m.onConfirmKey(msg)
 	}
 	return m.onBrowseKey(msg)
 }
@@ -214,29 +209,20 @@ func (m *Model) onBrowseKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	case key.Matches(msg, m.keys.Remove), key.Matches(msg, m.keys.ForceRemove):
 		if s := m.selected(); s.Name != "" {
-			m.mode, m.target = confirmRemove, s.Name
-			m.force = key.Matches(msg, m.keys.ForceRemove)
+			force := key.Matches(msg, m.keys.ForceRemove)
 			verb := "Remove"
-			if m.force {
+			if force {
 				verb = "Force remove"
 			}
-			m.confirm = common.NewConfirm(m.c, verb+" secret "+s.Name+"?", verb)
+			return common.AskConfirm(verb+" secret "+s.Name+"?", verb, m.remove(s.Name, force))
 		}
 	}
 	return nil
 }
 
-// onConfirmKey handles the remove dialog; it starts on Cancel.
-func (m *Model) onConfirmKey(msg tea.KeyMsg) tea.Cmd {
-	m.confirm.Update(msg)
-	if !m.confirm.Done() {
-		return nil
-	}
-	m.mode = browsing
-	if !m.confirm.OK() {
-		return nil
-	}
-	ctx, b, name, force := m.ctx(), m.backend, m.target, m.force
+// remove removes secret name (the root's dialog runs it).
+func (m *Model) remove(name string, force bool) tea.Cmd {
+	ctx, b := m.ctx(), m.backend
 	return func() tea.Msg {
 		return removedMsg{name: name, err: b.RemoveSecret(ctx, name, force)}
 	}

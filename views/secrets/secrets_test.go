@@ -95,7 +95,6 @@ func TestSecretsGolden(t *testing.T) {
 	}{
 		{"list", nil, ""},
 		{"inspect", []string{"down", "enter"}, "app=shop"},
-		{"remove dialog", []string{"down", "d"}, "Cancel"},
 		{"create form", append([]string{"n"}, append(typed("new-key"), append([]string{"enter"}, typed("hunter2")...)...)...), "*******"},
 	}
 	for _, tt := range tests {
@@ -176,10 +175,8 @@ func TestRemoveConfirmDefaultsToCancel(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := fixture()
 			m := loaded(t, b)
-			var cmd tea.Cmd
-			for _, k := range tt.keys {
-				_, cmd = m.Update(keyMsg(k))
-			}
+			_, ask := m.Update(keyMsg(tt.keys[0]))
+			_, cmd := commontest.Answer(t, ask, tt.keys[1:]...)
 			if cmd != nil {
 				if msg, ok := cmd().(removedMsg); !ok || msg.name != "api-token" || msg.err != nil {
 					t.Fatalf("want a removal of the selected secret, got %#v", msg)
@@ -195,9 +192,8 @@ func TestRemoveConfirmDefaultsToCancel(t *testing.T) {
 func TestRemoveInUseReportsError(t *testing.T) {
 	m := loaded(t, fixture())
 	m.Update(keyMsg("down")) // db-password, used by the running db
-	m.Update(keyMsg("d"))
-	m.Update(keyMsg("right"))
-	_, cmd := m.Update(keyMsg("enter"))
+	_, ask := m.Update(keyMsg("d"))
+	_, cmd := commontest.Answer(t, ask, "right", "enter")
 	_, cmd = m.Update(cmd())
 	var found bool
 	for _, c := range cmd().(tea.BatchMsg) {

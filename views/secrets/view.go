@@ -30,8 +30,6 @@ func (m *Model) View() string {
 		}
 	case inspecting:
 		out = common.Overlay(out, m.c.Styles.Dialog.Render(m.inspectView()), m.width, m.height)
-	case confirmRemove:
-		out = common.Overlay(out, m.confirm.View(), m.width, m.height)
 	}
 	return out
 }
@@ -137,7 +135,7 @@ func newKeyMap(c common.Common) keyMap {
 // ShortHelp returns the bindings shown in the status bar.
 func (m *Model) ShortHelp() []key.Binding {
 	switch m.mode {
-	case creating, inspecting, confirmRemove:
+	case creating, inspecting:
 		return []key.Binding{m.keys.Cancel}
 	}
 	return []key.Binding{m.keys.Create, m.keys.Inspect, m.keys.Remove, m.keys.Refresh}
