@@ -126,8 +126,18 @@ func command(s models.ContainerSpec) string {
 }
 
 // status is docker's STATUS column: "Up 5 minutes (healthy)", "Exited (0)
-// 2 hours ago", "Restarting (1) 2 seconds ago", "Created".
+// 2 hours ago", "Restarting (1) 2 seconds ago", "Created"; a container
+// whose Budgie labels cannot be read says so first: "damaged: budgie.spec
+// (Up 5 minutes)" (budgie inspect shows the decode error).
 func status(c models.Container) string {
+	if c.DamagedLabels() != "" {
+		return "damaged: " + c.DamagedLabels() + " (" + taskStatus(c) + ")"
+	}
+	return taskStatus(c)
+}
+
+// taskStatus is the STATUS column from the task's state alone.
+func taskStatus(c models.Container) string {
 	switch c.State {
 	case models.StateRunning:
 		return "Up " + human(time.Since(c.StartedAt)) + healthSuffix(c.Health)

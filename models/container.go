@@ -1,6 +1,9 @@
 package models
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // ContainerState is a container's lifecycle state, in Docker's words.
 type ContainerState string
@@ -59,8 +62,32 @@ type Container struct {
 	NextRestart time.Time `json:"next_restart,omitempty"`
 	// Health is the health check's state; empty when it has none (or no keeper runs).
 	Health HealthStatus `json:"health,omitempty"`
-	// Spec is the bundle the container was created from.
+	// Spec is the bundle the container was created from; zero when the
+	// budgie.spec labels are damaged (see Damaged).
 	Spec ContainerSpec `json:"-"`
+	// Damaged lists Budgie's labels on the container that cannot be read
+	// back (a spec chunk lost or cut short, say); empty for a sound
+	// container. State and the other fields are still containerd's.
+	Damaged []LabelError `json:"damaged,omitempty"`
+}
+
+// LabelError is one of Budgie's container labels that cannot be read back.
+type LabelError struct {
+	// Label is the label's key; budgie.spec stands for all the spec's
+	// chunk labels (budgie.spec.0, budgie.spec.1, …).
+	Label string `json:"label"`
+	// Error says why it cannot be read.
+	Error string `json:"error"`
+}
+
+// DamagedLabels names the damaged labels, comma-separated ("budgie.spec"),
+// or returns "" for a sound container.
+func (c Container) DamagedLabels() string {
+	names := make([]string, len(c.Damaged))
+	for i, d := range c.Damaged {
+		names[i] = d.Label
+	}
+	return strings.Join(names, ",")
 }
 
 // ShortID returns the first 12 characters of the ID.

@@ -118,4 +118,7 @@ type InspectBudgie struct {
 	// its published ports with per-backend counters; nil when it publishes
 	// no port or no keeper answers.
 	LoadBalancer []ServiceStats `json:"LoadBalancer,omitempty"`
+	// Damaged lists the Budgie labels that cannot be read back, each with
+	// its decode error (State.Error sums them up); empty when sound.
+	Damaged []LabelError `json:"Damaged,omitempty"`
 }

@@ -210,6 +210,11 @@ func (r *Runtime) prepareVolumes(spec models.ContainerSpec, undo *undoStack) (ma
 		if _, err := os.Stat(dir); err == nil {
 			continue
 		}
+		// The parent again, in case it went away since New: a volume must
+		// never land in a parent that MkdirAll would make 0755.
+		if err := r.secureVolumesDir(); err != nil {
+			return nil, err
+		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create volume %s: %w", v.Source, err)
 		}

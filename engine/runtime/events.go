@@ -3,12 +3,8 @@ package runtime
 import (
 	"context"
 	"fmt"
-	"strings"
-	"time"
 
 	eventtypes "github.com/containerd/containerd/api/events"
-	tasks "github.com/containerd/containerd/api/services/tasks/v1"
-	metricsv1 "github.com/containerd/containerd/metrics/types/v1"
 	"github.com/containerd/typeurl/v2"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
@@ -86,56 +82,4 @@ func decodeEvent(payload typeurl.Any) (models.Event, bool) {
 		return models.Event{Type: models.EventRemove, ContainerID: e.ID}, true
 	}
 	return models.Event{}, false
-}
-
-// Stats samples the resource use of every running task in one containerd
-// call. Containers without a running task are absent from the result.
-func (r *Runtime) Stats(ctx context.Context) (map[string]models.Stats, error) {
-	resp, err := r.client.TaskService().Metrics(r.ns(ctx), &tasks.MetricsRequest{})
-	if err != nil {
-		return nil, fmt.Errorf("task metrics: %w", errdefs.FromContainerd(err))
-	}
-	out := make(map[string]models.Stats, len(resp.Metrics))
-	for _, m := range resp.Metrics {
-		v, err := typeurl.UnmarshalAny(m.Data)
-		if err != nil {
-			continue
-		}
-		cg, ok := v.(*metricsv1.Metrics)
-		if !ok {
-			continue
-		}
-		s := models.Stats{ContainerID: m.ID, Time: time.Now()}
-		if m.Timestamp != nil {
-			s.Time = m.Timestamp.AsTime()
-		}
-		if cg.CPU != nil && cg.CPU.Usage != nil {
-			s.CPUNanos = cg.CPU.Usage.Total
-		}
-		if cg.Memory != nil && cg.Memory.Usage != nil {
-			s.MemoryUsage = cg.Memory.Usage.Usage - min(cg.Memory.TotalInactiveFile, cg.Memory.Usage.Usage)
-			if lim := cg.Memory.Usage.Limit; lim < 1<<62 {
-				s.MemoryLimit = lim
-			}
-		}
-		if cg.Pids != nil {
-			s.Pids = cg.Pids.Current
-		}
-		if cg.Blkio != nil {
-			for _, e := range cg.Blkio.IoServiceBytesRecursive {
-				switch strings.ToLower(e.Op) {
-				case "read":
-					s.BlockRead += e.Value
-				case "write":
-					s.BlockWrite += e.Value
-				}
-			}
-		}
-		for _, n := range cg.Network {
-			s.NetRx += n.RxBytes
-			s.NetTx += n.TxBytes
-		}
-		out[m.ID] = s
-	}
-	return out, nil
 }

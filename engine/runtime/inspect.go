@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
@@ -72,6 +73,7 @@ func (r *Runtime) Inspect(ctx context.Context, ref string) (models.Inspect, erro
 		}
 	}
 	in.State.Health = r.healthLog(ctx, c)
+	in.State.Error, in.Budgie.Damaged = damageError(c.Damaged), c.Damaged
 	if in.Config.StopSignal == "" {
 		in.Config.StopSignal = "SIGTERM"
 	}
@@ -84,6 +86,16 @@ func (r *Runtime) Inspect(ctx context.Context, ref string) (models.Inspect, erro
 			models.InspectPortBinding{HostIP: p.HostIP, HostPort: strconv.Itoa(int(p.HostPort))})
 	}
 	return in, nil
+}
+
+// damageError is docker's State.Error for a container with damaged labels:
+// each label with its decode error; "" for a sound container.
+func damageError(damaged []models.LabelError) string {
+	parts := make([]string, len(damaged))
+	for i, d := range damaged {
+		parts[i] = "damaged label " + d.Label + ": " + d.Error
+	}
+	return strings.Join(parts, "; ")
 }
 
 func hostConfig(s models.ContainerSpec) models.InspectHost {

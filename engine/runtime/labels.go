@@ -77,12 +77,34 @@ func decodeSpec(labels map[string]string) (models.ContainerSpec, error) {
 		b.WriteString(part)
 	}
 	if b.Len() == 0 {
-		return spec, fmt.Errorf("container has no budgie spec labels")
+		return spec, fmt.Errorf("container has no %s.0 label", LabelSpec)
 	}
 	if err := json.Unmarshal([]byte(b.String()), &spec); err != nil {
-		return spec, fmt.Errorf("decode spec label: %w", err)
+		return models.ContainerSpec{}, fmt.Errorf("decode spec labels (%d bytes): %w", b.Len(), err)
 	}
 	return spec, nil
+}
+
+// readLabels reads the spec and the published ports from a container's
+// labels, listing every Budgie label that cannot be read instead of
+// dropping it: a damaged spec gives a zero spec, damaged ports the
+// spec's own.
+func readLabels(labels map[string]string) (models.ContainerSpec, []models.PortMapping, []models.LabelError) {
+	var damaged []models.LabelError
+	spec, err := decodeSpec(labels)
+	if err != nil {
+		damaged = append(damaged, models.LabelError{Label: LabelSpec, Error: err.Error()})
+	}
+	ports := spec.Ports
+	if v, ok := labels[LabelPorts]; ok && v != "" {
+		var published []models.PortMapping
+		if err := json.Unmarshal([]byte(v), &published); err != nil {
+			damaged = append(damaged, models.LabelError{Label: LabelPorts, Error: fmt.Sprintf("decode ports label: %v", err)})
+		} else {
+			ports = published
+		}
+	}
+	return spec, ports, damaged
 }
 
 // userLabels returns labels without Budgie's own, sorted by key for stable output.

@@ -7,7 +7,6 @@ package runtime
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -56,7 +55,8 @@ type Runtime struct {
 	secrets SecretSource
 }
 
-// New returns a Runtime using client.
+// New returns a Runtime using client. It creates data_dir/volumes mode 0700,
+// or sets an existing one to 0700.
 func New(client *containerd.Client, opts Options) (*Runtime, error) {
 	if opts.Namespace == "" || opts.DataDir == "" {
 		return nil, fmt.Errorf("runtime needs a namespace and a data dir: %w", errdefs.ErrInvalid)
@@ -80,7 +80,11 @@ func New(client *containerd.Client, opts Options) (*Runtime, error) {
 	if opts.LogMaxFiles == 0 {
 		opts.LogMaxFiles = 3
 	}
-	return &Runtime{client: client, opts: opts}, nil
+	r := &Runtime{client: client, opts: opts}
+	if err := r.secureVolumesDir(); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // Client returns the containerd client.
@@ -156,7 +160,7 @@ func (r *Runtime) snapshot(ctx context.Context) ([]models.Container, error) {
 
 // fromRecord turns a container record and its task (nil if none) into a models.Container.
 func (r *Runtime) fromRecord(rec *containers.Container, task *tasktypes.Process) models.Container {
-	spec, _ := decodeSpec(rec.Labels)
+	spec, ports, damaged := readLabels(rec.Labels)
 	c := models.Container{
 		ID:           rec.ID,
 		Name:         rec.Labels[LabelName],
@@ -169,7 +173,8 @@ func (r *Runtime) fromRecord(rec *containers.Container, task *tasktypes.Process)
 		StartedAt:    labelTime(rec.Labels, LabelStartedAt),
 		FinishedAt:   labelTime(rec.Labels, LabelFinishedAt),
 		ExitCode:     labelInt(rec.Labels, LabelExitCode),
-		Ports:        spec.Ports,
+		Ports:        ports,
+		Damaged:      damaged,
 		Service:      rec.Labels[LabelService],
 		Replica:      labelInt(rec.Labels, LabelReplica),
 		Spec:         spec,
@@ -177,12 +182,6 @@ func (r *Runtime) fromRecord(rec *containers.Container, task *tasktypes.Process)
 	}
 	if c.Service == "" {
 		c.Service = c.Name
-	}
-	if v := rec.Labels[LabelPorts]; v != "" {
-		var ports []models.PortMapping
-		if json.Unmarshal([]byte(v), &ports) == nil {
-			c.Ports = ports
-		}
 	}
 	if task == nil {
 		if !c.FinishedAt.IsZero() {

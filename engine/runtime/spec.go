@@ -8,6 +8,7 @@ import (
 	containerd "github.com/containerd/containerd"
 	"github.com/containerd/containerd/containers"
 	"github.com/containerd/containerd/content"
+	"github.com/containerd/containerd/contrib/seccomp"
 	"github.com/containerd/containerd/oci"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -37,6 +38,10 @@ func (r *Runtime) specOpts(ctx context.Context, id string, spec models.Container
 		oci.WithProcessArgs(args...),
 		oci.WithHostname(hostname),
 		oci.WithHostResolvconf,
+		// Capabilities first: the seccomp profile allows some system calls
+		// only to processes whose bounding set holds the matching capability.
+		oci.WithCapabilities(defaultCapabilities),
+		seccomp.WithDefaultProfile(),
 	}
 	if r.hostNetwork(spec) {
 		opts = append(opts, oci.WithHostNamespace(specs.NetworkNamespace), oci.WithHostHostsFile)
@@ -91,16 +96,42 @@ func imageConfig(ctx context.Context, image containerd.Image) (ocispec.ImageConf
 	return img.Config, nil
 }
 
+// defaultCapabilities is every container's capability set (bounding,
+// effective and permitted), Podman's default: Docker's without MKNOD,
+// NET_RAW and AUDIT_WRITE. A container cannot create device nodes or open
+// raw sockets (so ping, which needs one, fails inside containers).
+var defaultCapabilities = []string{
+	"CAP_CHOWN",
+	"CAP_DAC_OVERRIDE",
+	"CAP_FOWNER",
+	"CAP_FSETID",
+	"CAP_KILL",
+	"CAP_NET_BIND_SERVICE",
+	"CAP_SETFCAP",
+	"CAP_SETGID",
+	"CAP_SETPCAP",
+	"CAP_SETUID",
+	"CAP_SYS_CHROOT",
+}
+
+// mounts binds volumes. Named volumes are nodev and nosuid, so that a device
+// node or setuid binary that reached a volume (from the host or a replica's
+// sync) does not work inside the container. The flags hold for this mount
+// only: on the host, no MKNOD (defaultCapabilities) and the 0700 volumes
+// directory (secureVolumesDir) protect root's tools and local users. Bind
+// mounts of host paths keep the host's own flags, as with Docker: the
+// bundle's author chose the path.
 func (r *Runtime) mounts(spec models.ContainerSpec) []specs.Mount {
 	var out []specs.Mount
 	for _, v := range spec.Volumes {
-		src := v.Source
+		mode := "rw"
+		if v.ReadOnly {
+			mode = "ro"
+		}
+		src, options := v.Source, []string{"rbind", mode}
 		if v.Kind == models.VolumeNamed {
 			src = r.VolumeDir(v.Source)
-		}
-		options := []string{"rbind", "rw"}
-		if v.ReadOnly {
-			options = []string{"rbind", "ro"}
+			options = append(options, "nosuid", "nodev")
 		}
 		out = append(out, specs.Mount{Type: "bind", Source: src, Destination: v.Target, Options: options})
 	}

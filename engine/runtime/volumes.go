@@ -95,6 +95,23 @@ func (r *Runtime) volumeUsers(ctx context.Context) (map[string][]string, error) 
 	return users, nil
 }
 
+// secureVolumesDir creates data_dir/volumes mode 0700, or sets an existing
+// one to 0700: volumes keep the modes of the image content copied into them
+// (often world-readable), so this parent is what keeps local users out.
+func (r *Runtime) secureVolumesDir() error {
+	if err := os.MkdirAll(r.opts.DataDir, 0o711); err != nil {
+		return fmt.Errorf("create data directory %s: %w", r.opts.DataDir, err)
+	}
+	dir := filepath.Join(r.opts.DataDir, "volumes")
+	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
+		return fmt.Errorf("create volumes directory %s: %w", dir, err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("set mode 0700 on volumes directory %s (budgie runs as root): %w", dir, err)
+	}
+	return nil
+}
+
 func validVolumeName(name string) bool {
 	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/\\") && !strings.HasPrefix(name, ".")
 }

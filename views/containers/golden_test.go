@@ -44,6 +44,7 @@ func TestGolden(t *testing.T) {
 		{"filtered_regex", commontest.Sample(), typeKeys("/~^(web|db) "), "filter: ~^(web|db)"},
 		{"marked", commontest.Sample(), []tea.KeyMsg{keyMsg("space"), keyMsg("space")}, "2 selected"},
 		{"confirm_stop", commontest.Sample(), []tea.KeyMsg{keyMsg("space"), keyMsg("x")}, "Cancel"},
+		{"damaged", withDamaged(commontest.Sample()), nil, "worker"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,4 +87,15 @@ func typeKeys(s string) []tea.KeyMsg {
 		out = append(out, keyMsg(string(r)))
 	}
 	return out
+}
+
+// withDamaged marks the sample's "cache" container as one whose spec
+// labels cannot be read: its row says "damaged" instead of its state.
+func withDamaged(cs []models.Container) []models.Container {
+	for i := range cs {
+		if cs[i].Name == "cache" {
+			cs[i].Damaged = []models.LabelError{{Label: "budgie.spec", Error: "decode spec labels (12 bytes): unexpected end of JSON input"}}
+		}
+	}
+	return cs
 }

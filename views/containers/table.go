@@ -39,7 +39,7 @@ var columns = []column{
 	{"NAME", 8, 28, func(r row, _ time.Time) string { return r.c.Name }, func(a, b row) int { return cmp.Compare(a.c.Name, b.c.Name) }},
 	{"ID", 12, 12, func(r row, _ time.Time) string { return r.c.ShortID() }, func(a, b row) int { return cmp.Compare(a.c.ID, b.c.ID) }},
 	{"IMAGE", 8, 36, func(r row, _ time.Time) string { return shortImage(r.c.Image) }, func(a, b row) int { return cmp.Compare(a.c.Image, b.c.Image) }},
-	{"STATE", 7, 10, func(r row, _ time.Time) string { return string(r.c.State) }, func(a, b row) int { return cmp.Compare(stateRank(a.c.State), stateRank(b.c.State)) }},
+	{"STATE", 7, 10, stateCell, func(a, b row) int { return cmp.Compare(stateRank(a.c.State), stateRank(b.c.State)) }},
 	{"HEALTH", 6, 9, healthCell, func(a, b row) int { return cmp.Compare(healthRank(a.c.Health), healthRank(b.c.Health)) }},
 	{"UPTIME", 6, 8, uptimeCell, func(a, b row) int { return cmp.Compare(uptimeKey(a), uptimeKey(b)) }},
 	{"PORTS", 5, 30, func(r row, _ time.Time) string { return ports(r.c.Ports) }, func(a, b row) int { return cmp.Compare(ports(a.c.Ports), ports(b.c.Ports)) }},
@@ -54,6 +54,15 @@ const stateCol = 3
 
 func stateRank(s models.ContainerState) int {
 	return slices.Index([]models.ContainerState{models.StateRunning, models.StateRestarting, models.StatePaused, models.StateCreated, models.StateExited, models.StateUnknown}, s)
+}
+
+// stateCell is the task's state, or "damaged" for a container whose
+// Budgie labels cannot be read (its Inspect page names them).
+func stateCell(r row, _ time.Time) string {
+	if len(r.c.Damaged) > 0 {
+		return "damaged"
+	}
+	return string(r.c.State)
 }
 
 // healthCell is the health state, or "-" for a container without a check.

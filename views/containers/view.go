@@ -124,7 +124,11 @@ func (m *Model) renderRow(pos int, line []string, ws []int) string {
 	}
 	for i := range line {
 		if i == stateCol {
-			line[i] = st.State(r.c.State).Render(fit(line[i], ws[i]))
+			style := st.State(r.c.State)
+			if len(r.c.Damaged) > 0 {
+				style = st.Error
+			}
+			line[i] = style.Render(fit(line[i], ws[i]))
 			continue
 		}
 		line[i] = base.Render(fit(line[i], ws[i]))
