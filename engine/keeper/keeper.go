@@ -28,8 +28,12 @@ type Options struct {
 	// before each reconnection attempt, e.g. to start the managed containerd
 	// again; nil means only retry.
 	EnsureContainerd func(ctx context.Context) error
-	// Log receives the keeper's log lines; nil means os.Stderr.
+	// Log receives the keeper's log lines; nil means os.Stderr. A detached
+	// keeper writes to DataDir/keeper.log through a logs.RotatingFile.
 	Log io.Writer
+	// LogLevel is the lowest level logged; nil means slog.LevelInfo. Peer
+	// churn (containers coming and going on the LAN) is logged at debug.
+	LogLevel slog.Leveler
 	// Version is reported by the API.
 	Version string
 	// Ready is called once the API answers; nil means nothing.
@@ -71,7 +75,7 @@ func Run(ctx context.Context, opts Options) error {
 	if out == nil {
 		out = os.Stderr
 	}
-	log := slog.New(slog.NewTextHandler(out, nil))
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: opts.LogLevel}))
 	ln, err := listen(SocketPath(opts.DataDir))
 	if err != nil {
 		return err

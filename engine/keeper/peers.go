@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/budgie-sh/budgie/engine/discovery"
@@ -57,11 +58,13 @@ func (k *keeper) runDiscovery(ctx context.Context, opts *discovery.Options, rt *
 		defer close(done)
 		_ = svc.Run(ctx)
 	}()
+	plog := newPeerLog(log.With("component", "discovery"))
 	go func() {
 		defer unsubscribe()
 		for {
 			select {
 			case ev := <-events:
+				plog.note(ev)
 				k.sup.publish(Event{Type: EventPeer, Name: ev.Peer.Name, Time: ev.Time, Peer: &ev})
 			case <-ctx.Done():
 				return
@@ -69,6 +72,36 @@ func (k *keeper) runDiscovery(ctx context.Context, opts *discovery.Options, rt *
 		}
 	}()
 	return func() { <-done }
+}
+
+// peerLog logs the peer table's changes at debug level, one line per real
+// change: an event that only repeats what was last logged for that peer
+// (its address seen again on another interface, say) is left out, so a
+// LAN at rest logs nothing.
+type peerLog struct {
+	log  *slog.Logger
+	last map[string]string // peer key → what was last logged
+}
+
+func newPeerLog(log *slog.Logger) *peerLog {
+	return &peerLog{log: log, last: map[string]string{}}
+}
+
+// note logs ev unless it repeats the peer's last logged line.
+func (p *peerLog) note(ev models.PeerEvent) {
+	key := ev.Peer.NodeID + "/" + ev.Peer.ContainerID
+	// Appeared and updated both say "present, like this".
+	what := fmt.Sprintf("%q %q %q %v", ev.Peer.Name, ev.Peer.State, ev.Peer.Image, ev.Peer.Ports)
+	switch {
+	case ev.Type == models.PeerExpired || ev.Type == models.NodeExpired:
+		delete(p.last, key) // gone: the table forgets it too
+	case p.last[key] == what:
+		return
+	default:
+		p.last[key] = what
+	}
+	p.log.Debug("peer", "event", ev.Type, "node", ev.Peer.NodeName, "container", ev.Peer.Name,
+		"state", ev.Peer.State, "address", ev.Peer.Address)
 }
 
 // peers answers GET /v1/peers; without discovery it lists no nodes.

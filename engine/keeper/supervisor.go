@@ -205,8 +205,10 @@ func (s *supervisor) publish(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
-	s.log.Info("keeper event", "type", ev.Type, "container", ev.Name, "restarts", ev.RestartCount,
-		"exit", ev.ExitCode, "health", ev.Health, "msg", ev.Message)
+	if ev.Type != EventPeer { // peer churn is logged by peerLog, at debug level
+		s.log.Info("keeper event", "type", ev.Type, "container", ev.Name, "restarts", ev.RestartCount,
+			"exit", ev.ExitCode, "health", ev.Health, "msg", ev.Message)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for ch := range s.subs {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -125,20 +126,7 @@ func (w *fileWriter) flush(b []byte) error {
 // json.log.1 (or removes it when only one file is kept) and starts a new
 // json.log. The oldest file beyond MaxFiles is deleted.
 func (w *fileWriter) rotate() error {
-	cur := filepath.Join(w.dir, logFile)
-	var err error
-	if w.opts.MaxFiles <= 1 {
-		err = os.Remove(cur)
-	} else {
-		err = removeIfExists(rotatedName(w.dir, w.opts.MaxFiles-1))
-		for k := w.opts.MaxFiles - 2; k >= 1 && err == nil; k-- {
-			err = renameIfExists(rotatedName(w.dir, k), rotatedName(w.dir, k+1))
-		}
-		if err == nil {
-			err = os.Rename(cur, rotatedName(w.dir, 1))
-		}
-	}
-	if err != nil {
+	if err := shiftFiles(filepath.Join(w.dir, logFile), w.opts.MaxFiles); err != nil {
 		// Keep writing to the current file rather than lose output.
 		return fmt.Errorf("rotate container log: %w", err)
 	}
@@ -181,6 +169,24 @@ func (w *fileWriter) close() error {
 		return fmt.Errorf("close container log: %w", err)
 	}
 	return nil
+}
+
+// shiftFiles renames path.N-1 … path.1 up by one and path to path.1,
+// deleting the oldest file beyond maxFiles (path itself when only one file
+// is kept). The caller then starts a new path.
+func shiftFiles(path string, maxFiles int) error {
+	if maxFiles <= 1 {
+		return os.Remove(path)
+	}
+	numbered := func(k int) string { return path + "." + strconv.Itoa(k) }
+	err := removeIfExists(numbered(maxFiles - 1))
+	for k := maxFiles - 2; k >= 1 && err == nil; k-- {
+		err = renameIfExists(numbered(k), numbered(k+1))
+	}
+	if err == nil {
+		err = os.Rename(path, numbered(1))
+	}
+	return err
 }
 
 func removeIfExists(path string) error {
