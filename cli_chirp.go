@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	"github.com/budgie-sh/budgie/engine/config"
 	"github.com/budgie-sh/budgie/engine/discovery"
 	"github.com/budgie-sh/budgie/engine/identity"
-	"github.com/budgie-sh/budgie/engine/keeper"
 	"github.com/budgie-sh/budgie/engine/replica"
 	"github.com/budgie-sh/budgie/models"
 )
@@ -53,10 +51,11 @@ func (c *ChirpCmd) list(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	nodes, how, err := chirpNodes(g.ctx, cfg, c.Timeout)
+	res, err := engine.ListPeers(g.ctx, cfg, engine.PeersOptions{Timeout: c.Timeout})
 	if err != nil {
 		return err
 	}
+	nodes, how := res.Nodes, res.Source
 	var peers []models.Peer
 	for _, n := range nodes {
 		peers = append(peers, n.Containers...)
@@ -90,37 +89,6 @@ func trustedNodes(g *Globals, nodes []models.PeerNode) map[string]bool {
 		}
 	}
 	return out
-}
-
-// chirpNodes returns the LAN's nodes and says where they came from.
-func chirpNodes(ctx context.Context, cfg *config.Config, timeout time.Duration) ([]models.PeerNode, string, error) {
-	kctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if kc, err := keeper.Dial(kctx, cfg.DataDir); err == nil {
-		if resp, err := kc.Peers(kctx); err == nil && resp.NodeID != "" {
-			return resp.Nodes, "asked the keeper, which browses " + strings.Join(resp.Interfaces, ", "), nil
-		}
-	}
-	nodes, err := discovery.Browse(ctx, discovery.BrowseOptions{
-		Interfaces: cfg.Discovery.Interfaces, Timeout: timeout, Self: existingNodeID(cfg.DataDir),
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	where := "every interface"
-	if len(cfg.Discovery.Interfaces) > 0 {
-		where = strings.Join(cfg.Discovery.Interfaces, ", ")
-	}
-	return nodes, fmt.Sprintf("listened %s on %s; no keeper runs here; are keepers running on the other nodes?", timeout, where), nil
-}
-
-// existingNodeID returns the node's ID when the keeper made one, or "".
-func existingNodeID(dataDir string) string {
-	b, err := os.ReadFile(filepath.Join(dataDir, discovery.NodeIDName))
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
 }
 
 // printPeers writes the chirp table. Every field comes from another
@@ -185,8 +153,8 @@ func (c *ChirpCmd) replicate(g *Globals) error {
 	res, err := eng.Replicate(g.Context(), engine.ReplicateOptions{
 		Ref: c.Ref, Name: c.Name, Sync: c.Sync, DryRun: c.DryRun, Secrets: c.Secrets,
 		Peers: func(ctx context.Context) ([]models.PeerNode, error) {
-			nodes, _, err := chirpNodes(ctx, cfg, c.Timeout)
-			return nodes, err
+			res, err := engine.ListPeers(ctx, cfg, engine.PeersOptions{Timeout: c.Timeout})
+			return res.Nodes, err
 		},
 		Progress: prog.update,
 	})

@@ -41,7 +41,8 @@ var replVolumes = []string{"repl-big", "repl-tree", "repl-links"}
 // transfer resumes after it restarts; node3, which node1 does not trust,
 // gets nothing and is recorded; a spoofed announcement claiming node1's
 // identity from node3's address is refused; a paired-but-hostile node
-// (testHostileNode) gets its plan refused and cannot stall node1.
+// (testHostileNode) gets its plan refused and cannot stall node1; nest
+// opened on node3 with no keeper starts one and lists the LAN.
 func TestLabReplication(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -95,6 +96,7 @@ func TestLabReplication(t *testing.T) {
 	t.Run("untrusted node", func(t *testing.T) { testUntrusted(ctx, t, n1, n3, ids["node3"]) })
 	t.Run("spoofed announcement", func(t *testing.T) { testSpoofed(ctx, t, lab, n2, ids["node1"]) })
 	t.Run("hostile node", func(t *testing.T) { testHostileNode(ctx, t, lab, n1, n2) })
+	t.Run("nest first launch", func(t *testing.T) { testNestFirstLaunch(ctx, t, n3) })
 	t.Logf("total %v", time.Since(start))
 }
 

@@ -44,6 +44,7 @@ type Model struct {
 	palette       *palette.Model
 	showHelp      bool
 	dialog        *dialog // the confirm dialog, nil when none is up
+	note          string  // a status-bar note (the keeper starting)
 	toasts        []toast
 	toastSeq      int
 	info          common.SystemInfo
@@ -82,7 +83,7 @@ func New(c common.Common, opts Options) *Model {
 // Init starts the first tab and shows it. Other tabs start when first
 // shown, so that nest's first frame does not wait for their listings.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.infoCmd(), m.startTab(m.active), activate(m.current()))
+	return tea.Batch(m.infoCmd(), m.keeperCmd(), m.startTab(m.active), activate(m.current()))
 }
 
 // startTab runs tab i's Init the first time it is shown.
@@ -139,6 +140,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.switchView(msg)
 	case common.ConfirmMsg:
 		return m, m.openDialog(msg)
+	case keeperStateMsg, keeperStartedMsg:
+		return m, m.onKeeper(msg)
 	case tea.KeyMsg:
 		return m, m.handleKey(msg)
 	}

@@ -218,8 +218,19 @@ func (b *Backend) ValidateBundle(name string, data []byte) []string {
 // RunBundle runs a bundle file as `budgie run` does (engine.RunBundles),
 // starting the node's keeper when a container needs it.
 func (b *Backend) RunBundle(ctx context.Context, path string) ([]models.Container, error) {
-	argv := append(append([]string{b.exe, "--headless"}, b.globalArgs...), "serve")
-	return b.eng.RunBundles(ctx, []string{path}, engine.RunBundleOptions{KeeperArgv: argv})
+	return b.eng.RunBundles(ctx, []string{path}, engine.RunBundleOptions{KeeperArgv: b.keeperArgv()})
+}
+
+func (b *Backend) keeperArgv() []string {
+	return engine.KeeperArgv(b.exe, b.globalArgs, b.eng.Config.DataDir)
+}
+
+// KeeperRunning reports whether the node's keeper answers.
+func (b *Backend) KeeperRunning(ctx context.Context) bool { return b.eng.KeeperRunning(ctx) }
+
+// StartKeeper starts the node's keeper detached, as `budgie run` does.
+func (b *Backend) StartKeeper(ctx context.Context) error {
+	return b.eng.StartKeeper(ctx, b.keeperArgv())
 }
 
 // Command runs `budgie --headless ARGS…` and returns its combined output.
@@ -245,20 +256,17 @@ func (b *Backend) Info(ctx context.Context) (common.SystemInfo, error) {
 	return common.SystemInfo{Node: info.Node, Containerd: info.Containerd, Version: info.Version}, nil
 }
 
-// Peers returns the nodes and containers on the LAN from the node's
-// keeper, which browses over mDNS; errdefs.ErrUnavailable when none runs.
+// Peers returns the nodes and containers on the LAN: the keeper's table,
+// or, where no keeper runs, one browse by this process (engine.Peers, as
+// chirp does).
 func (b *Backend) Peers(ctx context.Context) ([]models.PeerNode, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	resp, err := b.eng.Keeper.Peers(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return resp.Nodes, nil
+	res, err := b.eng.Peers(ctx, engine.PeersOptions{Timeout: 1500 * time.Millisecond})
+	return res.Nodes, err
 }
 
 var (
 	_ common.Backend     = (*Backend)(nil)
 	_ common.InfoBackend = (*Backend)(nil)
 	_ common.PeerBackend = (*Backend)(nil)
+	_ common.KeeperStarter = (*Backend)(nil)
 )

@@ -69,6 +69,9 @@ func (m *Model) statusBar() string {
 		running, total := c.Counts()
 		left += fmt.Sprintf(" · %d/%d running", running, total)
 	}
+	if m.note != "" {
+		left += " · " + m.note
+	}
 	hint := func(b key.Binding) string {
 		return st.StatusKey.Render(b.Help().Key) + st.StatusBar.Render(" "+b.Help().Desc+"  ")
 	}

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/budgie-sh/budgie/engine/bundle"
 	"github.com/budgie-sh/budgie/engine/errdefs"
@@ -142,8 +141,5 @@ func (e *Engine) ensureKeeper(ctx context.Context, specs []models.ContainerSpec,
 		}
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	_, err := keeper.Ensure(ctx, e.Config.DataDir, argv, keeper.EnsureOptions{})
-	return err
+	return e.StartKeeper(ctx, argv)
 }

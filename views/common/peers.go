@@ -12,6 +12,17 @@ import (
 // test backends need not implement it.
 type PeerBackend interface {
 	// Peers returns the nodes seen on the LAN with their containers, this
-	// node first. It fails with errdefs.ErrUnavailable when no keeper runs.
+	// node first: the keeper's table, or one browse of the LAN when no
+	// keeper runs.
 	Peers(ctx context.Context) ([]models.PeerNode, error)
+}
+
+// KeeperStarter is a Backend that can start the node's keeper, which nest
+// does on launch when none runs (discovery, restarts and replication live
+// in it). Views' test backends need not implement it.
+type KeeperStarter interface {
+	// KeeperRunning reports whether the node's keeper answers.
+	KeeperRunning(ctx context.Context) bool
+	// StartKeeper starts the keeper detached and waits until it answers.
+	StartKeeper(ctx context.Context) error
 }
