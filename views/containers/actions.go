@@ -22,10 +22,7 @@ type bundleRanMsg struct {
 }
 
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
-	switch {
-	case m.confirm != nil:
-		return m.updateConfirm(msg)
-	case m.filtering:
+	if m.filtering {
 		return m.updateFilter(msg)
 	}
 	if m.handleMove(msg) {
@@ -192,8 +189,8 @@ func (m *Model) updateFilter(msg tea.KeyMsg) tea.Cmd {
 	return cmd
 }
 
-// ask opens the confirm dialog for verb on the targets; a single start
-// needs no confirmation.
+// ask has the root confirm verb on the targets; a single start needs no
+// confirmation.
 func (m *Model) ask(verb string, destructive bool) tea.Cmd {
 	targets := m.targets()
 	if len(targets) == 0 {
@@ -211,22 +208,7 @@ func (m *Model) ask(verb string, destructive bool) tea.Cmd {
 		list = strings.Join(names[:5], ", ") + fmt.Sprintf(" and %d more", len(names)-5)
 	}
 	label := strings.ToUpper(verb[:1]) + verb[1:]
-	m.confirm = common.NewConfirm(m.c, fmt.Sprintf("%s %d container(s)?\n%s", label, len(ids), list), label)
-	m.pending = pendingAction{verb: verb, ids: ids}
-	return nil
-}
-
-func (m *Model) updateConfirm(msg tea.KeyMsg) tea.Cmd {
-	m.confirm.Update(msg)
-	if !m.confirm.Done() {
-		return nil
-	}
-	ok, p := m.confirm.OK(), m.pending
-	m.confirm, m.pending = nil, pendingAction{}
-	if !ok {
-		return nil
-	}
-	return m.actionCmd(p.verb, p.ids)
+	return common.AskConfirm(fmt.Sprintf("%s %d container(s)?\n%s", label, len(ids), list), label, m.actionCmd(verb, ids))
 }
 
 // shell opens an interactive shell in the container through tea.ExecProcess.

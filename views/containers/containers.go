@@ -41,20 +41,12 @@ type Model struct {
 	offset    int    // first visible row drawn
 	marked    map[string]bool
 
-	confirm *common.Confirm
-	pending pendingAction
-	picker  *filepicker.Model
+	picker *filepicker.Model
 
 	focused  bool
 	statsGen int
 	events   <-chan models.Event
 	errs     <-chan error
-}
-
-// pendingAction is the bulk action a confirm dialog is asking about.
-type pendingAction struct {
-	verb string
-	ids  []string
 }
 
 // New returns the containers view.
@@ -97,7 +89,7 @@ func (m *Model) Blur() {
 }
 
 // CapturingInput reports whether a text box, dialog or picker has the keys.
-func (m *Model) CapturingInput() bool { return m.filtering || m.confirm != nil || m.picker != nil }
+func (m *Model) CapturingInput() bool { return m.filtering || m.picker != nil }
 
 // Counts returns how many containers run and how many there are.
 func (m *Model) Counts() (running, total int) {

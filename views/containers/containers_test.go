@@ -152,41 +152,45 @@ func TestFilter(t *testing.T) {
 
 func TestBulkActionsConfirm(t *testing.T) {
 	tests := []struct {
-		name  string
-		keys  []string
-		calls []string
+		name   string
+		keys   []string // to the view; the last one asks
+		dialog []string // to the root's dialog; nil: no dialog is expected
+		calls  []string
 	}{
-		{"enter cancels by default", []string{"space", "space", "x", "enter"}, nil},
-		{"esc cancels", []string{"space", "x", "esc"}, nil},
-		{"confirmed stop of two", []string{"space", "space", "x", "right", "enter"}, []string{"stop " + commontest.ID(3), "stop " + commontest.ID(2)}},
-		{"remove confirms even one", []string{"ctrl+d", "enter"}, nil},
-		{"remove one", []string{"ctrl+d", "right", "enter"}, []string{"remove " + commontest.ID(3)}},
-		{"single start needs no confirm", []string{"u"}, []string{"start " + commontest.ID(3)}},
-		{"restart marked", []string{"down", "space", "ctrl+r", "right", "enter"}, []string{"restart " + commontest.ID(2)}},
+		{"enter cancels by default", []string{"space", "space", "x"}, []string{"enter"}, nil},
+		{"esc cancels", []string{"space", "x"}, []string{"esc"}, nil},
+		{"confirmed stop of two", []string{"space", "space", "x"}, []string{"right", "enter"}, []string{"stop " + commontest.ID(3), "stop " + commontest.ID(2)}},
+		{"remove confirms even one", []string{"ctrl+d"}, []string{"enter"}, nil},
+		{"remove one", []string{"ctrl+d"}, []string{"right", "enter"}, []string{"remove " + commontest.ID(3)}},
+		{"single start needs no confirm", []string{"u"}, nil, []string{"start " + commontest.ID(3)}},
+		{"restart marked", []string{"down", "space", "ctrl+r"}, []string{"right", "enter"}, []string{"restart " + commontest.ID(2)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := commontest.New(commontest.Sample()...)
 			m := loaded(t, b)
-			press(t, m, tt.keys...)
+			press(t, m, tt.keys[:len(tt.keys)-1]...)
+			_, cmd := m.Update(keyMsg(tt.keys[len(tt.keys)-1]))
+			if tt.dialog != nil {
+				_, cmd = commontest.Answer(t, cmd, tt.dialog...)
+			}
+			run(m, cmd)
 			if got := b.CallLog(); !slices.Equal(got, tt.calls) {
 				t.Errorf("calls = %q, want %q", got, tt.calls)
-			}
-			if m.confirm != nil {
-				t.Error("dialog still open")
 			}
 		})
 	}
 }
 
-func TestConfirmStartsOnCancel(t *testing.T) {
+// TestConfirmAsksAboutTheTargets: the root's dialog names the action and
+// the containers it is about.
+func TestConfirmAsksAboutTheTargets(t *testing.T) {
 	m := loaded(t, commontest.New(commontest.Sample()...))
-	press(t, m, "x")
-	if m.confirm == nil {
-		t.Fatal("x did not open a confirm dialog")
-	}
-	if !strings.Contains(m.View(), "[ Cancel ]") {
-		t.Errorf("Cancel is not the focused button:\n%s", m.View())
+	press(t, m, "space", "space")
+	_, cmd := m.Update(keyMsg("x"))
+	ask, _ := commontest.Answer(t, cmd)
+	if ask.Action != "Stop" || !strings.HasPrefix(ask.Question, "Stop 2 container(s)?") {
+		t.Errorf("asked %q with button %q", ask.Question, ask.Action)
 	}
 }
 

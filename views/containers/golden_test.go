@@ -43,7 +43,6 @@ func TestGolden(t *testing.T) {
 		{"sorted_by_state_desc", commontest.Sample(), []tea.KeyMsg{keyMsg("S"), keyMsg("S")}, "STATE ↓"},
 		{"filtered_regex", commontest.Sample(), typeKeys("/~^(web|db) "), "filter: ~^(web|db)"},
 		{"marked", commontest.Sample(), []tea.KeyMsg{keyMsg("space"), keyMsg("space")}, "2 selected"},
-		{"confirm_stop", commontest.Sample(), []tea.KeyMsg{keyMsg("space"), keyMsg("x")}, "Cancel"},
 		{"damaged", withDamaged(commontest.Sample()), nil, "worker"},
 	}
 	for _, tt := range tests {

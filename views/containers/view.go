@@ -10,7 +10,7 @@ import (
 )
 
 // View draws the title line, the table and the filter line, with the
-// confirm dialog or the file picker on top when open.
+// file picker on top when open.
 func (m *Model) View() string {
 	if m.width <= 0 || m.height <= 0 {
 		return ""
@@ -21,10 +21,7 @@ func (m *Model) View() string {
 	b.WriteString(m.table())
 	b.WriteString(m.filterLine())
 	out := b.String()
-	switch {
-	case m.confirm != nil:
-		out = common.Overlay(out, m.confirm.View(), m.width, m.height)
-	case m.picker != nil:
+	if m.picker != nil {
 		box := m.c.Styles.Dialog.Width(min(m.width-4, 80)).Render(
 			m.c.Styles.Title.Render("Run a bundle (.bun)") + "  " + m.c.Styles.Dim.Render(m.picker.CurrentDirectory) + "\n\n" +
 				m.picker.View() + "\n" + m.c.Styles.Dim.Render("enter choose · esc cancel"))
