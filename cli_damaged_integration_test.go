@@ -79,6 +79,13 @@ func TestCLIDamagedSpecLabel(t *testing.T) {
 		t.Errorf("engine list: %q damaged, want %s", c.DamagedLabels(), runtime.LabelSpec)
 	}
 
+	// A restart would run without the spec's networks and secrets: refused,
+	// naming the label.
+	must(t, "stop", "-t", "1", name)
+	if r := budgie(t, "start", name); r.code == 0 || !strings.Contains(r.stderr, "budgie.spec label is damaged") {
+		t.Errorf("start of a damaged container: exit %d, stderr %q", r.code, r.stderr)
+	}
+
 	must(t, "rm", "-f", name)
 	if out := must(t, "ps", "-a", "-q", "--no-trunc"); strings.Contains(out, id) {
 		t.Errorf("rm -f left the damaged container:\n%s", out)

@@ -140,7 +140,12 @@ func (r *Runtime) newTask(ctx context.Context, cc containerd.Container) (contain
 	if err != nil {
 		return nil, fmt.Errorf("read labels: %w", errdefs.FromContainerd(err))
 	}
-	spec, _ := decodeSpec(labels)
+	spec, err := decodeSpec(labels)
+	if err != nil {
+		// Its networks and secrets are in the spec: starting without them
+		// would run something else than what was asked for.
+		return nil, fmt.Errorf("its %s label is damaged (remove it and run its bundle again): %w: %w", LabelSpec, err, errdefs.ErrInvalid)
+	}
 	logDir := r.LogDir(cc.ID())
 	if err := os.MkdirAll(logDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create log directory: %w", err)
