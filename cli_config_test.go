@@ -284,10 +284,21 @@ func TestConfigPath(t *testing.T) {
 // TestConfigBinary builds budgie and runs the config commands as a user would,
 // checking stdout and exit codes.
 func TestConfigBinary(t *testing.T) {
+	// Go's caches live under HOME unless set: keep the real ones, or the
+	// build below starts from empty caches (minutes) once HOME moves.
+	var caches []string
+	for _, v := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
+		out, err := exec.Command("go", "env", v).Output()
+		if err != nil {
+			t.Fatalf("go env %s: %v", v, err)
+		}
+		caches = append(caches, v+"="+strings.TrimSpace(string(out)))
+	}
 	home, work := cliEnv(t)
 	bin := filepath.Join(t.TempDir(), "budgie")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Dir = packageDir
+	build.Env = append(os.Environ(), caches...)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

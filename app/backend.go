@@ -265,8 +265,8 @@ func (b *Backend) Peers(ctx context.Context) ([]models.PeerNode, error) {
 }
 
 var (
-	_ common.Backend     = (*Backend)(nil)
-	_ common.InfoBackend = (*Backend)(nil)
-	_ common.PeerBackend = (*Backend)(nil)
+	_ common.Backend       = (*Backend)(nil)
+	_ common.InfoBackend   = (*Backend)(nil)
+	_ common.PeerBackend   = (*Backend)(nil)
 	_ common.KeeperStarter = (*Backend)(nil)
 )

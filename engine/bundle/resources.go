@@ -24,7 +24,6 @@ const minMemory = 6 << 20
 // defaultCPUPeriod is the CFS period cpus is expressed in, in microseconds.
 const defaultCPUPeriod = 100000
 
-
 // resources decodes resources and checks the fields that go together.
 func (c *container) resources(field string, v *yaml.Node) {
 	nodes := map[string]*yaml.Node{}
