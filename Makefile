@@ -9,8 +9,18 @@ DEB_PKGS := containerd runc containernetworking-plugins docker-registry busybox-
             iproute2 iptables tmux rsync ca-certificates
 # The tools `make bench` compares Budgie with (installed by bench only).
 BENCH_PKGS := nginx-light wrk rsync
+# What `make test` needs besides DEB_PKGS: a C toolchain for the race detector (cgo).
+TEST_PKGS := gcc libc6-dev
 
-.PHONY: all build deps bench-deps install-pkgs run demo test unit integration vet fmt-check bench clean
+# Go tools the tests, demos and benchmarks run, pinned, installed into
+# build/tools (where the tests look first) by `make tools`.
+TOOLS_DIR      := $(CURDIR)/build/tools
+VHS_VERSION    := v0.10.0
+FREEZE_VERSION := v0.2.2
+# How long `make fuzz` runs each fuzz target.
+FUZZTIME ?= 15s
+
+.PHONY: all build deps bench-deps test-deps tools install-pkgs run demo test unit fuzz integration vet fmt-check bench clean
 
 all: build
 
@@ -24,14 +34,36 @@ deps:
 bench-deps:
 	@$(MAKE) --no-print-directory install-pkgs PKGS="$(BENCH_PKGS)"
 
+test-deps:
+	@$(MAKE) --no-print-directory install-pkgs PKGS="$(TEST_PKGS)"
+
+# tools installs each pinned Go tool into build/tools with go install, only
+# when its binary is missing or was installed at another version (one stamp
+# file per tool and version: build/tools/.NAME-VERSION).
+tools:
+	@mkdir -p $(TOOLS_DIR)
+	$(call go-tool,vhs,github.com/charmbracelet/vhs,$(VHS_VERSION))
+	$(call go-tool,freeze,github.com/charmbracelet/freeze,$(FREEZE_VERSION))
+
+# go-tool: $(1) binary name, $(2) module, $(3) version.
+define go-tool
+	@if [ -x $(TOOLS_DIR)/$(1) ] && [ -f $(TOOLS_DIR)/.$(1)-$(3) ]; then \
+	  echo "make tools: $(1) $(3) present"; \
+	else \
+	  echo "make tools: installing $(2)@$(3) into $(TOOLS_DIR)"; \
+	  rm -f $(TOOLS_DIR)/.$(1)-*; \
+	  GOBIN=$(TOOLS_DIR) $(GO) install $(2)@$(3) && touch $(TOOLS_DIR)/.$(1)-$(3); \
+	fi
+endef
+
 install-pkgs:
 	@missing=""; for p in $(PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-	  echo "make deps: installing$$missing"; \
+	  echo "apt: installing$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	else echo "make deps: all Debian packages present"; fi
+	else echo "apt: present: $(PKGS)"; fi
 
 $(DEMO_TAR): engine/testkit/image.go engine/testkit/mkimage/main.go
 	@mkdir -p build
@@ -58,8 +90,33 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# unit runs every package's unit tests under the race detector.
 unit:
-	$(GO) test -count=1 ./...
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+
+# fuzz finds every fuzz target in the module (go test -list '^Fuzz') and runs
+# each for FUZZTIME. A crasher fails the target (after the other targets ran)
+# and is kept by go in the package's testdata/fuzz/FuzzXxx/, where plain
+# `go test` replays it from then on: commit it with the fix.
+fuzz:
+	@set -euo pipefail; \
+	targets=$$($(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ {f[n++] = $$1; next} /^ok / {for (i = 0; i < n; i++) print $$2 " " f[i]} {n = 0}'); \
+	if [ -z "$$targets" ]; then echo "fuzz: no fuzz targets"; exit 0; fi; \
+	failed=""; \
+	mkdir -p build; \
+	while read -r pkg fn; do \
+	  echo "fuzz: $$fn in $$pkg for $(FUZZTIME)"; \
+	  for try in 1 2; do \
+	    if $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) "$$pkg" < /dev/null > build/fuzz.log 2>&1; then \
+	      tail -n 3 build/fuzz.log; break; fi; \
+	    cat build/fuzz.log; \
+	    if [ $$try = 1 ] && grep -q 'context deadline exceeded' build/fuzz.log && ! grep -q 'Failing input written' build/fuzz.log; then \
+	      echo "fuzz: $$fn: the fuzz runner's own deadline error with no failing input (go.dev/issue/75804): once more"; continue; fi; \
+	    failed="$$failed\n  $$fn: $$($(GO) list -f '{{.Dir}}' "$$pkg")/testdata/fuzz/$$fn/"; break; \
+	  done; \
+	done <<< "$$targets"; \
+	if [ -n "$$failed" ]; then echo -e "fuzz: failing inputs kept in:$$failed"; exit 1; fi; \
+	echo "fuzz: $$(wc -l <<< "$$targets") fuzz targets ran for $(FUZZTIME) each"
 
 # integration runs every package's integration tests against real parts
 # (containerd, registry, namespaces) as root, one package at a time, and
@@ -74,7 +131,9 @@ integration: build
 	n=$$(grep -c -- '^--- PASS' build/integration.log || true); echo "integration: $$n top-level tests passed"; \
 	exit $$status
 
-test: deps fmt-check vet unit
+# test: gofmt, vet, unit tests under the race detector, every fuzz target for
+# FUZZTIME, then the integration tests (which need build/tools' vhs).
+test: deps test-deps tools fmt-check vet unit fuzz
 	@mkdir -p build
 	@$(MAKE) --no-print-directory integration
 
@@ -82,7 +141,7 @@ test: deps fmt-check vet unit
 # the comparisons (run → running and ps against ctr, nest against its goals)
 # on one private containerd, alternated and repeated; prints the tables and
 # writes docs/BENCHMARKS.md. Needs root. A missed goal never fails it.
-bench: deps bench-deps build
+bench: deps bench-deps tools build
 	$(GO) test -run '^$$' -bench . ./engine/... ./app/... ./views/...
 	$(GO) run ./engine/testkit/benchrun -budgie $(BIN) -o docs/BENCHMARKS.md
 

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -40,7 +39,6 @@ func nestEnv() []string {
 type pane struct {
 	t    *testing.T
 	name string
-	seen []string // every screen captured, for tape expectations
 }
 
 // startPane opens a tmux session in dir running command under nestEnv;
@@ -89,9 +87,7 @@ func (p *pane) screen(withEscapes bool) string {
 	if err != nil {
 		p.t.Fatalf("tmux capture-pane: %v", err)
 	}
-	s := string(out)
-	p.seen = append(p.seen, s)
-	return s
+	return string(out)
 }
 
 // waitFor polls the screen until every text is on it.
@@ -134,7 +130,8 @@ func TestNestContainerFlow(t *testing.T) {
 	path, name := writeBundle(t, "args: [sh, -c, \"trap 'exit 0' TERM; i=0; while :; do i=$((i+1)); echo hello line $i; sleep 0.2; done\"]\n")
 	must(t, "run", path)
 	p := startPane(t, t.TempDir(), binary)
-	p.waitFor(20*time.Second, name, "running", "containerd ", "1/1 running")
+	p.waitFor(20*time.Second, "containerd ", "1/1 running")
+	p.waitRow(20*time.Second, name, "running")
 
 	// Filter to our container, then stop it through the confirm dialog.
 	p.keys("/")
@@ -145,17 +142,19 @@ func TestNestContainerFlow(t *testing.T) {
 	p.waitFor(5*time.Second, "[ Cancel ]")
 	p.keys("Enter") // the default is Cancel
 	time.Sleep(time.Second)
-	if s := p.screen(false); !strings.Contains(s, "running") || strings.Contains(s, "[ Cancel ]") {
+	// The header always says "N running / M": look at the container's row.
+	if s := p.screen(false); !strings.Contains(rowOf(s, name), "running") || strings.Contains(s, "[ Cancel ]") {
 		t.Fatalf("Enter on the dialog did not cancel:\n%s", s)
 	}
 	p.keys("x")
 	p.waitFor(5*time.Second, "[ Cancel ]")
 	p.keys("Right", "Enter")
-	p.waitFor(30*time.Second, "exited", "stopped: 1 container")
+	p.waitFor(30*time.Second, "stopped: 1 container")
+	p.waitRow(30*time.Second, name, "exited")
 
 	// Start it again (one container: no dialog), open its logs and search.
 	p.keys("u")
-	p.waitFor(20*time.Second, "running")
+	p.waitRow(20*time.Second, name, "running")
 	p.keys("l")
 	p.waitFor(10*time.Second, "Logs "+name, "hello line")
 	p.keys("/")
@@ -211,60 +210,114 @@ func TestNestRunBundleFromPicker(t *testing.T) {
 	p.waitRow(10*time.Second, name, "running")
 }
 
-// tapeStep is one replayable line of a vhs tape.
+// A tape's "# expect: TEXT" lines say what its steps must put on nest's
+// screen. The rule TestTapes checks, so that a passing tape shows a working
+// feature:
+//
+//   - An expectation belongs to the steps since the previous expectation
+//     (its segment; expectations with no step between them share one).
+//   - It passes when TEXT is on a screen captured during those steps (after
+//     each key or typed character, every 200ms during a Sleep) or, polling
+//     for up to expectWait, at the point where it is written.
+//   - TEXT must not be on the screen captured before the segment's first
+//     step: text that was already there (the tab bar, a header) proves
+//     nothing about the steps.
+//   - TEXT must not be a substring of what the tape typed in the segment:
+//     an echo of the tape's own keys proves nothing about nest.
+//
+// A tape line that is none of a comment, a step the replay knows or a
+// setting it ignores (Output, Set, Require, Hide, Show) fails the test.
+
+// expectWait is how long an expectation is polled for at its point in the tape.
+const expectWait = 10 * time.Second
+
+// tapeStep is one line of a vhs tape that the replay acts on.
 type tapeStep struct {
-	kind string // type, key, sleep
-	arg  string
-	n    int
+	kind string // type, key, sleep or expect
+	arg  string // the text, tmux key name, duration or expected text
+	n    int    // how many times a key is pressed
+	line int    // the line in the tape, for messages
 }
 
 var (
-	typeRe  = regexp.MustCompile(`^Type(?:@\S+)?\s+"((?:[^"\\]|\\.)*)"$`)
-	sleepRe = regexp.MustCompile(`^Sleep\s+([\d.]+)(ms|s)?$`)
-	keyRe   = regexp.MustCompile(`^(Enter|Escape|Tab|Space|Backspace|Up|Down|Left|Right|PageUp|PageDown)(?:@\S+)?(?:\s+(\d+))?$`)
-	ctrlRe  = regexp.MustCompile(`^Ctrl\+(\w)$`)
+	typeRe   = regexp.MustCompile(`^Type(?:@\S+)?\s+"((?:[^"\\]|\\.)*)"$`)
+	sleepRe  = regexp.MustCompile(`^Sleep\s+([\d.]+)(ms|s)?$`)
+	keyRe    = regexp.MustCompile(`^(Enter|Escape|Tab|Space|Backspace|Up|Down|Left|Right|PageUp|PageDown)(?:@\S+)?(?:\s+(\d+))?$`)
+	ctrlRe   = regexp.MustCompile(`^Ctrl\+(\w)$`)
+	ignoreRe = regexp.MustCompile(`^(Output|Set|Require)\s|^(Hide|Show)$`)
 )
 
 // tmuxKeys maps vhs key names to tmux's.
 var tmuxKeys = map[string]string{"Enter": "Enter", "Escape": "Escape", "Tab": "Tab", "Space": "Space", "Backspace": "BSpace",
 	"Up": "Up", "Down": "Down", "Left": "Left", "Right": "Right", "PageUp": "PPage", "PageDown": "NPage"}
 
-// parseTape reads a tape's replayable steps and its "# expect: TEXT" lines.
-func parseTape(t *testing.T, path string) ([]tapeStep, []string) {
+// parseTape reads a tape's steps and expectations, failing the test on a
+// line it does not know and on an expectation that only echoes typed text.
+func parseTape(t *testing.T, path string) []tapeStep {
 	t.Helper()
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	var steps []tapeStep
-	var expects []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if e, ok := strings.CutPrefix(line, "# expect:"); ok {
-			expects = append(expects, strings.TrimSpace(e))
-			continue
+	for i, raw := range strings.Split(string(data), "\n") {
+		step, err := parseTapeLine(strings.TrimSpace(raw))
+		if err != nil {
+			t.Fatalf("%s:%d: %v", path, i+1, err)
 		}
-		if m := typeRe.FindStringSubmatch(line); m != nil {
-			text, err := strconv.Unquote(`"` + m[1] + `"`)
-			if err != nil {
-				t.Fatalf("%s: %q: %v", path, line, err)
-			}
-			steps = append(steps, tapeStep{kind: "type", arg: text})
-		} else if m := sleepRe.FindStringSubmatch(line); m != nil {
-			steps = append(steps, tapeStep{kind: "sleep", arg: m[1] + cmpDefault(m[2], "s")})
-		} else if m := keyRe.FindStringSubmatch(line); m != nil {
-			n, _ := strconv.Atoi(cmpDefault(m[2], "1"))
-			steps = append(steps, tapeStep{kind: "key", arg: tmuxKeys[m[1]], n: n})
-		} else if m := ctrlRe.FindStringSubmatch(line); m != nil {
-			steps = append(steps, tapeStep{kind: "key", arg: "C-" + strings.ToLower(m[1]), n: 1})
+		if step.kind != "" {
+			step.line = i + 1
+			steps = append(steps, step)
 		}
 	}
-	if len(expects) == 0 {
+	typed, expects := "", 0
+	for i, s := range steps {
+		if s.kind != "expect" && i > 0 && steps[i-1].kind == "expect" {
+			typed = "" // a new segment
+		}
+		switch s.kind {
+		case "type":
+			typed += s.arg
+		case "expect":
+			expects++
+			if s.arg == "" || strings.Contains(typed, s.arg) {
+				t.Fatalf("%s:%d: expectation %q is empty or text the tape typed (%q) since the previous expectation", path, s.line, s.arg, typed)
+			}
+		}
+	}
+	if expects == 0 {
 		t.Fatalf("%s has no '# expect:' line", path)
 	}
-	return steps, expects
+	return steps
+}
+
+// parseTapeLine turns one trimmed tape line into a step; the zero step
+// means a line the replay skips (blank, comment, setting).
+func parseTapeLine(line string) (tapeStep, error) {
+	if e, ok := strings.CutPrefix(line, "# expect:"); ok {
+		return tapeStep{kind: "expect", arg: strings.TrimSpace(e)}, nil
+	}
+	if line == "" || strings.HasPrefix(line, "#") || ignoreRe.MatchString(line) {
+		return tapeStep{}, nil
+	}
+	if m := typeRe.FindStringSubmatch(line); m != nil {
+		text, err := strconv.Unquote(`"` + m[1] + `"`)
+		if err != nil {
+			return tapeStep{}, fmt.Errorf("%q: %w", line, err)
+		}
+		return tapeStep{kind: "type", arg: text}, nil
+	}
+	if m := sleepRe.FindStringSubmatch(line); m != nil {
+		return tapeStep{kind: "sleep", arg: m[1] + cmpDefault(m[2], "s")}, nil
+	}
+	if m := keyRe.FindStringSubmatch(line); m != nil {
+		n, _ := strconv.Atoi(cmpDefault(m[2], "1"))
+		return tapeStep{kind: "key", arg: tmuxKeys[m[1]], n: n}, nil
+	}
+	if m := ctrlRe.FindStringSubmatch(line); m != nil {
+		return tapeStep{kind: "key", arg: "C-" + strings.ToLower(m[1]), n: 1}, nil
+	}
+	return tapeStep{}, fmt.Errorf("%q is not a tape command the replay knows: teach parseTapeLine, or drop it", line)
 }
 
 func cmpDefault(s, def string) string {
@@ -275,7 +328,8 @@ func cmpDefault(s, def string) string {
 }
 
 // TestTapes replays every vhs tape in tmux against the real TUI and checks
-// its expectations; it also checks that vhs accepts each tape.
+// its expectations by the rule above; it also checks that vhs accepts each
+// tape (vhs validate needs neither ttyd nor ffmpeg).
 func TestTapes(t *testing.T) {
 	loadDemo.Do(func() {
 		if err := ctrEnv.LoadBusybox(testkit.ImageOptions{Ref: demoImage, Cmd: []string{"sh"}}); err != nil {
@@ -290,7 +344,7 @@ func TestTapes(t *testing.T) {
 	for _, tape := range tapes {
 		t.Run(filepath.Base(tape), func(t *testing.T) {
 			if vhsErr != nil {
-				t.Fatalf("vhs is needed to validate tapes (go install github.com/charmbracelet/vhs@latest): %v", vhsErr)
+				t.Fatalf("vhs is needed to validate tapes: %v", vhsErr)
 			}
 			if out, err := exec.Command(vhs, "validate", tape).CombinedOutput(); err != nil {
 				t.Fatalf("vhs validate %s: %v\n%s", tape, err, out)
@@ -300,9 +354,10 @@ func TestTapes(t *testing.T) {
 	}
 }
 
-// replay runs a tape's steps in a shell in tmux, in a copy of vhs/.
+// replay runs a tape's steps in a shell in tmux, in a copy of vhs/, and
+// checks each expectation on the screens of its segment.
 func replay(t *testing.T, tape string) {
-	steps, expects := parseTape(t, tape)
+	steps := parseTape(t, tape)
 	dir := t.TempDir()
 	bundles, _ := filepath.Glob("vhs/*.bun")
 	for _, b := range bundles {
@@ -320,32 +375,68 @@ func replay(t *testing.T, tape string) {
 		}
 	})
 	p := startPane(t, dir, "bash --norc --noprofile")
-	for _, s := range steps {
-		switch s.kind {
-		case "type": // one key at a time, as vhs types (a burst would arrive as one key message)
-			for _, r := range s.arg {
-				p.typeText(string(r))
-				time.Sleep(30 * time.Millisecond)
+	before := p.screen(false) // the screen before the current segment
+	var seen []string         // the screens captured during it
+	for i, s := range steps {
+		if s.kind != "expect" {
+			if i > 0 && steps[i-1].kind == "expect" {
+				before, seen = p.screen(false), nil
 			}
-		case "key":
-			for i := 0; i < s.n; i++ {
-				p.keys(s.arg)
-			}
-		case "sleep":
-			d, _ := time.ParseDuration(s.arg)
-			time.Sleep(max(d, 200*time.Millisecond))
+			seen = append(seen, p.play(s)...)
+			continue
 		}
-		p.screen(false)
-	}
-	all := strings.Join(p.seen, "\n")
-	for _, e := range expects {
-		if !strings.Contains(all, e) {
-			t.Errorf("%s: the screen never showed %q; last screen:\n%s", tape, e, p.seen[len(p.seen)-1])
+		if strings.Contains(before, s.arg) {
+			t.Fatalf("%s:%d: %q was on the screen before the steps that should show it, so it proves nothing; screen:\n%s", tape, s.line, s.arg, before)
+		}
+		if !p.showed(seen, s.arg) {
+			t.Fatalf("%s:%d: the steps since the previous expectation never showed %q; last screen:\n%s", tape, s.line, s.arg, p.screen(false))
 		}
 	}
 	if shot := os.Getenv("NEST_SCREENSHOTS"); shot != "" {
 		screenshot(t, p, filepath.Join(shot, strings.TrimSuffix(filepath.Base(tape), ".tape")))
 	}
+}
+
+// play carries out one type, key or sleep step and returns the screens
+// captured on the way: after each character or key, every 200ms of a sleep.
+func (p *pane) play(s tapeStep) []string {
+	var seen []string
+	switch s.kind {
+	case "type": // one key at a time, as vhs types (a burst would arrive as one key message)
+		for _, r := range s.arg {
+			p.typeText(string(r))
+			time.Sleep(30 * time.Millisecond)
+			seen = append(seen, p.screen(false))
+		}
+	case "key":
+		for range s.n {
+			p.keys(s.arg)
+			seen = append(seen, p.screen(false))
+		}
+	case "sleep":
+		d, _ := time.ParseDuration(s.arg)
+		for end := time.Now().Add(max(d, 200*time.Millisecond)); time.Now().Before(end); {
+			time.Sleep(min(200*time.Millisecond, time.Until(end)))
+			seen = append(seen, p.screen(false))
+		}
+	}
+	return seen
+}
+
+// showed reports whether text is on one of the screens seen or, polling
+// for up to expectWait, on the current one.
+func (p *pane) showed(seen []string, text string) bool {
+	for _, s := range seen {
+		if strings.Contains(s, text) {
+			return true
+		}
+	}
+	for end := time.Now().Add(expectWait); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if strings.Contains(p.screen(false), text) {
+			return true
+		}
+	}
+	return false
 }
 
 // screenshot renders the pane's last screen (with colours) to PNG with
@@ -365,17 +456,20 @@ func screenshot(t *testing.T, p *pane, base string) {
 	_ = os.Remove(ansi)
 }
 
-// findTool looks for a program on PATH, then where go install puts it.
+// findTool looks for a program in build/tools, where `make tools` installs
+// the pinned versions, then on PATH.
 func findTool(name string) (string, error) {
+	path, err := filepath.Abs(filepath.Join("build", "tools", name))
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
 	if path, err := exec.LookPath(name); err == nil {
 		return path, nil
 	}
-	home, _ := os.UserHomeDir()
-	path := filepath.Join(home, "go", "bin", name)
-	if _, err := os.Stat(path); err != nil {
-		return "", fmt.Errorf("%s is not on PATH nor in ~/go/bin: %w", name, err)
-	}
-	return path, nil
+	return "", fmt.Errorf("%s is not in build/tools nor on PATH (install it: make tools)", name)
 }
 
 // TestNestShowsHealthAndRestarts: nest's table follows the keeper live —
@@ -405,10 +499,12 @@ func TestNestShowsHealthAndRestarts(t *testing.T) {
 	t.Fatalf("crash row %q: want exited with 3 restarts", row)
 }
 
-// rowOf returns the screen line that shows name.
+// rowOf returns the containers table's row of name: the line that starts,
+// after the cursor and selection marks, with name (the title line's
+// "filter: name" and toasts naming it are not rows).
 func rowOf(screen, name string) string {
 	for _, line := range strings.Split(screen, "\n") {
-		if strings.Contains(line, name) {
+		if strings.HasPrefix(strings.TrimLeft(line, " ▸●"), name+" ") {
 			return line
 		}
 	}
