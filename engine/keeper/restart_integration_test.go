@@ -41,8 +41,11 @@ func TestCrashLoopBackoff(t *testing.T) {
 		w *= time.Millisecond
 		gap := starts[i+1].Sub(exits[i])
 		t.Logf("restart %d: %v after the exit (backoff %v)", i+1, gap.Round(time.Millisecond), w)
-		if gap < w-20*time.Millisecond || gap > w+400*time.Millisecond {
-			t.Errorf("restart %d came %v after the exit, want %v (+400ms tolerance)", i+1, gap, w)
+		// Never early; and sooner than the next step's backoff, so the
+		// doubling is this one (a loaded machine adds to the gap: the bound
+		// is not a speed goal, that lives in make bench).
+		if gap < w-20*time.Millisecond || gap >= 2*w+300*time.Millisecond {
+			t.Errorf("restart %d came %v after the exit, want at least %v and less than %v", i+1, gap, w, 2*w+300*time.Millisecond)
 		}
 	}
 	got, err := rt.Get(context.Background(), c.ID)
