@@ -48,6 +48,17 @@ func TestGolden(t *testing.T) {
 		{"too_small", 50, 12, nil, nil, ""},
 		{"dialog", 120, 30, nil, []tea.Msg{common.ConfirmMsg{Question: "Remove image docker.io/library/busybox:latest?", Action: "Remove"}}, "Remove image"},
 		{"dialog_80x24", 80, 24, nil, []tea.Msg{common.ConfirmMsg{Question: "Remove image docker.io/library/busybox:latest?", Action: "Remove"}}, "Remove image"},
+		{"containers_80x24", 80, 24, nil, nil, ""},
+		{"images_80x24", 80, 24, []string{"2"}, nil, "nginx"},
+		{"secrets_80x24", 80, 24, []string{"4"}, nil, "no secrets"},
+		{"networks_80x24", 80, 24, []string{"5"}, nil, "cannot list networks"},
+		{"peers_80x24", 80, 24, []string{"6"}, nil, "no nodes found"},
+		{"logs_page_80x24", 80, 24, []string{"j", "j", "l"}, nil, "Logs web"},
+		{"details_page_80x24", 80, 24, []string{"enter"}, nil, "Inspect 03"},
+		{"editor_80x24", 80, 24, []string{"n"}, nil, "valid bundle"},
+		{"help_80x24", 80, 24, []string{"?"}, nil, "remap keys"},
+		{"palette_80x24", 80, 24, []string{":", "p", "s"}, nil, ":ps"},
+		{"palette_output_80x24", 80, 24, []string{":", "p", "s", "enter"}, nil, "enter or esc close"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,7 +81,11 @@ func TestGolden(t *testing.T) {
 			if err := tm.Quit(); err != nil {
 				t.Fatal(err)
 			}
-			golden.RequireEqual(t, []byte(tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).View()))
+			screen := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).View()
+			if tt.name != "too_small" {
+				commontest.RequireFits(t, screen, tt.w, tt.h)
+			}
+			golden.RequireEqual(t, []byte(screen))
 		})
 	}
 }

@@ -54,7 +54,7 @@ func (m *Model) tabBar() string {
 	for _, p := range m.stack {
 		bar += st.Dim.Render(" › ") + st.TabActive.Render(p.page.Title)
 	}
-	return lipgloss.NewStyle().MaxWidth(m.width).Render(bar)
+	return common.Clip(bar, m.width, 1)
 }
 
 // statusBar shows the node and counts on the left, the global keys on
@@ -79,9 +79,14 @@ func (m *Model) statusBar() string {
 	if m.dialog != nil {
 		global, local = common.ConfirmKeys(), nil
 	}
+	// The global keys come first, then as many of the view's keys as fit
+	// between them and the node; a hint that does not fit is left out
+	// whole, and the node line is cut with "…" only when nothing else is left.
 	var right string
 	for _, b := range global {
-		right += hint(b)
+		if h := hint(b); lipgloss.Width(right)+lipgloss.Width(h) <= m.width-lipgloss.Width(left)-3 {
+			right += h
+		}
 	}
 	room := m.width - lipgloss.Width(left) - lipgloss.Width(right) - 3
 	var middle string
@@ -94,14 +99,30 @@ func (m *Model) statusBar() string {
 	}
 	gap := max(m.width-lipgloss.Width(left)-lipgloss.Width(middle)-lipgloss.Width(right), 0)
 	line := st.StatusBar.Render(left+"   ") + middle + st.StatusBar.Render(strings.Repeat(" ", max(gap-3, 0))) + right
-	return lipgloss.NewStyle().MaxWidth(m.width).Render(line)
+	return common.Clip(line, m.width, 1)
 }
 
 func (m *Model) helpSections() []help.Section {
-	sections := []help.Section{{Title: "Global", Bindings: append(m.keys.list(), m.keys.Tabs...)}}
+	sections := []help.Section{{Title: "Global", Bindings: append(m.keys.list(), m.tabHelp()...)}}
 	title := m.tabs[m.active].Title
 	if n := len(m.stack); n > 0 {
 		title = m.stack[n-1].page.Title
 	}
 	return append(sections, help.Sections(title, m.current().FullHelp())...)
+}
+
+// tabHelp is the number keys for the help overlay: one "1-6 view 1-6"
+// line while they are the default digits, each binding when remapped.
+func (m *Model) tabHelp() []key.Binding {
+	n := len(m.keys.Tabs)
+	for i, b := range m.keys.Tabs {
+		if !b.Enabled() || b.Help().Key != fmt.Sprint(i+1) {
+			return m.keys.Tabs
+		}
+	}
+	if n < 2 {
+		return m.keys.Tabs
+	}
+	span := fmt.Sprintf("1-%d", n)
+	return []key.Binding{key.NewBinding(key.WithKeys(span), key.WithHelp(span, "view "+span))}
 }

@@ -1,6 +1,7 @@
 package common
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,5 +72,54 @@ func TestCursorAfterReload(t *testing.T) {
 		if got := CursorAfterReload(tt.items, tt.cursor, tt.selected, id); got != tt.want {
 			t.Errorf("%v cursor %d selected %q: got %d want %d", tt.items, tt.cursor, tt.selected, got, tt.want)
 		}
+	}
+}
+
+func TestFitColumns(t *testing.T) {
+	cols := []Column{
+		{Title: "NAME", Min: 4, Max: 10},
+		{Title: "ID", Min: 6, Max: 6, Priority: 3},
+		{Title: "STATE", Min: 5, Max: 7},
+		{Title: "IMAGE", Min: 5, Max: 12, Priority: 1},
+		{Title: "PORTS", Min: 5, Max: 5, Priority: 2},
+	}
+	cells := [][]string{{"web", "0123ab", "running", "nginx:1.27", "80"}}
+	tests := []struct {
+		name  string
+		width int
+		grow  int
+		want  []int
+	}{
+		{"everything fits, slack to NAME", 50, 0, []int{18, 6, 7, 10, 5}},
+		{"everything fits, slack unused", 50, -1, []int{4, 6, 7, 10, 5}},
+		{"everything just fits", 36, 0, []int{4, 6, 7, 10, 5}},
+		{"ID dropped first", 33, 0, []int{8, 0, 7, 10, 5}},
+		{"a column that does not fit drops the lower ones too", 26, 0, []int{7, 0, 7, 10, 0}},
+		{"always-kept columns shrink", 10, 0, []int{4, 0, 5, 0, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := FitColumns(cols, cells, tt.width, tt.grow)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("FitColumns(width %d) = %v, want %v", tt.width, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWrapAndClip(t *testing.T) {
+	got := Wrap("start one: budgie --headless serve now", 20)
+	want := []string{"start one: budgie", "--headless serve now"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Wrap = %q, want %q", got, want)
+	}
+	if got := Wrap("abcdefghij", 4); !slices.Equal(got, []string{"abcd", "efgh", "ij"}) {
+		t.Errorf("Wrap of a long word = %q", got)
+	}
+	if got := Clip("hello world\nhi", 8, 1); got != "hello w…" {
+		t.Errorf("Clip = %q", got)
+	}
+	if got := Cell("12", 4, true); got != "  12" {
+		t.Errorf("Cell right = %q", got)
 	}
 }

@@ -37,20 +37,25 @@ func TestGolden(t *testing.T) {
 		data  []models.Container
 		keys  []tea.KeyMsg
 		until string
+		w, h  int
 	}{
-		{"initial", commontest.Sample(), nil, "worker"},
-		{"empty", nil, nil, "no containers yet"},
-		{"sorted_by_state_desc", commontest.Sample(), []tea.KeyMsg{keyMsg("S"), keyMsg("S")}, "STATE ↓"},
-		{"filtered_regex", commontest.Sample(), typeKeys("/~^(web|db) "), "filter: ~^(web|db)"},
-		{"marked", commontest.Sample(), []tea.KeyMsg{keyMsg("space"), keyMsg("space")}, "2 selected"},
-		{"damaged", withDamaged(commontest.Sample()), nil, "worker"},
+		{"initial", commontest.Sample(), nil, "worker", 120, 26},
+		{"empty", nil, nil, "no containers yet", 120, 26},
+		{"sorted_by_state_desc", commontest.Sample(), []tea.KeyMsg{keyMsg("S"), keyMsg("S")}, "STATE ↓", 120, 26},
+		{"filtered_regex", commontest.Sample(), typeKeys("/~^(web|db) "), "filter: ~^(web|db)", 120, 26},
+		{"marked", commontest.Sample(), []tea.KeyMsg{keyMsg("space"), keyMsg("space")}, "2 selected", 120, 26},
+		{"damaged", withDamaged(commontest.Sample()), nil, "worker", 120, 26},
+		{"initial_80x24", commontest.Sample(), nil, "worker", 80, 24},
+		{"empty_80x24", nil, nil, "no containers yet", 80, 24},
+		{"marked_80x24", commontest.Sample(), []tea.KeyMsg{keyMsg("space"), keyMsg("space")}, "2 selected", 80, 24},
+		{"wide_cells_80x24", wide(commontest.Sample()), nil, "worker", 80, 24},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			m := New(commontest.Common(ctx, commontest.New(tt.data...)))
-			tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(120, 26))
+			tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(tt.w, tt.h))
 			waitFor(t, tm, "worker", "no containers yet")
 			for _, k := range tt.keys {
 				tm.Send(k)
@@ -62,6 +67,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			final := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second))
+			commontest.RequireFits(t, final.View(), tt.w, tt.h)
 			golden.RequireEqual(t, []byte(final.View()))
 		})
 	}
@@ -94,6 +100,18 @@ func withDamaged(cs []models.Container) []models.Container {
 	for i := range cs {
 		if cs[i].Name == "cache" {
 			cs[i].Damaged = []models.LabelError{{Label: "budgie.spec", Error: "decode spec labels (12 bytes): unexpected end of JSON input"}}
+		}
+	}
+	return cs
+}
+
+// wide gives the sample long names and images, to show the always-kept
+// NAME column cut with an ellipsis and the lower columns dropped.
+func wide(cs []models.Container) []models.Container {
+	for i := range cs {
+		if cs[i].Name == "worker" {
+			cs[i].Name = "worker-with-a-very-long-descriptive-name"
+			cs[i].Image = "registry.example.com:5000/team/backend/worker:2.1.0-rc1"
 		}
 	}
 	return cs

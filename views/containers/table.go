@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/x/ansi"
-
 	"github.com/budgie-sh/budgie/models"
+	"github.com/budgie-sh/budgie/views/common"
 )
 
 // row is one container with its latest resource sample.
@@ -24,30 +23,46 @@ type row struct {
 	hasStats bool
 }
 
-// column is one table column: its header, how wide it may be, how to
-// render a cell and how to compare two rows.
+// column is one table column: its layout (title, width bounds and
+// priority, see common.FitColumns), how to render a cell and how to
+// compare two rows.
 type column struct {
-	title    string
-	min, max int
-	cell     func(r row, now time.Time) string
-	less     func(a, b row) int
+	common.Column
+	cell func(r row, now time.Time) string
+	less func(a, b row) int
+}
+
+// col builds a column; prio is its common.Column priority.
+func col(title string, lo, hi, prio int, cell func(row, time.Time) string, less func(a, b row) int) column {
+	return column{common.Column{Title: title, Min: lo, Max: hi, Priority: prio}, cell, less}
 }
 
 // columns are the table's columns in display order. Sorting refers to
-// them by index.
+// them by index. When the terminal is narrow, columns go in priority
+// order: NODE, RESTARTS, ID, PORTS, HEALTH, MEM, CPU%, UPTIME, IMAGE;
+// NAME and STATE always stay.
 var columns = []column{
-	{"NAME", 8, 28, func(r row, _ time.Time) string { return r.c.Name }, func(a, b row) int { return cmp.Compare(a.c.Name, b.c.Name) }},
-	{"ID", 12, 12, func(r row, _ time.Time) string { return r.c.ShortID() }, func(a, b row) int { return cmp.Compare(a.c.ID, b.c.ID) }},
-	{"IMAGE", 8, 36, func(r row, _ time.Time) string { return shortImage(r.c.Image) }, func(a, b row) int { return cmp.Compare(a.c.Image, b.c.Image) }},
-	{"STATE", 7, 10, stateCell, func(a, b row) int { return cmp.Compare(stateRank(a.c.State), stateRank(b.c.State)) }},
-	{"HEALTH", 6, 9, healthCell, func(a, b row) int { return cmp.Compare(healthRank(a.c.Health), healthRank(b.c.Health)) }},
-	{"UPTIME", 6, 8, uptimeCell, func(a, b row) int { return cmp.Compare(uptimeKey(a), uptimeKey(b)) }},
-	{"PORTS", 5, 30, func(r row, _ time.Time) string { return ports(r.c.Ports) }, func(a, b row) int { return cmp.Compare(ports(a.c.Ports), ports(b.c.Ports)) }},
-	{"CPU%", 5, 6, cpuCell, func(a, b row) int { return cmp.Compare(a.cpu, b.cpu) }},
-	{"MEM", 6, 8, memCell, func(a, b row) int { return cmp.Compare(a.mem, b.mem) }},
-	{"RESTARTS", 8, 8, func(r row, _ time.Time) string { return strconv.Itoa(r.c.RestartCount) }, func(a, b row) int { return cmp.Compare(a.c.RestartCount, b.c.RestartCount) }},
-	{"NODE", 4, 16, func(r row, _ time.Time) string { return r.c.Node }, func(a, b row) int { return cmp.Compare(a.c.Node, b.c.Node) }},
+	col("NAME", 8, 28, 0, func(r row, _ time.Time) string { return r.c.Name }, func(a, b row) int { return cmp.Compare(a.c.Name, b.c.Name) }),
+	col("ID", 12, 12, 8, func(r row, _ time.Time) string { return r.c.ShortID() }, func(a, b row) int { return cmp.Compare(a.c.ID, b.c.ID) }),
+	col("IMAGE", 8, 36, 1, func(r row, _ time.Time) string { return shortImage(r.c.Image) }, func(a, b row) int { return cmp.Compare(a.c.Image, b.c.Image) }),
+	col("STATE", 7, 10, 0, stateCell, func(a, b row) int { return cmp.Compare(stateRank(a.c.State), stateRank(b.c.State)) }),
+	col("HEALTH", 6, 9, 5, healthCell, func(a, b row) int { return cmp.Compare(healthRank(a.c.Health), healthRank(b.c.Health)) }),
+	col("UPTIME", 6, 8, 2, uptimeCell, func(a, b row) int { return cmp.Compare(uptimeKey(a), uptimeKey(b)) }),
+	col("PORTS", 5, 30, 7, func(r row, _ time.Time) string { return ports(r.c.Ports) }, func(a, b row) int { return cmp.Compare(ports(a.c.Ports), ports(b.c.Ports)) }),
+	col("CPU%", 5, 6, 3, cpuCell, func(a, b row) int { return cmp.Compare(a.cpu, b.cpu) }),
+	col("MEM", 6, 8, 4, memCell, func(a, b row) int { return cmp.Compare(a.mem, b.mem) }),
+	col("RESTARTS", 8, 8, 9, func(r row, _ time.Time) string { return strconv.Itoa(r.c.RestartCount) }, func(a, b row) int { return cmp.Compare(a.c.RestartCount, b.c.RestartCount) }),
+	col("NODE", 4, 16, 10, func(r row, _ time.Time) string { return r.c.Node }, func(a, b row) int { return cmp.Compare(a.c.Node, b.c.Node) }),
 }
+
+// layout is every column's common.Column, for common.FitColumns.
+var layout = func() []common.Column {
+	out := make([]common.Column, len(columns))
+	for i, c := range columns {
+		out[i] = c.Column
+	}
+	return out
+}()
 
 // stateCol is the index of the STATE column (coloured when drawn).
 const stateCol = 3
@@ -156,49 +171,24 @@ func ports(ps []models.PortMapping) string {
 	return strings.Join(out, ",")
 }
 
-// widths fits the columns into width cells (one space between columns):
-// each column gets what its widest cell needs, within its min and max;
-// if that is too wide, the flexible columns shrink towards their minimum.
+// widths fits the columns into width cells (see common.FitColumns):
+// 0 means the column is dropped; the name column takes the slack.
 func widths(cells [][]string, width int) []int {
-	ws := make([]int, len(columns))
-	for i, col := range columns {
-		ws[i] = len(col.title)
-	}
-	for _, r := range cells {
-		for i, c := range r {
-			ws[i] = max(ws[i], ansi.StringWidth(c))
-		}
-	}
-	total := len(columns) - 1
-	for i, col := range columns {
-		ws[i] = min(max(ws[i], col.min), col.max)
-		total += ws[i]
-	}
-	for total > width {
-		shrunk := false
-		for i := range ws {
-			if total > width && ws[i] > columns[i].min {
-				ws[i]--
-				total--
-				shrunk = true
-			}
-		}
-		if !shrunk {
-			break
-		}
-	}
-	if total < width {
-		ws[0] += width - total // the name column takes the slack
-	}
-	return ws
+	return common.FitColumns(layout, cells, width, 0)
 }
 
 // fit pads or truncates s to exactly w cells.
-func fit(s string, w int) string {
-	if ansi.StringWidth(s) > w {
-		return ansi.Truncate(s, w, "…")
+func fit(s string, w int) string { return common.Cell(s, w, false) }
+
+// shown keeps the cells of the columns that are drawn (width > 0).
+func shown(line []string, ws []int) []string {
+	out := make([]string, 0, len(line))
+	for i, s := range line {
+		if ws[i] > 0 {
+			out = append(out, s)
+		}
 	}
-	return s + strings.Repeat(" ", w-ansi.StringWidth(s))
+	return out
 }
 
 // sortRows orders rows by column col (ascending unless desc); ties keep

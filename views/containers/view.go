@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/lipgloss"
-
 	"github.com/budgie-sh/budgie/views/common"
 )
 
@@ -40,7 +38,7 @@ func (m *Model) titleLine() string {
 	parts := []string{
 		st.Title.Render("Containers"),
 		st.Dim.Render(fmt.Sprintf("%d running / %d", running, total)),
-		st.Dim.Render("sort: " + columns[m.sortCol].title + " " + dir),
+		st.Dim.Render("sort: " + columns[m.sortCol].Title + " " + dir),
 	}
 	if n := len(m.marked); n > 0 {
 		parts = append(parts, st.Marked.Render(fmt.Sprintf("%d selected", n)))
@@ -48,7 +46,7 @@ func (m *Model) titleLine() string {
 	if m.query != "" {
 		parts = append(parts, st.Dim.Render(fmt.Sprintf("filter: %s (%d)", m.query, len(m.visible))))
 	}
-	return lipgloss.NewStyle().MaxWidth(m.width).Render(strings.Join(parts, "  "))
+	return common.Clip(strings.Join(parts, "  "), m.width, 1)
 }
 
 // table draws the header and the rows in view, each line ending in \n.
@@ -70,9 +68,9 @@ func (m *Model) table() string {
 	var b strings.Builder
 	header := make([]string, len(columns))
 	for i, col := range columns {
-		header[i] = fit(col.title, ws[i])
+		header[i] = fit(col.Title, ws[i])
 	}
-	b.WriteString(st.Header.Render("  " + strings.Join(header, " ")))
+	b.WriteString(st.Header.Render("  " + strings.Join(shown(header, ws), " ")))
 	b.WriteByte('\n')
 	for i, line := range cells {
 		b.WriteString(m.renderRow(m.offset+i, line, ws))
@@ -113,7 +111,7 @@ func (m *Model) renderRow(pos int, line []string, ws []int) string {
 		for i := range line {
 			line[i] = fit(line[i], ws[i])
 		}
-		return st.Selected.Render(string(mark) + strings.Join(line, " "))
+		return st.Selected.Render(string(mark) + strings.Join(shown(line, ws), " "))
 	}
 	base := st.Row
 	if m.marked[r.c.ID] {
@@ -130,7 +128,7 @@ func (m *Model) renderRow(pos int, line []string, ws []int) string {
 		}
 		line[i] = base.Render(fit(line[i], ws[i]))
 	}
-	return base.Render(string(mark)) + strings.Join(line, " ")
+	return base.Render(string(mark)) + strings.Join(shown(line, ws), " ")
 }
 
 func (m *Model) filterLine() string {

@@ -153,11 +153,16 @@ func (m *Model) closeOrParent(rows []*node, cur *node) {
 func (m *Model) View() string {
 	st := m.c.Styles
 	var b strings.Builder
-	b.WriteString(st.Title.Render("Inspect "+models.ShortID(m.id)) + "  " + st.Dim.Render("enter fold/unfold · E unfold all · C fold all"))
+	b.WriteString(common.Clip(st.Title.Render("Inspect "+models.ShortID(m.id))+"  "+st.Dim.Render("enter fold/unfold · E unfold all · C fold all"), m.width, 1))
 	b.WriteByte('\n')
 	switch {
 	case m.err != nil:
-		b.WriteString(st.Error.Render(m.err.Error()))
+		for i, l := range common.Wrap(m.err.Error(), m.width) {
+			if i > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(st.Error.Render(l))
+		}
 		return b.String()
 	case m.root == nil:
 		b.WriteString(st.Dim.Render("loading…"))

@@ -96,10 +96,20 @@ func (h harness) View() string { return h.c.View() }
 // TestGolden renders the tree through a real program, over commontest's
 // fixed data (containerd's IDs and clocks would change every run).
 func TestGolden(t *testing.T) {
-	for name, ks := range map[string]string{"initial": "", "config_open": "Cjjl"} {
-		t.Run(name, func(t *testing.T) {
+	tests := []struct {
+		name, keys string
+		w, h       int
+	}{
+		{"initial", "", 120, 30},
+		{"config_open", "Cjjl", 120, 30},
+		{"initial_80x24", "", 80, 24},
+		{"config_open_80x24", "Cjjl", 80, 24},
+	}
+	for _, tt := range tests {
+		ks := tt.keys
+		t.Run(tt.name, func(t *testing.T) {
 			m := New(commontest.Common(context.Background(), commontest.New(commontest.Sample()...)), commontest.ID(1))
-			tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(120, 30))
+			tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(tt.w, tt.h))
 			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "State") }, teatest.WithDuration(15*time.Second))
 			for _, r := range ks {
 				tm.Send(runes(string(r)))
@@ -110,7 +120,9 @@ func TestGolden(t *testing.T) {
 			if err := tm.Quit(); err != nil {
 				t.Fatal(err)
 			}
-			golden.RequireEqual(t, []byte(tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).View()))
+			view := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).View()
+			commontest.RequireFits(t, view, tt.w, tt.h)
+			golden.RequireEqual(t, []byte(view))
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/budgie-sh/budgie/theme"
 	"github.com/budgie-sh/budgie/views/common"
+	"github.com/budgie-sh/budgie/views/common/commontest"
 )
 
 // harness shows the editor as the root model would.
@@ -37,18 +38,22 @@ func TestEditorGolden(t *testing.T) {
 		path string // relative, so that the title is the same everywhere
 		keys []tea.KeyMsg
 		wait string
+		w, h int
 	}{
-		{"new bundle", "", nil, "problem"},
-		{"existing bundle", "testdata/web.bun", nil, "valid bundle"},
-		{"bad memory", "testdata/badmem.bun", nil, "problem"},
-		{"discard dialog", "testdata/web.bun", []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("x")}, {Type: tea.KeyEsc}}, "Discard"},
+		{"new bundle", "", nil, "problem", 120, 30},
+		{"existing bundle", "testdata/web.bun", nil, "valid bundle", 120, 30},
+		{"bad memory", "testdata/badmem.bun", nil, "problem", 120, 30},
+		{"discard dialog", "testdata/web.bun", []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("x")}, {Type: tea.KeyEsc}}, "Discard", 120, 30},
+		{"existing bundle 80x24", "testdata/web.bun", nil, "valid bundle", 80, 24},
+		{"bad memory 80x24", "testdata/badmem.bun", nil, "problem", 80, 24},
+		{"discard dialog 80x24", "testdata/web.bun", []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("x")}, {Type: tea.KeyEsc}}, "Discard", 80, 24},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			m := New(common.Common{Ctx: ctx, Styles: theme.New("dark"), Backend: &fakeBackend{}}, tt.path)
-			tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(120, 30))
+			tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(tt.w, tt.h))
 			teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
 				return strings.Contains(string(b), "valid bundle") || strings.Contains(string(b), "problem")
 			}, teatest.WithDuration(15*time.Second))
@@ -61,6 +66,7 @@ func TestEditorGolden(t *testing.T) {
 			}
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 			final := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(harness)
+			commontest.RequireFits(t, final.View(), tt.w, tt.h)
 			teatest.RequireEqualOutput(t, []byte(final.View()))
 		})
 	}

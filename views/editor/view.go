@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/huh"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -71,7 +72,7 @@ func (m *Model) View() string {
 	case askPath:
 		out = lipgloss.JoinVertical(lipgloss.Left, out, m.pathInput.View())
 	}
-	out = lipgloss.NewStyle().MaxWidth(m.width).MaxHeight(m.height).Render(out)
+	out = common.Clip(out, m.width, m.height)
 	if m.mode == confirmDiscard {
 		out = common.Overlay(out, m.confirm.View(), m.width, m.height)
 	}
@@ -108,12 +109,45 @@ func (m *Model) problemView() string {
 		return s.Dim.Render("✓ valid bundle")
 	}
 	lines := []string{s.ToastError.UnsetBorderStyle().UnsetPadding().Render(fmt.Sprintf("%d problem(s):", len(m.problems)))}
+	return strings.Join(append(lines, m.problemBody(problemLines-1)...), "\n")
+}
+
+// problemBody is the problems in at most room lines, each wrapped at word
+// boundaries under a hanging indent. A problem cut short ends in "…"; the
+// problems left out are counted on a last "… and N more" line.
+func (m *Model) problemBody(room int) []string {
+	var out []string
 	for i, p := range m.problems {
-		if i == problemLines-2 && len(m.problems) > problemLines-1 {
-			lines = append(lines, s.Dim.Render(fmt.Sprintf("  … and %d more", len(m.problems)-i)))
-			break
+		ls := common.Wrap(p, max(m.width-4, 10))
+		for j := range ls {
+			ls[j] = map[bool]string{true: "  ", false: "    "}[j == 0] + ls[j]
 		}
-		lines = append(lines, "  "+p)
+		left := room - len(out)
+		if i < len(m.problems)-1 {
+			left-- // keep a line to count what is left out
+		}
+		if len(ls) <= left {
+			out = append(out, ls...)
+			continue
+		}
+		more := len(m.problems) - i
+		if left > 0 {
+			ls = ls[:left]
+			ls[left-1] = ellipsis(ls[left-1], m.width)
+			out, more = append(out, ls...), more-1
+		}
+		if more > 0 {
+			out = append(out, m.c.Styles.Dim.Render(fmt.Sprintf("  … and %d more", more)))
+		}
+		break
 	}
-	return strings.Join(lines, "\n")
+	return out
+}
+
+// ellipsis marks line as cut short, within width cells.
+func ellipsis(line string, width int) string {
+	if lipgloss.Width(line)+1 <= width {
+		return line + "…"
+	}
+	return ansi.Truncate(line, width-1, "") + "…"
 }

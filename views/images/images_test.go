@@ -58,17 +58,22 @@ func TestImagesGolden(t *testing.T) {
 		keys  []string
 		block bool
 		wait  string
+		w, h  int
 	}{
-		{"newest first", nil, false, ""},
-		{"largest first", []string{"s"}, false, "SIZE ↓"},
-		{"pull prompt", []string{"p"}, false, "pull:"},
-		{"pull under way", []string{"p", "a", "p", "p", "enter"}, true, "exists"},
+		{"newest first", nil, false, "", 120, 30},
+		{"largest first", []string{"s"}, false, "SIZE ↓", 120, 30},
+		{"pull prompt", []string{"p"}, false, "pull:", 120, 30},
+		{"pull under way", []string{"p", "a", "p", "p", "enter"}, true, "exists", 120, 30},
+		{"newest first 80x24", nil, false, "", 80, 24},
+		{"pull under way 80x24", []string{"p", "a", "p", "p", "enter"}, true, "exists", 80, 24},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeBackend{images: fixedImages(), progress: scriptedProgress(), block: tt.block}
-			tm := teatest.NewTestModel(t, harness{newTestModel(t, f)}, teatest.WithInitialTermSize(120, 30))
-			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "busybox") }, teatest.WithDuration(15*time.Second))
+			m := newTestModel(t, f)
+			m.SetSize(tt.w, tt.h)
+			tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(tt.w, tt.h))
+			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "alpine") }, teatest.WithDuration(15*time.Second))
 			for _, k := range tt.keys {
 				tm.Send(keyMsg(k))
 			}
@@ -77,6 +82,7 @@ func TestImagesGolden(t *testing.T) {
 			}
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 			final := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(harness)
+			commontest.RequireFits(t, final.View(), tt.w, tt.h)
 			teatest.RequireEqualOutput(t, []byte(final.View()))
 		})
 	}

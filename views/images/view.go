@@ -12,10 +12,27 @@ import (
 	"github.com/budgie-sh/budgie/views/common"
 )
 
-// Column widths; the repository takes what is left.
+// Columns of the list (see common.FitColumns), each of a fixed width; the
+// repository takes what is left. On a narrow terminal IMAGE ID goes
+// first, then CREATED, SIZE and TAG; REPOSITORY always stays.
 const (
-	tagW, idW, createdW, sizeW = 16, 12, 15, 9
-	barW                       = 30
+	colRepo = iota
+	colTag
+	colID
+	colCreated
+	colSize
+)
+
+var columns = []common.Column{
+	colRepo:    {Title: "REPOSITORY", Min: 20, Max: 20},
+	colTag:     {Title: "TAG", Min: 16, Max: 16, Priority: 1},
+	colID:      {Title: "IMAGE ID", Min: 12, Max: 12, Priority: 4},
+	colCreated: {Title: "CREATED", Min: 15, Max: 15, Priority: 3},
+	colSize:    {Title: "SIZE", Min: 9, Max: 9, Priority: 2, Right: true},
+}
+
+const (
+	barW = 30
 	// maxLayers is how many layer lines the pull panel shows.
 	maxLayers = 8
 )
@@ -33,8 +50,7 @@ func (m *Model) View() string {
 	top := []string{m.title(), ""}
 	rows := m.table(m.height - len(top) - len(bottom))
 	out := strings.Join(append(append(top, rows...), bottom...), "\n")
-	out = lipgloss.NewStyle().MaxWidth(m.width).MaxHeight(m.height).Render(out)
-	return out
+	return common.Clip(out, m.width, m.height)
 }
 
 // title counts the images and their size.
@@ -59,16 +75,15 @@ func (m *Model) table(height int) []string {
 	case len(m.images) == 0:
 		return []string{s.Dim.Render("no images — p pulls one, L loads an archive")}
 	}
-	repoW := max(m.width-tagW-idW-createdW-sizeW-4, 10)
-	out := []string{s.Header.Render(fmt.Sprintf("%-*s %-*s %-*s %-*s %*s", repoW, m.label(byName, "REPOSITORY"),
-		tagW, "TAG", idW, "IMAGE ID", createdW, m.label(byDate, "CREATED"), sizeW, m.label(bySize, "SIZE")))}
+	ws := common.FitColumns(columns, nil, m.width, colRepo)
+	out := []string{s.Header.Render(common.Row(columns, []string{colRepo: m.label(byName, "REPOSITORY"), colTag: "TAG", colID: "IMAGE ID",
+		colCreated: m.label(byDate, "CREATED"), colSize: m.label(bySize, "SIZE")}, ws))}
 	shown := max(min(len(m.images), height-1), 1)
 	first := min(max(m.cursor-shown+1, 0), len(m.images)-shown)
 	for i := first; i < first+shown; i++ {
 		img := m.images[i]
-		line := fmt.Sprintf("%-*s %-*s %-*s %-*s %*s", repoW, cut(img.Repository, repoW), tagW, cut(img.Tag, tagW),
-			idW, shortID(img.ID), createdW, humanize.RelTime(img.Created, m.now(), "ago", "from now"),
-			sizeW, humanize.Bytes(uint64(img.Size)))
+		line := common.Row(columns, []string{colRepo: img.Repository, colTag: img.Tag, colID: shortID(img.ID),
+			colCreated: humanize.RelTime(img.Created, m.now(), "ago", "from now"), colSize: humanize.Bytes(uint64(img.Size))}, ws)
 		if i == m.cursor {
 			out = append(out, s.Selected.Render(line))
 		} else {

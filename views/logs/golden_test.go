@@ -47,12 +47,17 @@ func TestGolden(t *testing.T) {
 		name  string
 		keys  string
 		until string
+		w, h  int
 	}{
-		{"following", "", ""},
-		{"search_error", "/error\rn", "match 3/3"},
-		{"timestamps_wrap", "tw", "wrap on"},
-		{"paused", "kkkkk", "paused"},
-		{"only_matches", "/error\r&", "matching lines only"},
+		{"following", "", "", 120, 24},
+		{"search_error", "/error\rn", "match 3/3", 120, 24},
+		{"timestamps_wrap", "tw", "wrap on", 120, 24},
+		{"paused", "kkkkk", "paused", 120, 24},
+		{"only_matches", "/error\r&", "matching lines only", 120, 24},
+		{"following_80x24", "", "", 80, 24},
+		{"search_error_80x24", "/error\rn", "match 3/3", 80, 24},
+		{"timestamps_wrap_80x24", "tw", "wrap on", 80, 24},
+		{"only_matches_80x24", "/error\r&", "matching lines only", 80, 24},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,7 +66,7 @@ func TestGolden(t *testing.T) {
 			b := commontest.New(commontest.Sample()...)
 			b.LogLines[commontest.ID(1)] = lines
 			m := New(commontest.Common(ctx, b), commontest.ID(1), Options{})
-			tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(120, 24))
+			tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(tt.w, tt.h))
 			waitFor(t, tm, "a long line")
 			for _, r := range tt.keys {
 				if r == '\r' {
@@ -76,7 +81,9 @@ func TestGolden(t *testing.T) {
 			if err := tm.Quit(); err != nil {
 				t.Fatal(err)
 			}
-			golden.RequireEqual(t, []byte(tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).View()))
+			view := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).View()
+			commontest.RequireFits(t, view, tt.w, tt.h)
+			golden.RequireEqual(t, []byte(view))
 		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/budgie-sh/budgie/views/common"
 )
 
 // View draws the header, the lines in view and the status or search line.
@@ -44,17 +46,28 @@ func (m *Model) header() string {
 	if d := sinces[m.since]; d > 0 {
 		since = d.String()
 	}
-	parts := []string{
-		st.Title.Render("Logs " + m.name),
-		st.Dim.Render(fmt.Sprintf("%s · tail %s · since %s · wrap %s · time %s", state, tail, since, onOff(m.wrap), onOff(m.timestamps))),
-	}
+	var extra []string
 	if lbl := m.matchLabel(); lbl != "" {
-		parts = append(parts, st.Marked.Render(fmt.Sprintf("/%s %s", m.search.query, lbl)))
+		extra = append(extra, st.Marked.Render(fmt.Sprintf("/%s %s", m.search.query, lbl)))
 	}
 	if m.onlyMatch {
-		parts = append(parts, st.Marked.Render("[matching lines only]"))
+		extra = append(extra, st.Marked.Render("[matching lines only]"))
 	}
-	return lipgloss.NewStyle().MaxWidth(m.width).Render(strings.Join(parts, "  "))
+	// On a narrow terminal the settings go before the search does: the
+	// full status, then the state alone, then nothing; what still does not
+	// fit ends in "…".
+	var line string
+	for _, status := range []string{fmt.Sprintf("%s · tail %s · since %s · wrap %s · time %s", state, tail, since, onOff(m.wrap), onOff(m.timestamps)), state, ""} {
+		parts := []string{st.Title.Render("Logs " + m.name)}
+		if status != "" {
+			parts = append(parts, st.Dim.Render(status))
+		}
+		line = strings.Join(append(parts, extra...), "  ")
+		if lipgloss.Width(line) <= m.width {
+			break
+		}
+	}
+	return common.Clip(line, m.width, 1)
 }
 
 func onOff(b bool) string {

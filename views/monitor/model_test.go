@@ -47,18 +47,58 @@ func TestCPUPercentFromTwoSamples(t *testing.T) {
 	}
 }
 
-func TestNetworkShowsHostUntilCountersMove(t *testing.T) {
-	m := newTestModel(t, &fakeBackend{})
-	m.sampled, m.active = true, true
-	m.applyStats(map[string]models.Stats{idWeb: {Time: t0}})
-	m.applyStats(map[string]models.Stats{idWeb: {Time: t0.Add(2 * time.Second)}})
-	if got := m.rowText(m.rows[idWeb]); !strings.Contains(got, " host ") || !strings.Contains(m.View(), "NET host") {
-		t.Fatalf("want host network shown, got:\n%s", m.View())
+// TestNetworkRates drives the monitor through the backend: two samples of
+// a container's own network counters show as a per-second rate; "host" is
+// shown only for a container whose spec joins the host's network, even
+// while a bridged container has not sent a byte.
+func TestNetworkRates(t *testing.T) {
+	hostSpec := models.ContainerSpec{Networks: []string{"budgie0", models.HostNetwork}}
+	tests := []struct {
+		name       string
+		spec       models.ContainerSpec
+		rx, tx     [2]uint64
+		wantRow    string
+		wantTotals string
+	}{
+		{"bridged with traffic", models.ContainerSpec{Networks: []string{"budgie0"}}, [2]uint64{1000, 9000}, [2]uint64{0, 3000}, "4.0 kB/s / 1.5 kB/s", "NET 4.0 kB/s / 1.5 kB/s"},
+		{"default network, idle", models.ContainerSpec{}, [2]uint64{0, 0}, [2]uint64{0, 0}, "0 B/s / 0 B/s", "NET 0 B/s / 0 B/s"},
+		{"counter reset", models.ContainerSpec{}, [2]uint64{9000, 1000}, [2]uint64{5000, 7000}, "0 B/s / 1.0 kB/s", "NET 0 B/s / 1.0 kB/s"},
+		{"host network", hostSpec, [2]uint64{0, 0}, [2]uint64{0, 0}, "host", "NET host"},
 	}
-	m.applyStats(map[string]models.Stats{idWeb: {Time: t0.Add(4 * time.Second), NetRx: 4000, NetTx: 2000}})
-	if got := m.View(); !strings.Contains(got, "2.0 kB/s / 1.0 kB/s") || strings.Contains(got, "NET host") {
-		t.Fatalf("want network rates, got:\n%s", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeBackend{
+				containers: []models.Container{{ID: idWeb, Name: "web", State: models.StateRunning, Spec: tt.spec}},
+				samples: []map[string]models.Stats{
+					{idWeb: {ContainerID: idWeb, Time: t0, NetRx: tt.rx[0], NetTx: tt.tx[0]}},
+					{idWeb: {ContainerID: idWeb, Time: t0.Add(Interval), NetRx: tt.rx[1], NetTx: tt.tx[1]}},
+				},
+			}
+			m := newTestModel(t, f)
+			_, cmd := m.Update(run(t, m.SetActive(true)))
+			batch, ok := cmd().(tea.BatchMsg) // the names lookup and the tick
+			if !ok {
+				t.Fatalf("want the names lookup with the first sample, got %T", cmd())
+			}
+			m.Update(batch[0]())
+			m.Update(run(t, batch[1])) // the tick asks for the second sample
+			m.Update(run(t, m.sample()))
+			row := m.rowText(m.rows[idWeb])
+			if got := netCell(m, row); got != tt.wantRow {
+				t.Errorf("NET = %q, want %q (row %q)", got, tt.wantRow, row)
+			}
+			if got := m.View(); !strings.Contains(got, tt.wantTotals+"   ") {
+				t.Errorf("totals do not show %q:\n%s", tt.wantTotals, got)
+			}
+		})
 	}
+}
+
+// netCell is the NET RX / TX cell of a table row, found under its header.
+func netCell(m *Model, row string) string {
+	at := strings.Index(m.header(common.FitColumns(columns, nil, m.width, colHist)), "NET RX / TX")
+	cells := []rune(row)
+	return strings.TrimSpace(string(cells[at : at+columns[colNet].Max]))
 }
 
 func TestMonitorStopsTickingWhenInactive(t *testing.T) {

@@ -11,6 +11,7 @@ package monitor
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -61,6 +62,9 @@ type Model struct {
 	sampled bool
 	err     error
 	names   map[string]string
+	// hostNet holds the IDs of containers whose spec joins the host's
+	// network (models.HostNetwork), learnt with their names.
+	hostNet map[string]bool
 	rows    map[string]*row
 	order   []*row
 	cursor  int
@@ -70,7 +74,7 @@ type Model struct {
 func New(c common.Common) *Model {
 	return &Model{
 		c: c, keys: newKeyMap(c), interval: Interval,
-		names: map[string]string{}, rows: map[string]*row{},
+		names: map[string]string{}, hostNet: map[string]bool{}, rows: map[string]*row{},
 	}
 }
 
@@ -179,10 +183,11 @@ func (m *Model) onNames(msg namesMsg) {
 	}
 	for _, c := range msg.containers {
 		m.names[c.ID] = c.Name
+		m.hostNet[c.ID] = slices.Contains(c.Spec.Networks, models.HostNetwork)
 	}
 	for id, r := range m.rows {
 		if name, ok := m.names[id]; ok {
-			r.name = name
+			r.name, r.hostNet = name, m.hostNet[id]
 		}
 	}
 	m.sortRows()

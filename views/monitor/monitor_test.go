@@ -14,6 +14,7 @@ import (
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/theme"
 	"github.com/budgie-sh/budgie/views/common"
+	"github.com/budgie-sh/budgie/views/common/commontest"
 )
 
 func init() { lipgloss.SetColorProfile(termenv.Ascii) }
@@ -25,10 +26,11 @@ var (
 	t0       = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 )
 
-// fixedContainers are the names the fake backend knows.
+// fixedContainers are the containers the fake backend knows: web joins
+// the host's network, db and worker have their own.
 func fixedContainers() []models.Container {
 	return []models.Container{
-		{ID: idWeb, Name: "web", State: models.StateRunning},
+		{ID: idWeb, Name: "web", State: models.StateRunning, Spec: models.ContainerSpec{Networks: []string{models.HostNetwork}}},
 		{ID: idDB, Name: "db", State: models.StateRunning},
 		{ID: idWorker, Name: "worker", State: models.StateRunning},
 	}
@@ -81,11 +83,14 @@ func TestMonitorGolden(t *testing.T) {
 		samples int
 		keys    []tea.KeyType
 		wait    string
+		w, h    int
 	}{
-		{"three containers", 6, nil, "worker"},
-		{"cursor on worker", 6, []tea.KeyType{tea.KeyDown, tea.KeyDown, tea.KeyDown, tea.KeyUp, tea.KeyDown}, "worker"},
-		{"first sample only", 1, nil, "worker"},
-		{"no containers", 0, nil, "no running"},
+		{"three containers", 6, nil, "worker", 120, 30},
+		{"cursor on worker", 6, []tea.KeyType{tea.KeyDown, tea.KeyDown, tea.KeyDown, tea.KeyUp, tea.KeyDown}, "worker", 120, 30},
+		{"first sample only", 1, nil, "worker", 120, 30},
+		{"no containers", 0, nil, "no running", 120, 30},
+		{"three containers 80x24", 6, nil, "worker", 80, 24},
+		{"first sample only 80x24", 1, nil, "worker", 80, 24},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,7 +99,8 @@ func TestMonitorGolden(t *testing.T) {
 				f.samples = []map[string]models.Stats{{}}
 			}
 			m := newTestModel(t, f)
-			tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(120, 30))
+			m.SetSize(tt.w, tt.h)
+			tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(tt.w, tt.h))
 			teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
 				return f.done() && strings.Contains(string(b), tt.wait)
 			}, teatest.WithDuration(15*time.Second))
@@ -104,6 +110,7 @@ func TestMonitorGolden(t *testing.T) {
 			}
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 			final := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(harness)
+			commontest.RequireFits(t, final.View(), tt.w, tt.h)
 			teatest.RequireEqualOutput(t, []byte(final.View()))
 		})
 	}

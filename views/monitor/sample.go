@@ -19,9 +19,9 @@ type row struct {
 	cpu float64
 	// rx, tx, read and write are byte rates per second between prev and cur.
 	rx, tx, read, write float64
-	// netSeen is set once any sample had non-zero network counters; until
-	// then the container is taken to share the host's network.
-	netSeen bool
+	// hostNet is set for a container whose spec joins the host's network
+	// (models.HostNetwork): it has no counters of its own.
+	hostNet bool
 	// cpuHist and memHist are the last historyLen CPU % and memory figures.
 	cpuHist, memHist []float64
 }
@@ -30,7 +30,6 @@ type row struct {
 func (r *row) add(s models.Stats) {
 	first := r.cur.Time.IsZero()
 	r.prev, r.cur = r.cur, s
-	r.netSeen = r.netSeen || s.NetRx > 0 || s.NetTx > 0
 	r.memHist = push(r.memHist, float64(s.MemoryUsage))
 	if first {
 		return
@@ -64,16 +63,17 @@ func rate(prev, cur uint64, seconds float64) float64 {
 }
 
 // totals are the node-wide sums of the rows. limit is 0 unless every
-// container has a memory limit.
+// container has a memory limit; hostOnly is set when there are rows and
+// every one shares the host's network (rx and tx are then meaningless).
 type totals struct {
 	cpu, rx, tx, read, write float64
 	mem, limit, pids         uint64
-	netSeen                  bool
+	hostOnly                 bool
 }
 
 // sum adds up the rows.
 func sum(rows []*row) totals {
-	var t totals
+	t := totals{hostOnly: len(rows) > 0}
 	for _, r := range rows {
 		t.cpu += r.cpu
 		t.rx, t.tx, t.read, t.write = t.rx+r.rx, t.tx+r.tx, t.read+r.read, t.write+r.write
@@ -84,7 +84,7 @@ func sum(rows []*row) totals {
 			t.limit = 0 // one container without a limit: the node has none
 		}
 		t.pids += r.cur.Pids
-		t.netSeen = t.netSeen || r.netSeen
+		t.hostOnly = t.hostOnly && r.hostNet
 	}
 	return t
 }
@@ -106,7 +106,7 @@ func (m *Model) applyStats(stats map[string]models.Stats) (unknown bool) {
 		}
 		r.add(s)
 		if name, ok := m.names[id]; ok {
-			r.name = name
+			r.name, r.hostNet = name, m.hostNet[id]
 		} else {
 			unknown = true
 		}

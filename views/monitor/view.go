@@ -6,13 +6,37 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/dustin/go-humanize"
+
+	"github.com/budgie-sh/budgie/views/common"
 )
 
-// Column widths of the table; the CPU sparkline takes what is left.
+// Columns of the table, in display order (see common.FitColumns). On a
+// narrow terminal they go in this order: CPU HISTORY, BLOCK, PIDS, MEM %,
+// NET, MEM, CPU; NAME always stays. Every column but the CPU sparkline
+// has a fixed width; the sparkline takes what is left.
 const (
-	nameW, cpuW, memW, memPctW, netW, blockW, pidsW = 16, 7, 21, 6, 19, 19, 5
-	// fixedW is the fixed columns' width, a space after each.
-	fixedW = nameW + cpuW + memW + memPctW + netW + blockW + pidsW + 7
+	colName = iota
+	colCPU
+	colMem
+	colMemPct
+	colNet
+	colBlock
+	colPids
+	colHist
+)
+
+var columns = []common.Column{
+	colName:   {Title: "NAME", Min: 16, Max: 16},
+	colCPU:    {Title: "CPU %", Min: 7, Max: 7, Priority: 1, Right: true},
+	colMem:    {Title: "MEM USAGE / LIMIT", Min: 21, Max: 21, Priority: 2},
+	colMemPct: {Title: "MEM %", Min: 6, Max: 6, Priority: 4, Right: true},
+	colNet:    {Title: "NET RX / TX", Min: 19, Max: 19, Priority: 3},
+	colBlock:  {Title: "BLOCK R / W", Min: 19, Max: 19, Priority: 6},
+	colPids:   {Title: "PIDS", Min: 5, Max: 5, Priority: 5, Right: true},
+	colHist:   {Title: "CPU HISTORY", Min: 11, Priority: 7},
+}
+
+const (
 	// maxGraphH is the tallest the selected container's graphs grow.
 	maxGraphH = 8
 	// gutterW is the width of the graphs' axis labels and bar.
@@ -55,11 +79,22 @@ func (m *Model) summary() []string {
 	}
 	t := sum(m.order)
 	net := "host"
-	if t.netSeen {
+	if !t.hostOnly {
 		net = pair(bps(t.rx), bps(t.tx))
 	}
-	line := fmt.Sprintf("CPU %.1f%%   MEM %s   NET %s   BLOCK %s   PIDS %d",
-		t.cpu, memory(t.mem, t.limit), net, pair(bps(t.read), bps(t.write)), t.pids)
+	// The figures that do not fit are left out, not cut.
+	var line string
+	for _, part := range []string{
+		fmt.Sprintf("CPU %.1f%%", t.cpu), "MEM " + memory(t.mem, t.limit), "NET " + net,
+		"BLOCK " + pair(bps(t.read), bps(t.write)), fmt.Sprintf("PIDS %d", t.pids),
+	} {
+		switch {
+		case line == "":
+			line = part
+		case lipgloss.Width(line)+3+lipgloss.Width(part) <= m.width:
+			line += "   " + part
+		}
+	}
 	return []string{truncate(title, m.width), truncate(line, m.width)}
 }
 
@@ -73,10 +108,11 @@ func (m *Model) body(used int) []string {
 	} else {
 		shown = min(shown, free-3-2*graphH)
 	}
-	lines := []string{"", m.c.Styles.Header.Render(truncate(m.header(), m.width))}
+	ws := common.FitColumns(columns, nil, m.width, colHist)
+	lines := []string{"", m.c.Styles.Header.Render(strings.TrimRight(m.header(ws), " "))}
 	first := min(max(m.cursor-shown+1, 0), len(m.order)-shown)
 	for i := first; i < first+shown && i < len(m.order); i++ {
-		text := pad(m.rowText(m.order[i]), m.width)
+		text := m.rowLine(m.order[i], ws)
 		if i == m.cursor {
 			lines = append(lines, m.c.Styles.Selected.Render(text))
 		} else {
@@ -90,30 +126,40 @@ func (m *Model) body(used int) []string {
 	return lines
 }
 
-func (m *Model) header() string {
-	return fmt.Sprintf("%-*s %*s %-*s %*s %-*s %-*s %*s %s", nameW, "NAME", cpuW, "CPU %", memW, "MEM USAGE / LIMIT",
-		memPctW, "MEM %", netW, "NET RX / TX", blockW, "BLOCK R / W", pidsW, "PIDS", "CPU HISTORY")
+func (m *Model) header(ws []int) string {
+	titles := make([]string, len(columns))
+	for i, c := range columns {
+		titles[i] = c.Title
+	}
+	return common.Row(columns, titles, ws)
 }
 
-// rowText is one container's line of the table.
+// rowText is one container's line of the table at the view's width.
 func (m *Model) rowText(r *row) string {
+	return m.rowLine(r, common.FitColumns(columns, nil, m.width, colHist))
+}
+
+// rowLine is one container's line of the table in column widths ws.
+func (m *Model) rowLine(r *row, ws []int) string {
 	cpu, net, block := "—", "—", "—"
 	if r.rated() {
 		cpu = fmt.Sprintf("%.1f%%", r.cpu)
 		net = pair(bps(r.rx), bps(r.tx))
 		block = pair(bps(r.read), bps(r.write))
 	}
-	if !r.netSeen {
+	if r.hostNet {
 		net = "host"
 	}
 	memPct := "—"
 	if l := r.cur.MemoryLimit; l > 0 && l < unlimited {
 		memPct = fmt.Sprintf("%.1f%%", float64(r.cur.MemoryUsage)/float64(l)*100)
 	}
-	spark := sparkline(r.cpuHist, m.width-fixedW, max(peak(r.cpuHist), 1))
-	return fmt.Sprintf("%-*s %*s %-*s %*s %-*s %-*s %*d %s", nameW, cut(r.label(), nameW), cpuW, cpu,
-		memW, memory(r.cur.MemoryUsage, r.cur.MemoryLimit), memPctW, memPct, netW, net, blockW, block,
-		pidsW, r.cur.Pids, spark)
+	spark := sparkline(r.cpuHist, ws[colHist], max(peak(r.cpuHist), 1))
+	cells := []string{
+		colName: r.label(), colCPU: cpu, colMem: memory(r.cur.MemoryUsage, r.cur.MemoryLimit), colMemPct: memPct,
+		colNet: net, colBlock: block, colPids: fmt.Sprint(r.cur.Pids), colHist: spark,
+	}
+	return common.Row(columns, cells, ws)
 }
 
 // graphs draws the CPU and memory history of r, each height rows high.
@@ -160,27 +206,5 @@ func bps(v float64) string { return humanize.Bytes(uint64(v)) + "/s" }
 
 func pair(a, b string) string { return a + " / " + b }
 
-// cut shortens s to w cells, marking the cut with an ellipsis.
-func cut(s string, w int) string {
-	if lipgloss.Width(s) <= w {
-		return s
-	}
-	r := []rune(s)
-	for len(r) > 0 && lipgloss.Width(string(r))+1 > w {
-		r = r[:len(r)-1]
-	}
-	return string(r) + "…"
-}
-
-// truncate cuts a styled line to w cells.
-func truncate(s string, w int) string {
-	return lipgloss.NewStyle().MaxWidth(w).Render(s)
-}
-
-// pad fills s with spaces to w cells, or cuts it.
-func pad(s string, w int) string {
-	if n := lipgloss.Width(s); n < w {
-		return s + strings.Repeat(" ", w-n)
-	}
-	return cut(s, w)
-}
+// truncate cuts a styled line to w cells, marking the cut with "…".
+func truncate(s string, w int) string { return common.Clip(s, w, 1) }

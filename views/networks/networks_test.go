@@ -130,11 +130,26 @@ func (h harness) View() string { return h.m.View() }
 // their commands run) and returns the final model.
 func drive(t *testing.T, b common.Backend, keys []string, wait string) *Model {
 	t.Helper()
-	tm := teatest.NewTestModel(t, harness{newTestModel(t, b)}, teatest.WithInitialTermSize(120, 24))
+	return driveAt(t, b, keys, wait, 120, 24)
+}
+
+// driveAt is drive on a w×h terminal.
+func driveAt(t *testing.T, b common.Backend, keys []string, wait string, w, h int) *Model {
+	t.Helper()
+	m := newTestModel(t, b)
+	m.SetSize(w, h)
+	tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(w, h))
 	teatest.WaitFor(t, tm.Output(), func(out []byte) bool {
 		return strings.Contains(string(out), "CONTAINERS") || strings.Contains(string(out), "no networks")
 	}, teatest.WithDuration(15*time.Second))
 	for _, k := range keys {
+		if text, ok := strings.CutPrefix(k, "wait:"); ok {
+			// huh moves between fields through commands: wait until the
+			// next field shows focused, or keys land in the old one.
+			teatest.WaitFor(t, tm.Output(), func(out []byte) bool { return strings.Contains(string(out), text) },
+				teatest.WithDuration(15*time.Second))
+			continue
+		}
 		tm.Send(commontest.Key(k))
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -151,15 +166,20 @@ func TestNetworksGolden(t *testing.T) {
 		name string
 		keys []string
 		wait string
+		w, h int
 	}{
-		{"list", nil, ""},
-		{"second network", []string{"down"}, "no running container"},
-		{"endpoints focused", []string{"enter", "down"}, ""},
-		{"create form", append([]string{"n"}, typed("front")...), "front"},
+		{"list", nil, "", 120, 24},
+		{"second network", []string{"down"}, "no running container", 120, 24},
+		{"endpoints focused", []string{"enter", "down"}, "", 120, 24},
+		{"create form", append([]string{"n", "wait:┃ Name"}, typed("front")...), "front", 120, 24},
+		{"list 80x24", nil, "", 80, 24},
+		{"endpoints focused 80x24", []string{"enter", "down"}, "", 80, 24},
+		{"create form 80x24", append([]string{"n", "wait:┃ Name"}, typed("front")...), "front", 80, 24},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := drive(t, fixture(), tt.keys, tt.wait)
+			m := driveAt(t, fixture(), tt.keys, tt.wait, tt.w, tt.h)
+			commontest.RequireFits(t, m.View(), tt.w, tt.h)
 			teatest.RequireEqualOutput(t, []byte(m.View()))
 		})
 	}
@@ -181,10 +201,10 @@ func TestListShowsEndpointsOfSelected(t *testing.T) {
 
 func TestCreateFormSubmits(t *testing.T) {
 	b := fixture()
-	keys := append([]string{"n"}, typed("front")...)
-	keys = append(keys, "enter")
+	keys := append([]string{"n", "wait:┃ Name"}, typed("front")...)
+	keys = append(keys, "enter", "wait:┃ Subnet")
 	keys = append(keys, typed("10.40.0.0/24")...)
-	keys = append(keys, "enter", "enter", "left", "enter")
+	keys = append(keys, "enter", "wait:┃ Gateway", "enter", "wait:┃ Internal", "left", "enter")
 	drive(t, b, keys, "3 network(s)")
 	want := []string{"create front subnet=10.40.0.0/24 gateway= internal=true"}
 	if !reflect.DeepEqual(b.log(), want) {

@@ -5,13 +5,39 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/lipgloss"
 
 	"github.com/budgie-sh/budgie/views/common"
 )
 
-// Column widths of the networks table.
-const nameW, bridgeW, subnetW, gwW, internalW = 20, 16, 18, 15, 8
+// Columns of the networks table and of the endpoints table (see
+// common.FitColumns). On a narrow terminal the networks table drops
+// BRIDGE first, then INTERNAL, GATEWAY, CONTAINERS and SUBNET; the
+// endpoints table drops IFACE, then MAC, then ADDRESS. Names always stay.
+var (
+	netColumns = []common.Column{
+		{Title: "NAME", Min: 20, Max: 20},
+		{Title: "BRIDGE", Min: 16, Max: 16, Priority: 5},
+		{Title: "SUBNET", Min: 18, Max: 18, Priority: 1},
+		{Title: "GATEWAY", Min: 15, Max: 15, Priority: 3},
+		{Title: "INTERNAL", Min: 8, Max: 8, Priority: 4},
+		{Title: "CONTAINERS", Min: 10, Max: 10, Priority: 2},
+	}
+	epColumns = []common.Column{
+		{Title: "CONTAINER", Min: 30, Max: 30},
+		{Title: "IFACE", Min: 8, Max: 8, Priority: 3},
+		{Title: "ADDRESS", Min: 20, Max: 20, Priority: 1},
+		{Title: "MAC", Min: 17, Max: 17, Priority: 2},
+	}
+)
+
+// titles are the columns' titles.
+func titles(cols []common.Column) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.Title
+	}
+	return out
+}
 
 // View draws the networks, the selected one's containers and any form or
 // dialog over them.
@@ -24,7 +50,7 @@ func (m *Model) View() string {
 	lines = append(lines, m.table(tableH)...)
 	lines = append(lines, "")
 	lines = append(lines, m.endpoints(m.height-len(lines))...)
-	out := lipgloss.NewStyle().MaxWidth(m.width).MaxHeight(m.height).Render(strings.Join(lines, "\n"))
+	out := common.Clip(strings.Join(lines, "\n"), m.width, m.height)
 	if (m.mode == creating || m.mode == connecting) && m.form != nil {
 		out = common.Overlay(out, m.c.Styles.Dialog.Render(m.form.View()+"\n\n"+m.c.Styles.Dim.Render("enter next · esc cancel")), m.width, m.height)
 	}
@@ -47,8 +73,8 @@ func (m *Model) table(height int) []string {
 	case len(m.nets) == 0:
 		return []string{s.Dim.Render("no networks — n creates one")}
 	}
-	out := []string{s.Header.Render(fmt.Sprintf("%-*s %-*s %-*s %-*s %-*s %s", nameW, "NAME", bridgeW, "BRIDGE",
-		subnetW, "SUBNET", gwW, "GATEWAY", internalW, "INTERNAL", "CONTAINERS"))}
+	ws := common.FitColumns(netColumns, nil, m.width, -1)
+	out := []string{s.Header.Render(common.Row(netColumns, titles(netColumns), ws))}
 	shown := max(min(len(m.nets), height-1), 1)
 	first := min(max(m.cursor-shown+1, 0), len(m.nets)-shown)
 	for i := first; i < first+shown; i++ {
@@ -57,8 +83,7 @@ func (m *Model) table(height int) []string {
 		if n.Internal {
 			internal = "yes"
 		}
-		line := fmt.Sprintf("%-*s %-*s %-*s %-*s %-*s %d", nameW, cut(n.Name, nameW), bridgeW, n.Bridge,
-			subnetW, n.Subnet, gwW, n.Gateway, internalW, internal, len(n.Endpoints))
+		line := strings.TrimRight(common.Row(netColumns, []string{n.Name, n.Bridge, n.Subnet, n.Gateway, internal, fmt.Sprint(len(n.Endpoints))}, ws), " ")
 		if i == m.cursor && m.focus == onNetworks {
 			out = append(out, s.Selected.Render(line))
 		} else {
@@ -78,7 +103,8 @@ func (m *Model) endpoints(height int) []string {
 	if len(n.Endpoints) == 0 {
 		return append(out, s.Dim.Render("no running container — c connects one"))
 	}
-	out = append(out, s.Header.Render(fmt.Sprintf("%-*s %-8s %-20s %s", nameW+10, "CONTAINER", "IFACE", "ADDRESS", "MAC")))
+	ws := common.FitColumns(epColumns, nil, m.width, -1)
+	out = append(out, s.Header.Render(common.Row(epColumns, titles(epColumns), ws)))
 	shown := max(min(len(n.Endpoints), height-2), 1)
 	first := min(max(m.epCur-shown+1, 0), len(n.Endpoints)-shown)
 	for i := first; i < first+shown; i++ {
@@ -87,7 +113,7 @@ func (m *Model) endpoints(height int) []string {
 		if ep.PrefixLen > 0 {
 			addr = fmt.Sprintf("%s/%d", ep.IP, ep.PrefixLen)
 		}
-		line := fmt.Sprintf("%-*s %-8s %-20s %s", nameW+10, cut(ep.ContainerName, nameW+10), ep.IfName, addr, ep.MAC)
+		line := strings.TrimRight(common.Row(epColumns, []string{ep.ContainerName, ep.IfName, addr, ep.MAC}, ws), " ")
 		if i == m.epCur && m.focus == onEndpoints {
 			out = append(out, s.Selected.Render(line))
 		} else {
@@ -95,18 +121,6 @@ func (m *Model) endpoints(height int) []string {
 		}
 	}
 	return out
-}
-
-// cut shortens s to w cells, marking the cut with an ellipsis.
-func cut(s string, w int) string {
-	if lipgloss.Width(s) <= w {
-		return s
-	}
-	r := []rune(s)
-	for len(r) > 0 && lipgloss.Width(string(r))+1 > w {
-		r = r[:len(r)-1]
-	}
-	return string(r) + "…"
 }
 
 // keyMap holds the Networks view's bindings.

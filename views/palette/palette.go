@@ -171,7 +171,9 @@ func (m *Model) result(msg resultMsg) tea.Cmd {
 	m.open = true
 	m.input.Blur()
 	m.out.Height = min(strings.Count(out, "\n")+1, max(m.height-10, 3))
-	m.out.SetContent(out)
+	// The panel does not scroll sideways: long lines end in "…" rather
+	// than wrapping, which would push the box past the screen.
+	m.out.SetContent(common.Clip(strings.TrimRight(out, "\n"), m.out.Width, -1))
 	m.out.GotoTop()
 	return nil
 }

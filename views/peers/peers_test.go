@@ -53,20 +53,28 @@ func TestPeersGolden(t *testing.T) {
 		keys  []string
 		ready string // shown once the table is loaded
 		wait  string // shown once the keys took effect; "" waits for nothing
+		w, h  int    // the terminal
 	}{
-		{"three nodes", commontest.SamplePeers(), nil, nil, "cellar", ""},
-		{"cursor on a container", commontest.SamplePeers(), nil, []string{"down", "down", "down", "j"}, "cellar", ""},
-		{"container details", commontest.SamplePeers(), nil, []string{"down", "down", "down", "enter"}, "cellar", "First seen"},
-		{"node details", commontest.SamplePeers(), nil, []string{"G", "enter"}, "cellar", "This node"},
-		{"details closed", commontest.SamplePeers(), nil, []string{"down", "enter", "esc", "up"}, "cellar", ""},
-		{"no keeper", nil, fmt.Errorf("no keeper: %w", errdefs.ErrUnavailable), nil, "no keeper runs", ""},
-		{"nothing found", []models.PeerNode{}, nil, nil, "no nodes found", ""},
+		{"three nodes", commontest.SamplePeers(), nil, nil, "cellar", "", 120, 20},
+		{"cursor on a container", commontest.SamplePeers(), nil, []string{"down", "down", "down", "j"}, "cellar", "", 120, 20},
+		{"container details", commontest.SamplePeers(), nil, []string{"down", "down", "down", "enter"}, "cellar", "First seen", 120, 20},
+		{"node details", commontest.SamplePeers(), nil, []string{"G", "enter"}, "cellar", "This node", 120, 20},
+		{"details closed", commontest.SamplePeers(), nil, []string{"down", "enter", "esc", "up"}, "cellar", "", 120, 20},
+		{"no keeper", nil, fmt.Errorf("no keeper: %w", errdefs.ErrUnavailable), nil, "no keeper runs", "", 120, 20},
+		{"nothing found", []models.PeerNode{}, nil, nil, "no nodes found", "", 120, 20},
+		{"three nodes 80x24", commontest.SamplePeers(), nil, nil, "cellar", "", 80, 24},
+		{"container details 80x24", commontest.SamplePeers(), nil, []string{"down", "down", "down", "enter"}, "cellar", "First seen", 80, 24},
+		{"no keeper 80x24", nil, fmt.Errorf("no keeper: %w", errdefs.ErrUnavailable), nil, "no keeper runs", "", 80, 24},
+		{"nothing found 80x24", []models.PeerNode{}, nil, nil, "no nodes found", "", 80, 24},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := commontest.New()
 			b.SetPeers(tt.nodes, tt.err)
-			tm := teatest.NewTestModel(t, harness{newModel(t, b)}, teatest.WithInitialTermSize(120, 20))
+			w, h := tt.w, tt.h
+			m := newModel(t, b)
+			m.SetSize(w, h)
+			tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(w, h))
 			teatest.WaitFor(t, tm.Output(), func(out []byte) bool { return strings.Contains(string(out), tt.ready) }, teatest.WithDuration(15*time.Second))
 			for _, k := range tt.keys {
 				tm.Send(keyMsg(k))
@@ -76,6 +84,7 @@ func TestPeersGolden(t *testing.T) {
 			}
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 			final := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(harness)
+			commontest.RequireFits(t, final.View(), w, h)
 			teatest.RequireEqualOutput(t, []byte(final.View()))
 		})
 	}

@@ -93,7 +93,41 @@ func (m *Model) specLines(rep common.Replication) []string {
 
 // wrapped is lines wrapped to the dialog's width, one string per line.
 func (m *Model) wrapped(lines []string) []string {
-	return strings.Split(ansi.Wrap(strings.Join(lines, "\n"), m.dialogWidth(), ""), "\n")
+	var out []string
+	for _, l := range lines {
+		out = append(out, hang(l, m.dialogWidth())...)
+	}
+	return out
+}
+
+// hang wraps one dialog line at spaces, continuing under its text: under
+// the value of a "label     value" field, the text of a "  - item", or
+// the line's own indent.
+func hang(line string, width int) []string {
+	if ansi.StringWidth(line) <= width {
+		return []string{line}
+	}
+	text := strings.TrimLeft(line, " ")
+	prefix := line[:len(line)-len(text)]
+	switch {
+	case strings.HasPrefix(text, "- "):
+		prefix += "- "
+	case len(line) > 10 && strings.TrimSpace(line[:10]) != "" && !strings.Contains(strings.TrimSpace(line[:10]), " ") && line[9] == ' ':
+		prefix = line[:10]
+	}
+	if ansi.StringWidth(prefix) > width/2 {
+		prefix = ""
+	}
+	pad := strings.Repeat(" ", ansi.StringWidth(prefix))
+	out := common.Wrap(line[len(prefix):], width-len(pad))
+	for i := range out {
+		if i == 0 {
+			out[i] = prefix + out[i]
+		} else {
+			out[i] = pad + out[i]
+		}
+	}
+	return out
 }
 
 // dialogWidth is the text width of a dialog: the view less the border,

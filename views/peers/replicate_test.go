@@ -1,6 +1,7 @@
 package peers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -339,11 +340,13 @@ func TestReplicaDialogGolden(t *testing.T) {
 		height  int
 		refused int // replaces the plan's refused lines with that many
 		keys    []string
+		width   int // 0 means 120
 	}{
-		{"planning", 30, 0, []string{"R"}},
-		{"confirm with refused lines", 30, 0, []string{"R", "run"}},
-		{"confirm on a short screen", 20, 0, []string{"R", "run"}},
-		{"more refused lines than fit", 20, 9, []string{"R", "run"}},
+		{"planning", 30, 0, []string{"R"}, 0},
+		{"confirm with refused lines", 30, 0, []string{"R", "run"}, 0},
+		{"confirm on a short screen", 20, 0, []string{"R", "run"}, 0},
+		{"more refused lines than fit", 20, 9, []string{"R", "run"}, 0},
+		{"confirm with refused lines 80x24", 24, 0, []string{"R", "run"}, 80},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -352,7 +355,8 @@ func TestReplicaDialogGolden(t *testing.T) {
 				f.refused = append(f.refused, fmt.Sprintf("label \"team.x%d\" (reserved or malformed)", i))
 			}
 			m := loadedRepl(t, f)
-			m.SetSize(120, tt.height)
+			width := cmp.Or(tt.width, 120)
+			m.SetSize(width, tt.height)
 			s := &session{m: m}
 			var cmd tea.Cmd
 			for _, k := range tt.keys {
@@ -363,6 +367,7 @@ func TestReplicaDialogGolden(t *testing.T) {
 				}
 				cmd = s.press(k)
 			}
+			commontest.RequireFits(t, s.view(), width, tt.height)
 			teatest.RequireEqualOutput(t, []byte(s.view()))
 		})
 	}
@@ -378,4 +383,11 @@ func TestReplicasAndPendingGolden(t *testing.T) {
 		}
 	}
 	teatest.RequireEqualOutput(t, []byte(v))
+}
+
+func TestReplicasAndPendingGolden80x24(t *testing.T) {
+	m := loadedRepl(t, newFakeRepl())
+	m.SetSize(80, 24)
+	commontest.RequireFits(t, m.View(), 80, 24)
+	teatest.RequireEqualOutput(t, []byte(m.View()))
 }

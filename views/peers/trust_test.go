@@ -10,6 +10,7 @@ import (
 
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
+	"github.com/budgie-sh/budgie/views/common/commontest"
 )
 
 // session plays nest's root for the view: a confirmation the view asks
@@ -193,18 +194,22 @@ func TestTrustDialogGolden(t *testing.T) {
 	tests := []struct {
 		name string
 		keys []string
+		w, h int
 	}{
-		{"trust the second request", []string{"G", "a"}},
-		{"deny the first request", []string{"G", "up", "x"}},
-		{"request selected", []string{"G", "up"}},
+		{"trust the second request", []string{"G", "a"}, 120, 30},
+		{"deny the first request", []string{"G", "up", "x"}, 120, 30},
+		{"request selected", []string{"G", "up"}, 120, 30},
+		{"trust the second request 80x24", []string{"G", "a"}, 80, 24},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeRepl()
 			s := &session{m: loadedRepl(t, f)}
+			s.m.SetSize(tt.w, tt.h)
 			for _, k := range tt.keys {
 				s.press(k)
 			}
+			commontest.RequireFits(t, s.view(), tt.w, tt.h)
 			teatest.RequireEqualOutput(t, []byte(s.view()))
 		})
 	}

@@ -11,10 +11,26 @@ import (
 	"github.com/budgie-sh/budgie/views/common"
 )
 
-// Column widths of container rows; the image takes what is left.
+// Columns of the table (see common.FitColumns); the image takes what is
+// left. On a narrow terminal ID goes first, then PORTS, SEEN, STATE and
+// IMAGE; the node or container name always stays.
 const (
-	nameW, idW, stateW, portsW, seenW = 22, 12, 9, 24, 9
+	colName = iota
+	colID
+	colImage
+	colState
+	colPorts
+	colSeen
 )
+
+var columns = []common.Column{
+	colName:  {Title: "NODE / CONTAINER", Min: 22, Max: 22},
+	colID:    {Title: "ID", Min: 12, Max: 12, Priority: 5},
+	colImage: {Title: "IMAGE / ADDRESS", Min: 20, Max: 20, Priority: 1},
+	colState: {Title: "STATE", Min: 9, Max: 9, Priority: 2},
+	colPorts: {Title: "PORTS", Min: 24, Max: 24, Priority: 4},
+	colSeen:  {Title: "SEEN", Min: 9, Max: 9, Priority: 3, Right: true},
+}
 
 // View draws the list, or the details of the cursor's row.
 func (m *Model) View() string {
@@ -29,7 +45,7 @@ func (m *Model) View() string {
 		lines = append(lines, m.table(m.height-len(lines)-len(extra))...)
 	}
 	lines = append(lines, extra...)
-	out := lipgloss.NewStyle().MaxWidth(m.width).MaxHeight(m.height).Render(strings.Join(lines, "\n"))
+	out := common.Clip(strings.Join(lines, "\n"), m.width, m.height)
 	switch m.mode {
 	case planning:
 		out = common.Overlay(out, m.c.Styles.Dialog.Render(m.planningView()), m.width, m.height)
@@ -55,17 +71,16 @@ func (m *Model) table(height int) []string {
 	s := m.c.Styles
 	switch {
 	case m.err != nil && unavailable(m.err):
-		return []string{s.Dim.Render("no keeper runs on this node, so nothing browses the LAN — start one: budgie --headless serve")}
+		return m.note(s.Dim, "no keeper runs on this node, so nothing browses the LAN — start one: budgie --headless serve")
 	case m.err != nil:
 		return []string{s.ToastError.Render("cannot list peers: " + models.Printable(m.err.Error()))}
 	case !m.loaded:
 		return []string{s.Dim.Render("looking for peers…")}
 	case len(m.rows) == 0:
-		return []string{s.Dim.Render("no nodes found yet — is discovery on (discovery.interfaces) and multicast allowed?")}
+		return m.note(s.Dim, "no nodes found yet — is discovery on (discovery.interfaces) and multicast allowed?")
 	}
-	imageW := max(m.width-nameW-idW-stateW-portsW-seenW-7, 10)
-	out := []string{s.Header.Render(fmt.Sprintf("  %-*s %-*s %-*s %-*s %-*s %*s", nameW, "NODE / CONTAINER", idW, "ID",
-		imageW, "IMAGE / ADDRESS", stateW, "STATE", portsW, "PORTS", seenW, "SEEN"))}
+	ws := common.FitColumns(columns, nil, m.width-2, colImage)
+	out := []string{s.Header.Render("  " + common.Row(columns, []string{"NODE / CONTAINER", "ID", "IMAGE / ADDRESS", "STATE", "PORTS", "SEEN"}, ws))}
 	shown := max(min(len(m.rows), height-1), 1)
 	first := max(min(max(m.cursor-shown+1, 0), len(m.rows)-shown), 0)
 	for i := first; i < first+shown; i++ {
@@ -73,7 +88,7 @@ func (m *Model) table(height int) []string {
 		if i == m.cursor {
 			mark = "› "
 		}
-		line := mark + m.rowText(m.rows[i], imageW)
+		line := mark + m.rowText(m.rows[i], ws)
 		switch {
 		case i == m.cursor:
 			out = append(out, s.Selected.Render(line))
@@ -92,20 +107,28 @@ func (m *Model) table(height int) []string {
 // states, addresses and ports, but a node name or an image may still hold
 // C1 controls (CSI), bidirectional overrides or zero-width runes, so all
 // are drawn Printable.
-func (m *Model) rowText(r row, imageW int) string {
+func (m *Model) rowText(r row, ws []int) string {
 	n, pr := m.nodes[r.node], models.Printable
 	if r.ctr < 0 {
 		name := pr(n.Name)
 		if n.Local {
 			name += " (this node)"
 		}
-		return fmt.Sprintf("%-*s %-*s %-*s %-*s %-*s %*s", nameW, cut(name, nameW), idW, pr(models.ShortID(n.ID)),
-			imageW, cut(pr(n.Address), imageW), stateW, "", portsW, fmt.Sprintf("%d container(s)", len(n.Containers)),
-			seenW, m.seen(n.LastSeen))
+		return common.Row(columns, []string{name, pr(models.ShortID(n.ID)), pr(n.Address), "",
+			fmt.Sprintf("%d container(s)", len(n.Containers)), m.seen(n.LastSeen)}, ws)
 	}
 	p := n.Containers[r.ctr]
-	return fmt.Sprintf("  %-*s %-*s %-*s %-*s %-*s %*s", nameW-2, cut(pr(p.Name), nameW-2), idW, pr(models.ShortID(p.ContainerID)),
-		imageW, cut(pr(p.Image), imageW), stateW, pr(string(p.State)), portsW, cut(pr(portsText(p)), portsW), seenW, m.seen(p.LastSeen))
+	return common.Row(columns, []string{"  " + pr(p.Name), pr(models.ShortID(p.ContainerID)), pr(p.Image),
+		pr(string(p.State)), pr(portsText(p)), m.seen(p.LastSeen)}, ws)
+}
+
+// note is a message in the table's place, wrapped to the view's width.
+func (m *Model) note(style lipgloss.Style, text string) []string {
+	lines := common.Wrap(text, m.width)
+	for i, l := range lines {
+		lines[i] = style.Render(l)
+	}
+	return lines
 }
 
 // detailLines describe the cursor's node, container or pending request.

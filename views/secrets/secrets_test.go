@@ -71,11 +71,26 @@ func (h harness) View() string { return h.m.View() }
 // its commands run) and returns the final model.
 func drive(t *testing.T, b common.Backend, keys []string, wait string) *Model {
 	t.Helper()
-	tm := teatest.NewTestModel(t, harness{newTestModel(t, b)}, teatest.WithInitialTermSize(120, 30))
+	return driveAt(t, b, keys, wait, 120, 30)
+}
+
+// driveAt is drive on a w×h terminal.
+func driveAt(t *testing.T, b common.Backend, keys []string, wait string, w, h int) *Model {
+	t.Helper()
+	m := newTestModel(t, b)
+	m.SetSize(w, h)
+	tm := teatest.NewTestModel(t, harness{m}, teatest.WithInitialTermSize(w, h))
 	teatest.WaitFor(t, tm.Output(), func(out []byte) bool {
 		return strings.Contains(string(out), "USED BY") || strings.Contains(string(out), "no secrets")
 	}, teatest.WithDuration(15*time.Second))
 	for _, k := range keys {
+		if text, ok := strings.CutPrefix(k, "wait:"); ok {
+			// huh moves between fields through commands: wait until the
+			// next field shows focused, or keys land in the old one.
+			teatest.WaitFor(t, tm.Output(), func(out []byte) bool { return strings.Contains(string(out), text) },
+				teatest.WithDuration(15*time.Second))
+			continue
+		}
 		tm.Send(keyMsg(k))
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -88,18 +103,24 @@ func drive(t *testing.T, b common.Backend, keys []string, wait string) *Model {
 }
 
 func TestSecretsGolden(t *testing.T) {
+	create := append([]string{"n", "wait:┃ Name"}, append(typed("new-key"), append([]string{"enter", "wait:┃ Value"}, typed("hunter2")...)...)...)
 	tests := []struct {
 		name string
 		keys []string
 		wait string
+		w, h int
 	}{
-		{"list", nil, ""},
-		{"inspect", []string{"down", "enter"}, "app=shop"},
-		{"create form", append([]string{"n"}, append(typed("new-key"), append([]string{"enter"}, typed("hunter2")...)...)...), "*******"},
+		{"list", nil, "", 120, 30},
+		{"inspect", []string{"down", "enter"}, "app=shop", 120, 30},
+		{"create form", create, "*******", 120, 30},
+		{"list 80x24", nil, "", 80, 24},
+		{"inspect 80x24", []string{"down", "enter"}, "app=shop", 80, 24},
+		{"create form 80x24", create, "*******", 80, 24},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := drive(t, fixture(), tt.keys, tt.wait)
+			m := driveAt(t, fixture(), tt.keys, tt.wait, tt.w, tt.h)
+			commontest.RequireFits(t, m.View(), tt.w, tt.h)
 			teatest.RequireEqualOutput(t, []byte(m.View()))
 		})
 	}
@@ -112,8 +133,8 @@ func TestSecretsGolden(t *testing.T) {
 func TestCreateFormHidesValue(t *testing.T) {
 	const value = "hunter2-very-secret"
 	b := fixture()
-	keys := append([]string{"n"}, typed("new-key")...)
-	keys = append(keys, "enter")
+	keys := append([]string{"n", "wait:┃ Name"}, typed("new-key")...)
+	keys = append(keys, "enter", "wait:┃ Value")
 	keys = append(keys, typed(value)...)
 	m := drive(t, b, keys, "*******************")
 	if !m.CapturingInput() {

@@ -6,14 +6,26 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/dustin/go-humanize"
 
 	"github.com/budgie-sh/budgie/views/common"
 )
 
-// Column widths; USED BY takes what is left.
-const nameW, sizeW, createdW = 32, 9, 15
+// Columns of the list (see common.FitColumns); USED BY takes what is left.
+// On a narrow terminal CREATED goes first, then SIZE.
+const (
+	colName = iota
+	colSize
+	colCreated
+	colUsed
+)
+
+var columns = []common.Column{
+	colName:    {Title: "NAME", Min: 32, Max: 32},
+	colSize:    {Title: "SIZE", Min: 9, Max: 9, Priority: 2, Right: true},
+	colCreated: {Title: "CREATED", Min: 15, Max: 15, Priority: 3},
+	colUsed:    {Title: "USED BY", Min: 10, Max: 10, Priority: 1},
+}
 
 // View draws the list and any form, panel or dialog over it.
 func (m *Model) View() string {
@@ -22,7 +34,7 @@ func (m *Model) View() string {
 	}
 	top := []string{m.title(), ""}
 	out := strings.Join(append(top, m.table(m.height-len(top))...), "\n")
-	out = lipgloss.NewStyle().MaxWidth(m.width).MaxHeight(m.height).Render(out)
+	out = common.Clip(out, m.width, m.height)
 	switch m.mode {
 	case creating:
 		if m.form != nil {
@@ -50,8 +62,8 @@ func (m *Model) table(height int) []string {
 	case len(m.secrets) == 0:
 		return []string{s.Dim.Render("no secrets — n creates one")}
 	}
-	usedW := max(m.width-nameW-sizeW-createdW-3, 10)
-	out := []string{s.Header.Render(fmt.Sprintf("%-*s %*s %-*s %-*s", nameW, "NAME", sizeW, "SIZE", createdW, "CREATED", usedW, "USED BY"))}
+	ws := common.FitColumns(columns, nil, m.width, colUsed)
+	out := []string{s.Header.Render(common.Row(columns, []string{"NAME", "SIZE", "CREATED", "USED BY"}, ws))}
 	shown := max(min(len(m.secrets), height-1), 1)
 	first := min(max(m.cursor-shown+1, 0), len(m.secrets)-shown)
 	for i := first; i < first+shown; i++ {
@@ -60,7 +72,7 @@ func (m *Model) table(height int) []string {
 		if sec.Error != "" {
 			size, created, used = "?", "?", "damaged: "+sec.Error
 		}
-		line := fmt.Sprintf("%-*s %*s %-*s %-*s", nameW, cut(sec.Name, nameW), sizeW, size, createdW, created, usedW, cut(used, usedW))
+		line := common.Row(columns, []string{colName: sec.Name, colSize: size, colCreated: created, colUsed: used}, ws)
 		if i == m.cursor {
 			out = append(out, s.Selected.Render(line))
 		} else {
@@ -100,18 +112,6 @@ func (m *Model) inspectView() string {
 	}
 	lines = append(lines, "", s.Dim.Render("authenticated · the value stays sealed (budgie secret inspect --reveal)"), s.Dim.Render("esc close"))
 	return strings.Join(lines, "\n")
-}
-
-// cut shortens s to w cells, marking the cut with an ellipsis.
-func cut(s string, w int) string {
-	if lipgloss.Width(s) <= w {
-		return s
-	}
-	r := []rune(s)
-	for len(r) > 0 && lipgloss.Width(string(r))+1 > w {
-		r = r[:len(r)-1]
-	}
-	return string(r) + "…"
 }
 
 // keyMap holds the Secrets view's bindings.
