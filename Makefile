@@ -9,8 +9,10 @@ DEB_PKGS := containerd runc containernetworking-plugins docker-registry busybox-
             iproute2 iptables tmux rsync ca-certificates
 # The tools `make bench` compares Budgie with (installed by bench only).
 BENCH_PKGS := nginx-light wrk rsync
-# What `make test` needs besides DEB_PKGS: a C toolchain for the race detector (cgo).
-TEST_PKGS := gcc libc6-dev
+# What `make test` needs besides DEB_PKGS: a C toolchain for the race detector
+# (cgo); Avahi and a D-Bus daemon, the real third-party mDNS peer of the
+# discovery interop test (which starts its own, inside a lab namespace).
+TEST_PKGS := gcc libc6-dev avahi-daemon avahi-utils dbus-daemon
 
 # Go tools the tests, demos and benchmarks run, pinned, installed into
 # build/tools (where the tests look first) by `make tools`.
@@ -36,6 +38,10 @@ bench-deps:
 
 test-deps:
 	@$(MAKE) --no-print-directory install-pkgs PKGS="$(TEST_PKGS)"
+	@# The system's own Avahi, where systemd started it, would answer on the
+	@# real interfaces; the tests run theirs in namespaces.
+	@if command -v systemctl >/dev/null && systemctl is-active -q avahi-daemon 2>/dev/null; then \
+	  systemctl disable --now avahi-daemon.service avahi-daemon.socket >/dev/null 2>&1 || true; fi
 
 # tools installs each pinned Go tool into build/tools with go install, only
 # when its binary is missing or was installed at another version (one stamp

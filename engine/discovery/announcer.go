@@ -2,25 +2,27 @@ package discovery
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
+	"net/netip"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
-	"github.com/hashicorp/mdns"
 	"github.com/miekg/dns"
-	"golang.org/x/net/ipv4"
 )
 
-// mdnsGroup is where mDNS announcements go.
-var mdnsGroup = &net.UDPAddr{IP: net.IPv4(224, 0, 0, 251), Port: 5353}
-
-// repeatAfter is when an unsolicited announcement is sent a second time,
-// in case the first is lost or falls between two of a browser's rounds.
-const repeatAfter = 300 * time.Millisecond
+// Announcement timing (RFC 6762 §8.3, §10.1).
+const (
+	// repeatAfter is when an announcement (or a goodbye) is sent again.
+	repeatAfter = time.Second
+	// reannounceEvery is how often the node's own records are
+	// re-announced: at 75% of their TTL, before browsers would query.
+	reannounceEvery = NodeTTL * 3 / 4
+)
 
 // AnnouncerOptions configure an Announcer.
 type AnnouncerOptions struct {
@@ -32,195 +34,248 @@ type AnnouncerOptions struct {
 	Log *slog.Logger
 }
 
-// Announcer answers mDNS queries for a set of announcements. The library
-// puts one instance in each response (hashicorp/mdns#92), so each
-// announcement gets its own mdns.Server on each interface, with its own
-// host name so that the A record of one is never taken for another's.
+// Announcer is this node's mDNS responder: one socket per interface
+// answering for every announcement at once (several answers per packet,
+// split over packets as needed), announcing new and changed ones
+// unsolicited twice one second apart, and sending goodbyes (TTL 0) for
+// those withdrawn and, on Close, for all.
 type Announcer struct {
-	opts    AnnouncerOptions
-	mu      sync.Mutex
-	entries map[string]*announced
-	senders map[string]*ipv4.PacketConn // per interface name
-	closed  bool
+	opts   AnnouncerOptions
+	mu     sync.Mutex
+	zones  map[string]*zone // by instance
+	links  []*link
+	opened bool
+	closed bool
+	stop   chan struct{}
 }
 
-type announced struct {
-	txt     []string
-	ifaces  []net.Interface // the interface of each zone
-	zones   []*mdns.MDNSService
-	servers []*mdns.Server
+// link is the responder on one interface.
+type link struct {
+	c        *conn
+	lastSent map[string]time.Time        // instance → last multicast
+	pending  map[netip.AddrPort]*pending // truncated queries awaiting more known answers
 }
 
-// NewAnnouncer returns an announcer announcing nothing yet.
+// NewAnnouncer returns an announcer announcing nothing yet; its sockets
+// open on the first Set.
 func NewAnnouncer(opts AnnouncerOptions) *Announcer {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Announcer{opts: opts, entries: map[string]*announced{}, senders: map[string]*ipv4.PacketConn{}}
+	return &Announcer{opts: opts, zones: map[string]*zone{}, stop: make(chan struct{})}
 }
 
-// Set makes anns the announced set: new and changed announcements get
-// servers and are multicast at once (and again shortly after), gone ones
-// stop answering. The errors of announcements that could not start are
-// joined; the others are announced regardless.
+// Set makes anns the announced set: new and changed announcements are
+// multicast at once and again a second later, withdrawn ones get a
+// goodbye. The errors of announcements that are not valid are joined;
+// the others are announced regardless.
 func (a *Announcer) Set(anns []Announcement) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
 		return errors.New("announcer closed")
 	}
-	want := make(map[string]bool, len(anns))
+	if err := a.open(); err != nil {
+		return err
+	}
+	want := make(map[string]*zone, len(anns))
 	var errs []error
-	var fresh []*announced
+	var fresh []*zone
 	for _, ann := range anns {
-		inst := ann.Instance()
-		want[inst] = true
 		txt, err := ann.TXT()
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if old := a.entries[inst]; old != nil && slices.Equal(old.txt, txt) {
+		z := newZone(ann, txt)
+		if old := a.zones[z.inst]; old != nil && slices.Equal(old.txt, txt) {
+			want[z.inst] = old
 			continue
 		}
-		a.stop(inst)
-		e, err := a.start(inst, txt)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		a.entries[inst] = e
-		fresh = append(fresh, e)
+		want[z.inst] = z
+		fresh = append(fresh, z)
 	}
-	for inst := range a.entries {
-		if !want[inst] {
-			a.stop(inst)
+	var gone []*zone
+	for inst, z := range a.zones {
+		if want[inst] == nil {
+			gone = append(gone, z)
 		}
 	}
-	a.announce(fresh)
-	if len(fresh) > 0 {
-		time.AfterFunc(repeatAfter, func() { a.reannounce(fresh) })
+	a.zones = want
+	// Goodbyes first: the node record among fresh sums up what remains.
+	a.announce(gone, true)
+	a.announce(fresh, false)
+	if len(fresh)+len(gone) > 0 {
+		time.AfterFunc(repeatAfter, func() { a.repeat(fresh, gone) })
 	}
 	return errors.Join(errs...)
 }
 
-// start runs one server per interface for an instance.
-func (a *Announcer) start(inst string, txt []string) (*announced, error) {
-	e := &announced{txt: txt}
-	host := inst + "." + Domain
-	for i := range a.opts.Interfaces {
-		ifi := a.opts.Interfaces[i]
-		ips := ipv4Addrs(ifi)
-		if len(ips) == 0 {
+// open opens a socket on every interface and starts answering; it fails
+// only when no interface could open one. The caller holds a.mu.
+func (a *Announcer) open() error {
+	if a.opened {
+		return nil
+	}
+	var errs []error
+	for _, ifi := range a.opts.Interfaces {
+		c, err := listen(ifi)
+		if err == nil && c.firstIPv4() == nil {
+			c.close()
+			err = errors.New("mdns on " + ifi.Name + ": no IPv4 address")
+		}
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		zone, err := mdns.NewMDNSService(inst, ServiceType, Domain, host, a.opts.Port, ips, txt)
-		if err != nil {
-			a.shutdown(e)
-			return nil, fmt.Errorf("announce %s: %w", inst, err)
-		}
-		srv, err := mdns.NewServer(&mdns.Config{Zone: zone, Iface: &ifi, Logger: libraryLogger(a.opts.Log)})
-		if err != nil {
-			a.shutdown(e)
-			return nil, fmt.Errorf("announce %s on %s: %w", inst, ifi.Name, err)
-		}
-		e.ifaces, e.zones, e.servers = append(e.ifaces, ifi), append(e.zones, zone), append(e.servers, srv)
+		l := &link{c: c, lastSent: map[string]time.Time{}, pending: map[netip.AddrPort]*pending{}}
+		a.links = append(a.links, l)
+		go a.serve(l)
 	}
-	if len(e.servers) == 0 {
-		return nil, fmt.Errorf("announce %s: no interface has an IPv4 address", inst)
+	if len(a.links) == 0 {
+		return errors.Join(append(errs, errors.New("announce: no interface could open an mdns socket"))...)
 	}
-	return e, nil
+	for _, err := range errs {
+		a.opts.Log.Warn("mdns responder", "err", err)
+	}
+	a.opened = true
+	go a.reannounce()
+	return nil
 }
 
-func (a *Announcer) stop(inst string) {
-	if e := a.entries[inst]; e != nil {
-		a.shutdown(e)
-		delete(a.entries, inst)
-	}
-}
-
-func (a *Announcer) shutdown(e *announced) {
-	for _, s := range e.servers {
-		_ = s.Shutdown()
-	}
-	e.servers = nil
-}
-
-func (a *Announcer) reannounce(es []*announced) {
+// repeat sends the second announcement of fresh zones still current and
+// the second goodbye of gone ones still withdrawn.
+func (a *Announcer) repeat(fresh, gone []*zone) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
 		return
 	}
-	live := es[:0:0]
-	for _, e := range es {
-		if len(e.servers) > 0 {
-			live = append(live, e)
-		}
-	}
-	a.announce(live)
+	a.announce(slices.DeleteFunc(slices.Clone(gone), func(z *zone) bool { return a.zones[z.inst] != nil }), true)
+	a.announce(slices.DeleteFunc(slices.Clone(fresh), func(z *zone) bool { return a.zones[z.inst] != z }), false)
 }
 
-// announce multicasts an unsolicited answer for each entry on each
-// interface, so that browsers see a new container without waiting for
-// their next query. The caller holds a.mu.
-func (a *Announcer) announce(es []*announced) {
-	service := ServiceType + "." + Domain
-	for _, e := range es {
-		for i, zone := range e.zones {
-			ifi := e.ifaces[i]
-			recs := zone.Records(dns.Question{Name: service, Qtype: dns.TypePTR, Qclass: dns.ClassINET})
-			msg := &dns.Msg{MsgHdr: dns.MsgHdr{Response: true, Authoritative: true}, Answer: recs, Compress: true}
-			buf, err := msg.Pack()
-			if err != nil {
-				a.opts.Log.Warn("pack mdns announcement", "err", err)
-				continue
-			}
-			if err := a.send(ifi, buf); err != nil {
-				a.opts.Log.Debug("send mdns announcement", "interface", ifi.Name, "err", err)
+// reannounce multicasts the node's own records before they expire in
+// browsers, until the announcer closes.
+func (a *Announcer) reannounce() {
+	t := time.NewTicker(reannounceEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.stop:
+			return
+		case <-t.C:
+		}
+		a.mu.Lock()
+		var nodes []*zone
+		for _, z := range a.zones {
+			if z.node {
+				nodes = append(nodes, z)
 			}
 		}
+		a.announce(nodes, false)
+		a.mu.Unlock()
 	}
 }
 
-// send multicasts buf on ifi through a socket kept per interface.
-func (a *Announcer) send(ifi net.Interface, buf []byte) error {
-	pc := a.senders[ifi.Name]
-	if pc == nil {
-		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4zero})
+// announce multicasts zs unsolicited on every interface (goodbye: with
+// TTL 0). The caller holds a.mu.
+func (a *Announcer) announce(zs []*zone, goodbye bool) {
+	if len(zs) == 0 {
+		return
+	}
+	sortZones(zs)
+	now := time.Now()
+	for _, l := range a.links {
+		if len(l.lastSent) > 2*len(a.zones)+64 {
+			maps.DeleteFunc(l.lastSent, func(_ string, at time.Time) bool { return now.Sub(at) >= rateLimit })
+		}
+		groups := make([]group, 0, len(zs))
+		for _, z := range zs {
+			ttl := z.ttl
+			if goodbye {
+				ttl = 0
+			}
+			groups = append(groups, group{answer: []dns.RR{z.ptr(ttl), z.srv(ttl, a.opts.Port, true), z.txtRR(ttl, true)}})
+			l.lastSent[z.inst] = now
+		}
+		a.send(l, groups, netip.AddrPort{}, dns.MsgHdr{Response: true, Authoritative: true}, nil, true)
+	}
+}
+
+// send packs groups and sends them from l: multicast when dst is not
+// valid, else to dst. The caller holds a.mu.
+func (a *Announcer) send(l *link, groups []group, dst netip.AddrPort, hdr dns.MsgHdr, q []dns.Question, aAnswer bool) {
+	hosts := map[string]dns.RR{}
+	ip := l.c.firstIPv4()
+	ttl := uint32(hostTTL / time.Second)
+	legacy := dst.IsValid() && dst.Port() != mdnsPort
+	if legacy {
+		ttl = legacyTTL
+	}
+	for _, z := range a.zones {
+		hosts[z.host] = aRR(z.host, ip, ttl, !legacy)
+	}
+	payload := l.c.payload
+	if legacy {
+		payload = legacyPayload
+	}
+	pkts, err := pack(hdr, q, groups, hosts, aAnswer, payload)
+	if err != nil {
+		a.opts.Log.Warn("pack mdns answer", "err", err)
+		return
+	}
+	if legacy && len(pkts) > 1 {
+		pkts = pkts[:1]
+		pkts[0][2] |= 0x02 // TC: the rest did not fit (RFC 6762 §6.7)
+	}
+	for _, p := range pkts {
+		if dst.IsValid() {
+			err = l.c.unicast(p, dst)
+		} else {
+			err = l.c.multicast(p)
+		}
 		if err != nil {
-			return err
+			a.opts.Log.Debug("send mdns packet", "interface", l.c.ifi.Name, "err", err)
 		}
-		pc = ipv4.NewPacketConn(conn)
-		if err := pc.SetMulticastInterface(&ifi); err != nil {
-			conn.Close()
-			return err
-		}
-		_ = pc.SetMulticastTTL(255)
-		_ = pc.SetMulticastLoopback(true)
-		a.senders[ifi.Name] = pc
 	}
-	_, err := pc.WriteTo(buf, nil, mdnsGroup)
-	return err
+}
+
+// sortZones orders zones by name with the node's own instance last, so
+// that packets are deterministic and a browser has the containers of a
+// burst before the node record whose digest sums them up.
+func sortZones(zs []*zone) {
+	sort.Slice(zs, func(i, j int) bool {
+		if zs[i].node != zs[j].node {
+			return zs[j].node
+		}
+		return zs[i].inst < zs[j].inst
+	})
 }
 
 // Len returns how many announcements are live.
 func (a *Announcer) Len() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.entries)
+	return len(a.zones)
 }
 
-// Close stops answering for every announcement.
+// Close sends a goodbye for every announcement and closes the sockets.
 func (a *Announcer) Close() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.closed = true
-	for inst := range a.entries {
-		a.stop(inst)
+	if a.closed {
+		return
 	}
-	for name, pc := range a.senders {
-		pc.Close()
-		delete(a.senders, name)
+	a.closed = true
+	all := make([]*zone, 0, len(a.zones))
+	for _, z := range a.zones {
+		all = append(all, z)
+	}
+	a.announce(all, true)
+	clear(a.zones)
+	close(a.stop)
+	for _, l := range a.links {
+		l.c.close()
 	}
 }

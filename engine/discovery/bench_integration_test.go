@@ -13,8 +13,12 @@ import (
 
 // BenchmarkTimeToDiscover starts one container per iteration on node1 of
 // a 2-node lab and measures the time from the container's start (its
-// task's start time) to node2's keeper reporting it; it reports the mean
-// and the worst as appear-ms and max-appear-ms.
+// task's start time) to node2's keeper reporting it (appear-ms, mean,
+// and max-appear-ms), then removes it and measures the time from `rm`
+// returning to node2 dropping it (gone-ms, max-gone-ms: the goodbye).
+// Last, outside the timed loop, it kills node1's keeper (no goodbye) and
+// reports when node2 dropped a container left running (killed-gone-s:
+// the node record's TTL).
 func BenchmarkTimeToDiscover(b *testing.B) {
 	lab, err := startLab(2)
 	if err != nil {
@@ -22,7 +26,7 @@ func BenchmarkTimeToDiscover(b *testing.B) {
 	}
 	defer lab.Close()
 	w := watch(b, lab.Nodes[1])
-	var total, worst time.Duration
+	var total, worst, goneTotal, goneWorst time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		name := fmt.Sprintf("bench-%d", i)
@@ -36,8 +40,16 @@ func BenchmarkTimeToDiscover(b *testing.B) {
 			b.Fatal(err)
 		}
 		cancel()
+		removed := time.Now()
+		gone := w.waitAll(b, models.PeerExpired, ids, 10*time.Second)
+		g := max(gone[name].Sub(removed), 0)
+		goneTotal += g
+		goneWorst = max(goneWorst, g)
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "appear-ms")
 	b.ReportMetric(float64(worst.Microseconds())/1000, "max-appear-ms")
+	b.ReportMetric(float64(goneTotal.Microseconds())/1000/float64(b.N), "gone-ms")
+	b.ReportMetric(float64(goneWorst.Microseconds())/1000, "max-gone-ms")
+	b.ReportMetric(killedGone(b, lab.Nodes[0], w).Seconds(), "killed-gone-s")
 }

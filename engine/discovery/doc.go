@@ -1,25 +1,24 @@
-// Package discovery finds Budgie's containers on the LAN over mDNS
-// (DNS-SD service _budgie._tcp, with github.com/hashicorp/mdns).
+// Package discovery finds Budgie's containers on the LAN over multicast
+// DNS (RFC 6762) and DNS-SD (RFC 6763), service _budgie._tcp, built on
+// github.com/miekg/dns.
 //
-// The keeper of every node runs a Service: its Announcer answers queries
-// for each running container (and for the node itself) and multicasts an
-// unsolicited answer when one starts; its Browser queries every configured
-// interface in back-to-back rounds and keeps a table of what it saw,
-// deduplicated by node and container and expired when not seen again
-// (mDNS goodbyes do not reach the library's callers). Browse runs one
-// round in-process for callers without a keeper.
+// The keeper of every node runs a Service. Its Announcer is the node's
+// responder: one socket per interface answers for the node and all its
+// running containers (many answers per packet, split over packets within
+// the interface's MTU), announces what starts or changes (twice, one
+// second apart) and says goodbye (TTL 0) for what stops, and for
+// everything when it closes. Its Browser caches what it hears for the
+// records' TTL, queries with exponential backoff and known-answer
+// suppression, refreshes records at 80–95% of their TTL and drops them
+// at their TTL or on a goodbye. A node's own record has a short TTL
+// (NodeTTL) and is re-announced by its keeper; container records live
+// long (ContainerTTL) but are tied to their node's, so a node that dies
+// silently disappears with its containers within NodeTTL.
 //
-// The library has traps this package works around:
-//   - entries are dropped when the Entries channel is full: it is buffered
-//     and drained by its own goroutine;
-//   - a response packet yields at most one entry (hashicorp/mdns#92): one
-//     mdns.Server per announcement and interface, so each answers alone;
-//   - the client does not filter by service name (#96): entries whose name
-//     is not an instance of _budgie._tcp.local. are ignored, and TXT
-//     records are validated strictly (ParseTXT);
-//   - an A record before its SRV is lost (#145): our zones answer SRV
-//     first, and each announcement has its own host name;
-//   - IPv6 sockets fail in many namespaces and containers: queries use IPv4;
-//   - a multicast join lands on the default interface: each configured
-//     interface is queried and announced on explicitly.
+// Packets from the LAN are hostile: parsing is bounded (packet size,
+// record count), the cache is bounded per source and overall, TXT
+// records are validated strictly (ParseTXT) and must match their
+// instance name. Browse browses for a while in-process, for callers
+// without a keeper. docs/discovery.md says why hashicorp/mdns, the first
+// design's library, is no longer used here.
 package discovery

@@ -34,6 +34,9 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == rogueArg {
 		os.Exit(runRogue(os.Args[2:]))
 	}
+	if len(os.Args) > 1 && os.Args[1] == simArg {
+		os.Exit(runSim(os.Args[2:]))
+	}
 	os.Exit(run(m))
 }
 

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +19,8 @@ import (
 
 	"github.com/hashicorp/mdns"
 	"github.com/miekg/dns"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
 
 	"github.com/budgie-sh/budgie/engine/discovery"
 	"github.com/budgie-sh/budgie/engine/keeper"
@@ -33,9 +37,9 @@ const (
 )
 
 // TestLabIgnoresForeignRecords runs a responder on node3 that answers
-// queries for _budgie._tcp with foreign, malformed and mismatched records,
-// records of another service and undecodable packets, plus one valid
-// record. node1 must list the valid one (so the rogue is heard) and none
+// queries for _budgie._tcp (and announces unsolicited) with foreign,
+// malformed and mismatched records, records of another service and
+// undecodable packets, plus one valid record. node1 must list the valid one (so the rogue is heard) and none
 // of the others, and its keeper must keep running.
 func TestLabIgnoresForeignRecords(t *testing.T) {
 	lab := sharedLab(t)
@@ -55,7 +59,7 @@ func TestLabIgnoresForeignRecords(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	time.Sleep(3 * time.Second) // three more rounds of bad answers
+	time.Sleep(3 * time.Second) // six more announcements of the bad records
 	resp := peers(t, n1)
 	for _, node := range resp.Nodes {
 		for _, p := range node.Containers {
@@ -117,6 +121,7 @@ func runRogue(args []string) int {
 		"bad-dup":      append(valid("container_name", "bad-dup"), "node_id="+rogueNode),
 	}
 	quiet := log.New(io.Discard, "", 0)
+	zoneList := map[string]mdns.Zone{}
 	for inst, txt := range zones {
 		zone, err := mdns.NewMDNSService(inst, discovery.ServiceType, "local.", inst+".local.", 18733, []net.IP{ip}, txt)
 		if err != nil {
@@ -127,6 +132,7 @@ func runRogue(args []string) int {
 			fmt.Println("rogue:", err)
 			return 1
 		}
+		zoneList[inst] = zone
 	}
 	if _, err := mdns.NewServer(&mdns.Config{Zone: otherService{ip}, Iface: ifi, Logger: quiet}); err != nil {
 		fmt.Println("rogue:", err)
@@ -134,6 +140,7 @@ func runRogue(args []string) int {
 	}
 	fmt.Println("rogue: answering on", ifi.Name, ip)
 	go sendJunk(ifi)
+	go announceRogue(ifi, append(slices.Collect(maps.Values(zoneList)), otherService{ip}))
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
 	<-sig
@@ -158,6 +165,36 @@ func (o otherService) Records(q dns.Question) []dns.RR {
 		&dns.A{Hdr: hdr(host, dns.TypeA), A: o.ip},
 		&dns.TXT{Hdr: hdr(name, dns.TypeTXT), Txt: []string{"v=1", "kind=node", "node_id=" + strings.Repeat("a", 32),
 			"node_name=bad-other", "sync_port=1"}},
+	}
+}
+
+// announceRogue multicasts every zone's records unsolicited from port
+// 5353 every half second, as an announcing responder would (the
+// library's server only answers queries, and browsers at rest seldom ask).
+func announceRogue(ifi *net.Interface, zones []mdns.Zone) {
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) {
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+		})
+	}}
+	c, err := lc.ListenPacket(context.Background(), "udp4", "0.0.0.0:5353")
+	if err != nil {
+		fmt.Println("rogue: announce:", err)
+		return
+	}
+	pc := ipv4.NewPacketConn(c)
+	_ = pc.SetMulticastInterface(ifi)
+	group := &net.UDPAddr{IP: net.IPv4(224, 0, 0, 251), Port: 5353}
+	q := dns.Question{Name: discovery.ServiceType + ".local.", Qtype: dns.TypePTR, Qclass: dns.ClassINET}
+	for {
+		for _, z := range zones {
+			m := &dns.Msg{MsgHdr: dns.MsgHdr{Response: true, Authoritative: true}, Answer: z.Records(q)}
+			if b, err := m.Pack(); err == nil {
+				_, _ = pc.WriteTo(b, nil, group)
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 }
 

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
@@ -43,7 +45,8 @@ type Options struct {
 	// announced so that a replicating peer can pin the certificate the sync
 	// server must present; empty announces none.
 	Fingerprint string
-	// Interval and Expiry time the browser (see BrowserOptions).
+	// Interval is the browser's first query interval (see BrowserOptions);
+	// Expiry is ignored, records live for their TTL.
 	Interval, Expiry time.Duration
 	// Log receives what the service does; nil means none.
 	Log *slog.Logger
@@ -53,6 +56,7 @@ type Options struct {
 // running containers, following the runtime's events, and browses the LAN.
 type Service struct {
 	opts      Options
+	epoch     string // this run's, announced in the node record
 	browser   *Browser
 	announcer *Announcer
 }
@@ -77,14 +81,15 @@ func New(opts Options) (*Service, error) {
 		return nil, err
 	}
 	return &Service{
-		opts: opts,
-		browser: NewBrowser(BrowserOptions{Self: opts.NodeID, Interfaces: ifaces, Interval: opts.Interval,
-			Expiry: opts.Expiry, Log: opts.Log}),
+		opts:      opts,
+		epoch:     strconv.FormatUint(rand.Uint64(), 36),
+		browser:   NewBrowser(BrowserOptions{Self: opts.NodeID, Interfaces: ifaces, Interval: opts.Interval, Log: opts.Log}),
 		announcer: NewAnnouncer(AnnouncerOptions{Interfaces: ifaces, Port: opts.SyncPort, Log: opts.Log}),
 	}, nil
 }
 
-// Run announces and browses until ctx ends.
+// Run announces and browses until ctx ends; it then says goodbye for
+// every announcement.
 func (s *Service) Run(ctx context.Context) error {
 	defer s.announcer.Close()
 	names := make([]string, 0)
@@ -216,8 +221,8 @@ func (f *follower) put(c models.Container) {
 		return
 	}
 	a := f.s.nodeAnnouncement()
-	a.Kind, a.ContainerID, a.ContainerName, a.Image, a.State, a.Ports =
-		KindContainer, c.ID, c.Name, c.Image, c.State, c.Ports
+	a.Kind, a.ContainerID, a.ContainerName, a.Image, a.State, a.Ports, a.Epoch =
+		KindContainer, c.ID, c.Name, c.Image, c.State, c.Ports, ""
 	f.anns[c.ID] = a
 }
 
@@ -241,10 +246,14 @@ func (f *follower) resync(ctx context.Context) {
 // publish hands the node's and the containers' announcements to the announcer.
 func (f *follower) publish() {
 	anns := make([]Announcement, 0, len(f.anns)+1)
-	anns = append(anns, f.s.nodeAnnouncement())
+	insts := make([]string, 0, len(f.anns))
 	for _, a := range f.anns {
 		anns = append(anns, a)
+		insts = append(insts, a.Instance())
 	}
+	node := f.s.nodeAnnouncement()
+	node.Digest = ContainerDigest(insts)
+	anns = append(anns, node)
 	if err := f.s.announcer.Set(anns); err != nil {
 		f.s.opts.Log.Warn("discovery: announce", "err", err)
 	}
@@ -252,7 +261,7 @@ func (f *follower) publish() {
 
 func (s *Service) nodeAnnouncement() Announcement {
 	return Announcement{Kind: KindNode, NodeID: s.opts.NodeID, NodeName: s.opts.NodeName, SyncPort: s.opts.SyncPort,
-		Fingerprint: s.opts.Fingerprint}
+		Fingerprint: s.opts.Fingerprint, Epoch: s.epoch}
 }
 
 // NodeID returns this node's ID.

@@ -1,11 +1,17 @@
 package discovery
 
 import (
+	"fmt"
+	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/budgie-sh/budgie/models"
 )
+
+// src is the source address of the records in table tests.
+var src = netip.MustParseAddr("10.0.0.9")
 
 // fakeClock is a settable clock for table and browser tests.
 type fakeClock struct{ now time.Time }
@@ -32,28 +38,28 @@ func types(evs []models.PeerEvent) []models.PeerEventType {
 
 func TestTableDedupesAndUpdates(t *testing.T) {
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	tb := newTable(testNode, 2500*time.Millisecond)
+	tb := newTable(testNode)
 	web := ctrAnn(testNode, "web", 0)
 	tests := []struct {
 		name string
 		step func() []models.PeerEvent
 		want []models.PeerEventType
 	}{
-		{"first sight appears", func() []models.PeerEvent { return tb.observe(web, "10.0.0.1", clock.Now()) }, []models.PeerEventType{models.PeerAppeared}},
-		{"same record on a second interface is a duplicate", func() []models.PeerEvent { return tb.observe(web, "10.0.0.1", clock.Now()) }, nil},
+		{"first sight appears", func() []models.PeerEvent { return tb.observe(web, "10.0.0.1", src, ContainerTTL, clock.Now()) }, []models.PeerEventType{models.PeerAppeared}},
+		{"same record on a second interface is a duplicate", func() []models.PeerEvent { return tb.observe(web, "10.0.0.1", src, ContainerTTL, clock.Now()) }, nil},
 		{"same record later only refreshes", func() []models.PeerEvent {
 			clock.Advance(time.Second)
-			return tb.observe(web, "10.0.0.1", clock.Now())
+			return tb.observe(web, "10.0.0.1", src, ContainerTTL, clock.Now())
 		}, nil},
 		{"a changed state updates", func() []models.PeerEvent {
 			w := web
 			w.State = models.StatePaused
-			return tb.observe(w, "10.0.0.1", clock.Now())
+			return tb.observe(w, "10.0.0.1", src, ContainerTTL, clock.Now())
 		}, []models.PeerEventType{models.PeerUpdated}},
 		{"the same container of another node is another entry", func() []models.PeerEvent {
 			other := web
 			other.NodeID = "ffffffffffffffffffffffffffffffff"
-			return tb.observe(other, "10.0.0.2", clock.Now())
+			return tb.observe(other, "10.0.0.2", src, ContainerTTL, clock.Now())
 		}, []models.PeerEventType{models.PeerAppeared}},
 	}
 	for _, tt := range tests {
@@ -76,49 +82,92 @@ func TestTableDedupesAndUpdates(t *testing.T) {
 
 func TestTableExpiry(t *testing.T) {
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	tb := newTable(testNode, 2500*time.Millisecond)
-	stays, goes := ctrAnn(testNode, "stays", 0), ctrAnn(testNode, "goes", 1)
+	tb := newTable(testNode)
+	other := "ffffffffffffffffffffffffffffffff"
+	node := Announcement{Kind: KindNode, NodeID: other, NodeName: "n", SyncPort: 1}
+	tied, alone := ctrAnn(other, "tied", 0), ctrAnn(testNode, "alone", 1)
+	tb.observe(node, "a", src, NodeTTL, clock.Now())
+	tb.observe(tied, "a", src, ContainerTTL, clock.Now())
+	tb.observe(alone, "a", src, ContainerTTL, clock.Now())
+	tests := []struct {
+		name    string
+		advance time.Duration
+		refresh bool // the node's record comes again
+		want    []models.PeerEventType
+		due     bool
+	}{
+		{"before 80% of the node's TTL nothing is due", 15 * time.Second, false, nil, false},
+		{"at 82% a refresh is due", 1500 * time.Millisecond, false, nil, true},
+		{"a re-announcement renews it", 0, true, nil, false},
+		{"just before its TTL it lives", NodeTTL - time.Millisecond, false, nil, true},
+		{"at its TTL the node goes and its container with it", time.Millisecond, false, []models.PeerEventType{models.NodeExpired, models.PeerExpired}, false},
+		{"a container without a node record lives by its own TTL", ContainerTTL - 40*time.Second, false, nil, true},
+		{"and then goes", 4 * time.Second, false, []models.PeerEventType{models.PeerExpired}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock.Advance(tt.advance)
+			if tt.refresh {
+				tb.observe(node, "a", src, NodeTTL, clock.Now())
+			}
+			if due := len(tb.due(clock.Now())) > 0; due != tt.due {
+				t.Errorf("due = %v, want %v", due, tt.due)
+			}
+			got := types(tb.expire(clock.Now()))
+			slices.Sort(got)
+			want := slices.Clone(tt.want)
+			slices.Sort(want)
+			if !equalTypes(got, want) {
+				t.Fatalf("expired %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestTableGoodbyeAndBounds(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tb := newTable(testNode)
 	node := Announcement{Kind: KindNode, NodeID: testNode, NodeName: "n", SyncPort: 1}
-	tb.observe(stays, "a", clock.Now())
-	tb.observe(goes, "a", clock.Now())
-	tb.observe(node, "a", clock.Now())
-	// Rounds of 1 s: "stays" answers every round, "goes" never again.
-	for round := 1; round <= 2; round++ {
-		clock.Advance(time.Second)
-		tb.observe(stays, "a", clock.Now())
-		tb.observe(node, "a", clock.Now())
-		if evs := tb.expire(clock.Now()); len(evs) != 0 {
-			t.Fatalf("round %d expired %v; two missed rounds are tolerated", round, types(evs))
-		}
+	web := ctrAnn(testNode, "web", 0)
+	tb.observe(node, "a", src, NodeTTL, now)
+	tb.observe(web, "a", src, ContainerTTL, now)
+	if evs := tb.remove(web.Instance(), netip.MustParseAddr("10.0.0.66"), now); len(evs) != 0 {
+		t.Fatalf("a goodbye from another host removed %v", types(evs))
 	}
-	clock.Advance(time.Second)
-	tb.observe(stays, "a", clock.Now())
-	evs := tb.expire(clock.Now())
-	if len(evs) != 1 || evs[0].Type != models.PeerExpired || evs[0].Peer.Name != "goes" {
-		t.Fatalf("third missed round: %+v, want goes expired", evs)
+	if evs := tb.remove(web.Instance(), src, now); !equalTypes(types(evs), []models.PeerEventType{models.PeerExpired}) {
+		t.Fatalf("container goodbye: %v", types(evs))
 	}
-	clock.Advance(3 * time.Second)
-	evs = tb.expire(clock.Now())
-	if got := types(evs); !equalTypes(got, []models.PeerEventType{models.NodeExpired, models.PeerExpired}) &&
-		!equalTypes(got, []models.PeerEventType{models.PeerExpired, models.NodeExpired}) {
-		t.Fatalf("silence: %v, want the container and the node expired", got)
+	tb.observe(web, "a", src, ContainerTTL, now)
+	if evs := tb.remove(node.Instance(), src, now); len(evs) != 2 {
+		t.Fatalf("node goodbye: %v, want the node and its container", types(evs))
 	}
-	if len(tb.snapshot()) != 0 {
-		t.Fatalf("snapshot after expiry: %+v", tb.snapshot())
+	if n := len(tb.known(now)); n != 0 {
+		t.Fatalf("known answers after goodbyes: %d", n)
 	}
-	if evs := tb.observe(goes, "a", clock.Now()); len(evs) != 1 || evs[0].Type != models.PeerAppeared {
-		t.Fatalf("back after expiry: %v, want appeared", types(evs))
+	for i := 0; i < maxPerSource+10; i++ {
+		a := web
+		a.ContainerID = fmt.Sprintf("%012x%052d", i, 0)
+		tb.observe(a, "a", src, ContainerTTL, now)
+	}
+	if len(tb.insts) != maxPerSource {
+		t.Fatalf("one source holds %d instances, bound %d", len(tb.insts), maxPerSource)
+	}
+	if n := len(tb.known(now)); n != maxPerSource {
+		t.Fatalf("known answers: %d", n)
+	}
+	if n := len(tb.known(now.Add(ContainerTTL * 6 / 10))); n != 0 {
+		t.Fatalf("known answers past half their TTL: %d", n)
 	}
 }
 
 func TestTableSnapshotGroupsByNode(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	other := "ffffffffffffffffffffffffffffffff"
-	tb := newTable(testNode, time.Minute)
-	tb.observe(ctrAnn(other, "b", 0), "10.0.0.2", now)
-	tb.observe(ctrAnn(other, "a", 1), "10.0.0.2", now.Add(time.Second))
-	tb.observe(Announcement{Kind: KindNode, NodeID: testNode, NodeName: "zz-self", SyncPort: 1}, "10.0.0.1", now)
-	tb.observe(Announcement{Kind: KindNode, NodeID: "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", NodeName: "aa-empty", SyncPort: 1}, "10.0.0.3", now)
+	tb := newTable(testNode)
+	tb.observe(ctrAnn(other, "b", 0), "10.0.0.2", src, NodeTTL, now)
+	tb.observe(ctrAnn(other, "a", 1), "10.0.0.2", src, NodeTTL, now.Add(time.Second))
+	tb.observe(Announcement{Kind: KindNode, NodeID: testNode, NodeName: "zz-self", SyncPort: 1}, "10.0.0.1", src, NodeTTL, now)
+	tb.observe(Announcement{Kind: KindNode, NodeID: "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", NodeName: "aa-empty", SyncPort: 1}, "10.0.0.3", src, NodeTTL, now)
 	nodes := tb.snapshot()
 	if len(nodes) != 3 {
 		t.Fatalf("%d nodes: %+v", len(nodes), nodes)
@@ -145,4 +194,29 @@ func equalTypes(a, b []models.PeerEventType) bool {
 		}
 	}
 	return true
+}
+
+// TestTableNodeRestart checks that when a node's record comes with a new
+// epoch (its keeper restarted), its containers not announced again by
+// the new run go after restartGrace, while those announced stay.
+func TestTableNodeRestart(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tb := newTable(testNode)
+	other := "ffffffffffffffffffffffffffffffff"
+	node := Announcement{Kind: KindNode, NodeID: other, NodeName: "n", SyncPort: 1, Epoch: "run1"}
+	stale, live := ctrAnn(other, "stale", 0), ctrAnn(other, "live", 1)
+	tb.observe(node, "a", src, NodeTTL, now)
+	tb.observe(stale, "a", src, ContainerTTL, now)
+	tb.observe(live, "a", src, ContainerTTL, now)
+	now = now.Add(5 * time.Second)
+	node.Epoch = "run2"
+	tb.observe(live, "a", src, ContainerTTL, now) // same packet as the node
+	tb.observe(node, "a", src, NodeTTL, now)
+	if evs := tb.expire(now.Add(restartGrace - time.Millisecond)); len(evs) != 0 {
+		t.Fatalf("expired before the grace: %v", types(evs))
+	}
+	evs := tb.expire(now.Add(restartGrace))
+	if len(evs) != 1 || evs[0].Peer.Name != "stale" {
+		t.Fatalf("after the grace: %+v, want stale gone", evs)
+	}
 }

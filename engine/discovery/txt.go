@@ -3,8 +3,10 @@ package discovery
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -59,6 +61,14 @@ type Announcement struct {
 	NodeName string
 	// SyncPort is the node's replication port.
 	SyncPort int
+	// Epoch identifies one run of the announcing keeper (random at each
+	// start; node records only), so that browsers tell a restart from a
+	// refresh; empty means none (older keepers, other implementations).
+	Epoch string
+	// Digest summarises the node's announced containers (node records
+	// only, see ContainerDigest), so that a browser that missed an
+	// announcement or a goodbye notices; empty means none.
+	Digest string
 	// Fingerprint is the node's certificate fingerprint; empty until the
 	// replication service sets one.
 	Fingerprint string
@@ -80,11 +90,27 @@ type Announcement struct {
 var ErrMalformed = errors.New("not a budgie announcement")
 
 var (
-	hex32RE = regexp.MustCompile(`^[0-9a-f]{32}$`)
-	hex64RE = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	nameRE  = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
-	fpRE    = regexp.MustCompile(`^[A-Za-z0-9:+/=_-]{1,128}$`)
+	hex32RE  = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	hex64RE  = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	nameRE   = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+	fpRE     = regexp.MustCompile(`^[A-Za-z0-9:+/=_-]{1,128}$`)
+	epochRE  = regexp.MustCompile(`^[0-9a-z]{1,16}$`)
+	digestRE = regexp.MustCompile(`^[0-9]{1,6}-[0-9a-f]{8}$`)
 )
+
+// ContainerDigest summarises a set of container instance names (see
+// Announcement.Instance), whatever their order, as their count and 8 hex
+// characters: "3-1a2b3c4d".
+func ContainerDigest(instances []string) string {
+	sorted := slices.Clone(instances)
+	slices.Sort(sorted)
+	h := fnv.New32a()
+	for _, inst := range sorted {
+		h.Write([]byte(inst))
+		h.Write([]byte{0})
+	}
+	return fmt.Sprintf("%d-%08x", len(instances), h.Sum32())
+}
 
 // Instance returns the mDNS instance name: short (12-character) IDs so that
 // it stays one short DNS label, unique per node and container.
@@ -106,6 +132,12 @@ func (a Announcement) TXT() ([]string, error) {
 		"node_name=" + a.NodeName, "sync_port=" + strconv.Itoa(a.SyncPort)}
 	if a.Fingerprint != "" {
 		txt = append(txt, "fingerprint="+a.Fingerprint)
+	}
+	if a.Epoch != "" && a.Kind == KindNode {
+		txt = append(txt, "epoch="+a.Epoch)
+	}
+	if a.Digest != "" && a.Kind == KindNode {
+		txt = append(txt, "digest="+a.Digest)
 	}
 	if a.Kind == KindContainer {
 		txt = append(txt, "container_id="+a.ContainerID, "container_name="+a.ContainerName,
@@ -131,7 +163,7 @@ func ParseTXT(fields []string) (Announcement, error) {
 		return Announcement{}, malformed("version %q, want %s", kv["v"], txtVersion)
 	}
 	a := Announcement{Kind: Kind(kv["kind"]), NodeID: kv["node_id"], NodeName: kv["node_name"],
-		Fingerprint: kv["fingerprint"]}
+		Fingerprint: kv["fingerprint"], Epoch: kv["epoch"], Digest: kv["digest"]}
 	if err := a.parseNode(kv); err != nil {
 		return Announcement{}, err
 	}
@@ -180,6 +212,10 @@ func (a *Announcement) parseNode(kv map[string]string) error {
 		return malformed("node_name %q", clip(a.NodeName))
 	case a.Fingerprint != "" && !fpRE.MatchString(a.Fingerprint):
 		return malformed("fingerprint %q", clip(a.Fingerprint))
+	case a.Epoch != "" && !epochRE.MatchString(a.Epoch):
+		return malformed("epoch %q", clip(a.Epoch))
+	case a.Digest != "" && !digestRE.MatchString(a.Digest):
+		return malformed("digest %q", clip(a.Digest))
 	}
 	port, err := strconv.Atoi(kv["sync_port"])
 	if err != nil || port < 1 || port > 65535 {

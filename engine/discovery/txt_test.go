@@ -29,6 +29,7 @@ func TestTXTRoundTrip(t *testing.T) {
 	}{
 		{"container", sampleAnnouncement()},
 		{"node", node},
+		{"node with an epoch", Announcement{Kind: KindNode, NodeID: testNode, NodeName: "attic", SyncPort: 9, Epoch: "3k9zq0x1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,6 +139,7 @@ func TestParseTXTMalformed(t *testing.T) {
 		{"empty", nil},
 		{"foreign service", []string{"path=/", "model=printer"}},
 		{"other version", with("v", "2")},
+		{"bad epoch", append(with("v", "1"), "epoch=NOT-an-epoch")},
 		{"no version", with("v", "\x00drop")},
 		{"unknown kind", with("kind", "printer")},
 		{"short node id", with("node_id", "abc")},
