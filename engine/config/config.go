@@ -69,9 +69,10 @@ type Discovery struct {
 	Interfaces []string `yaml:"interfaces"`
 	// SyncPort is the replication port announced to peers.
 	SyncPort int `yaml:"sync_port"`
-	// Interval is the length of one query round.
+	// Interval is the first query interval; later ones back off.
 	Interval time.Duration `yaml:"interval"`
-	// Expiry is how long a peer's container stays listed without being seen.
+	// Expiry is ignored: records live for their TTL (kept so that older
+	// files load).
 	Expiry time.Duration `yaml:"expiry"`
 }
 
