@@ -21,6 +21,22 @@ const clockTicks = 100
 type tmux struct {
 	socket string
 	n      int
+	kept   bool
+}
+
+// keepServer opens a session that lives until killServer, so the server
+// never exits between two nest sessions: a new-session racing a server
+// that is shutting down (its last session just killed) fails with
+// "server exited unexpectedly".
+func (t *tmux) keepServer() error {
+	if t.kept {
+		return nil
+	}
+	if _, err := t.output("new-session", "-d", "-s", "keep", "sleep 86400"); err != nil {
+		return err
+	}
+	t.kept = true
+	return nil
 }
 
 func (t *tmux) cmd(args ...string) *exec.Cmd {
@@ -50,6 +66,9 @@ type nestPane struct {
 // is not timed. It returns once nest shows its container table (every
 // text in ready on screen), with the time that took.
 func (b *bench) startNest(t *tmux, ready []string, timeout time.Duration) (*nestPane, startup, error) {
+	if err := t.keepServer(); err != nil {
+		return nil, startup{}, err
+	}
 	t.n++
 	p := &nestPane{t: t, session: fmt.Sprintf("nest%d", t.n)}
 	fifo := filepath.Join(b.work, p.session+".go")
