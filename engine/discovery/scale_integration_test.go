@@ -27,14 +27,15 @@ import (
 const simArg = "_sim-node"
 
 // netLab is namespaces on a bridge, without keepers or containerd: what
-// the scale benchmark needs. Names follow testkit's lab names, so that
+// the scale benchmarks need. Names follow testkit's lab names, so that
 // testkit.CleanStaleLabs removes what a killed run leaves.
 type netLab struct {
-	name string
-	ns   []string
+	name     string // the bridge, and the prefix of every name
+	ns       []string
+	borrowed bool // the bridge is a testkit lab's: close leaves it
 }
 
-// startNetLab makes n namespaces joined to a bridge, each with lab0 at
+// startNetLab makes n namespaces joined to a new bridge, each with lab0 at
 // 10.231.0.<i>/24 and a multicast route.
 func startNetLab(tb testing.TB, n int) *netLab {
 	tb.Helper()
@@ -43,33 +44,57 @@ func startNetLab(tb testing.TB, n int) *netLab {
 	}
 	l := &netLab{name: fmt.Sprintf("%s%s-s%s", testkit.LabPrefix, strconv.FormatInt(int64(os.Getpid()), 36), strconv.FormatInt(time.Now().UnixNano()%36, 36))}
 	tb.Cleanup(l.close)
-	run := func(args ...string) {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			tb.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-		}
-	}
-	run("link", "add", l.name, "type", "bridge")
+	ipRun(tb, "link", "add", l.name, "type", "bridge")
 	_ = exec.Command("ip", "link", "set", l.name, "type", "bridge", "mcast_snooping", "0").Run()
-	run("link", "set", l.name, "up")
+	ipRun(tb, "link", "set", l.name, "up")
 	for i := 1; i <= n; i++ {
-		ns, host := fmt.Sprintf("%s-%d", l.name, i), fmt.Sprintf("%sv%d", l.name, i)
-		l.ns = append(l.ns, ns)
-		run("netns", "add", ns)
-		run("link", "add", host, "type", "veth", "peer", "name", testkit.LabIface, "netns", ns)
-		run("link", "set", host, "master", l.name, "up")
-		run("-n", ns, "link", "set", "lo", "up")
-		run("-n", ns, "addr", "add", fmt.Sprintf("10.231.0.%d/24", i), "dev", testkit.LabIface)
-		run("-n", ns, "link", "set", testkit.LabIface, "up")
-		run("-n", ns, "route", "add", "224.0.0.0/4", "dev", testkit.LabIface)
+		l.addNS(tb, i)
 	}
 	return l
+}
+
+// joinLab makes n namespaces on a testkit lab's bridge, numbered (and
+// addressed 10.231.0.<i>) from first on, clear of the lab's own nodes.
+func joinLab(tb testing.TB, lab *testkit.Lab, first, n int) *netLab {
+	tb.Helper()
+	l := &netLab{name: lab.Name, borrowed: true}
+	tb.Cleanup(l.close)
+	for i := first; i < first+n; i++ {
+		l.addNS(tb, i)
+	}
+	return l
+}
+
+// addNS makes namespace i: a veth pair on the bridge, lab0 at
+// 10.231.0.<i>/24, and a multicast route.
+func (l *netLab) addNS(tb testing.TB, i int) {
+	tb.Helper()
+	ns, host := fmt.Sprintf("%s-%d", l.name, i), fmt.Sprintf("%sv%d", l.name, i)
+	l.ns = append(l.ns, ns)
+	ipRun(tb, "netns", "add", ns)
+	ipRun(tb, "link", "add", host, "type", "veth", "peer", "name", testkit.LabIface, "netns", ns)
+	ipRun(tb, "link", "set", host, "master", l.name, "up")
+	ipRun(tb, "-n", ns, "link", "set", "lo", "up")
+	ipRun(tb, "-n", ns, "addr", "add", fmt.Sprintf("10.231.0.%d/24", i), "dev", testkit.LabIface)
+	ipRun(tb, "-n", ns, "link", "set", testkit.LabIface, "up")
+	ipRun(tb, "-n", ns, "route", "add", "224.0.0.0/4", "dev", testkit.LabIface)
+}
+
+// ipRun runs ip with args or fails tb.
+func ipRun(tb testing.TB, args ...string) {
+	tb.Helper()
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		tb.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
 }
 
 func (l *netLab) close() {
 	for _, ns := range l.ns {
 		_ = exec.Command("ip", "netns", "del", ns).Run()
 	}
-	_ = exec.Command("ip", "link", "del", l.name).Run()
+	if !l.borrowed {
+		_ = exec.Command("ip", "link", "del", l.name).Run()
+	}
 }
 
 // sim is a simulated node's process.

@@ -5,7 +5,10 @@
 // A missed goal never fails it; it exits non-zero only when a measurement
 // cannot be taken, and says which. It needs root.
 //
-//	go run ./engine/testkit/benchrun [-budgie bin/budgie] [-o docs/BENCHMARKS.md]
+//	go run ./engine/testkit/benchrun [-budgie bin/budgie] [-o docs/BENCHMARKS.md] [-rows nest,sync]
+//
+// -rows measures only the named rows (run, ps, nest, discovery, proxy,
+// sync), for iterating on one; `make bench` measures them all.
 package main
 
 import (
@@ -16,6 +19,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -25,6 +30,28 @@ type options struct {
 	runReps, psReps    int
 	nestReps           int
 	psCount, nestCount int
+	rows               string
+}
+
+// rowNames are the rows in the order they are measured.
+var rowNames = []string{"run", "ps", "nest", "discovery", "proxy", "sync"}
+
+// wants reports whether -rows names row (an empty -rows names all).
+func (o options) wants(row string) bool {
+	return o.rows == "" || slices.Contains(strings.Split(o.rows, ","), row)
+}
+
+// checkRows refuses a -rows entry that names no row.
+func (o options) checkRows() error {
+	if o.rows == "" {
+		return nil
+	}
+	for _, r := range strings.Split(o.rows, ",") {
+		if !slices.Contains(rowNames, r) {
+			return fmt.Errorf("-rows: unknown row %q (rows: %s)", r, strings.Join(rowNames, ","))
+		}
+	}
+	return nil
 }
 
 func main() {
@@ -37,7 +64,12 @@ func main() {
 	flag.IntVar(&o.nestReps, "nest-reps", 10, "timed nest starts")
 	flag.IntVar(&o.psCount, "ps-containers", 300, "running containers for ps")
 	flag.IntVar(&o.nestCount, "nest-containers", 500, "containers for nest")
+	flag.StringVar(&o.rows, "rows", "", "measure only these rows, comma-separated ("+strings.Join(rowNames, ",")+"); empty: all")
 	flag.Parse()
+	if err := o.checkRows(); err != nil {
+		fmt.Fprintln(os.Stderr, "benchrun:", err)
+		os.Exit(2)
+	}
 	if err := runAll(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "benchrun:", err)
 		os.Exit(1)
@@ -63,6 +95,9 @@ func runAll(ctx context.Context, o options) error {
 	defer b.close()
 	var rows []Row
 	step := func(name string, f func() (Row, error)) error {
+		if !o.wants(name) {
+			return nil
+		}
 		fmt.Fprintf(os.Stderr, "benchrun: measuring %s…\n", name)
 		r, err := f()
 		if err != nil {
@@ -71,13 +106,23 @@ func runAll(ctx context.Context, o options) error {
 		rows = append(rows, r)
 		return nil
 	}
-	err = step("run → running", func() (Row, error) { return b.runRow(o.runReps) })
+	multi := func(name string, f func() ([]Row, error)) error {
+		if !o.wants(name) {
+			return nil
+		}
+		fmt.Fprintf(os.Stderr, "benchrun: measuring %s…\n", name)
+		r, err := f()
+		rows = append(rows, r...)
+		return err
+	}
+	err = step("run", func() (Row, error) { return b.runRow(o.runReps) })
+	have := 0
 	if err == nil {
-		err = step("ps", func() (Row, error) { return b.psRow(ctx, o.psCount, o.psReps) })
+		err = step("ps", func() (Row, error) { have = o.psCount; return b.psRow(ctx, o.psCount, o.psReps) })
 	}
 	if err == nil {
 		err = step("nest", func() (Row, error) {
-			population, err := b.fillTo(ctx, o.psCount, o.nestCount, availBefore)
+			population, err := b.fillTo(ctx, have, o.nestCount, availBefore)
 			if err != nil {
 				return Row{}, fmt.Errorf("nest: set up %d containers: %w", o.nestCount, err)
 			}
@@ -88,18 +133,10 @@ func runAll(ctx context.Context, o options) error {
 		err = step("discovery", func() (Row, error) { return discoveryRow(o.repo, 20) })
 	}
 	if err == nil {
-		fmt.Fprintln(os.Stderr, "benchrun: measuring proxy…")
-		var pr []Row
-		if pr, err = b.proxyRows(ctx, o.repo, 3, 5*time.Second); err == nil {
-			rows = append(rows, pr...)
-		}
+		err = multi("proxy", func() ([]Row, error) { return b.proxyRows(ctx, o.repo, 3, 5*time.Second) })
 	}
 	if err == nil {
-		fmt.Fprintln(os.Stderr, "benchrun: measuring sync…")
-		var sr []Row
-		if sr, err = syncRows(defaultSyncScale); err == nil {
-			rows = append(rows, sr...)
-		}
+		err = multi("sync", func() ([]Row, error) { return syncRows(defaultSyncScale) })
 	}
 	if werr := report(machine, rows, o.out); werr != nil && err == nil {
 		err = werr
