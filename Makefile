@@ -71,9 +71,9 @@ install-pkgs:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "apt: present: $(PKGS)"; fi
 
-$(DEMO_TAR): engine/testkit/image.go engine/testkit/mkimage/main.go
+$(DEMO_TAR): internal/testkit/image.go tools/mkimage/main.go
 	@mkdir -p build
-	$(GO) run ./engine/testkit/mkimage -ref localhost/budgie-demo:latest -o $@
+	$(GO) run ./tools/mkimage -ref localhost/budgie-demo:latest -o $@
 
 # demo loads the demo image and starts the demo bundles (idempotent).
 demo: build $(DEMO_TAR)
@@ -149,7 +149,7 @@ test: deps test-deps tools fmt-check vet unit fuzz
 # writes docs/BENCHMARKS.md. Needs root. A missed goal never fails it.
 bench: deps bench-deps tools build
 	$(GO) test -run '^$$' -bench . ./engine/... ./app/... ./views/...
-	$(GO) run ./engine/testkit/benchrun -budgie $(BIN) -o docs/BENCHMARKS.md
+	$(GO) run ./tools/benchrun -budgie $(BIN) -o docs/BENCHMARKS.md
 
 clean:
 	rm -rf bin build
@@ -159,4 +159,4 @@ clean:
 # Prints how to open nest on each node; Ctrl-C tears it all down.
 .PHONY: lab
 lab: build
-	$(GO) run ./engine/testkit/labup -binary $(BIN) -nodes 3
+	$(GO) run ./tools/labup -binary $(BIN) -nodes 3

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/budgie-sh/budgie/engine/testkit"
+	"github.com/budgie-sh/budgie/internal/testkit"
 )
 
 // The benchmarks compare budgie's CLI with containerd's own ctr on the same

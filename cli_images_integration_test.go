@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/budgie-sh/budgie/engine/testkit"
+	"github.com/budgie-sh/budgie/internal/testkit"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -182,3 +182,10 @@ func TestCLIImages(t *testing.T) {
 		}
 	})
 }
+
+// The exit codes the README documents (cli/exit.go).
+const (
+	exitUsage       = 2
+	exitNotFound    = 3
+	exitUnavailable = 4
+)

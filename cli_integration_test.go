@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/daemon"
-	"github.com/budgie-sh/budgie/engine/testkit"
+	"github.com/budgie-sh/budgie/internal/testkit"
 )
 
 // cliImage is the busybox-static image every CLI test runs.

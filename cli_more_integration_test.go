@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/keeper"
-	"github.com/budgie-sh/budgie/engine/testkit"
+	"github.com/budgie-sh/budgie/internal/testkit"
 )
 
 func TestCLIEnvFilePrecedence(t *testing.T) {

@@ -23,8 +23,8 @@ import (
 	"github.com/budgie-sh/budgie/engine/discovery"
 	"github.com/budgie-sh/budgie/engine/identity"
 	"github.com/budgie-sh/budgie/engine/replica"
-	"github.com/budgie-sh/budgie/engine/sync"
-	"github.com/budgie-sh/budgie/engine/testkit"
+	"github.com/budgie-sh/budgie/engine/volsync"
+	"github.com/budgie-sh/budgie/internal/testkit"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -129,10 +129,10 @@ func serveHostile(ctx context.Context, t *testing.T, addr string, evil *identity
 			}},
 		Volumes: []models.ReplicaVolume{{Name: "../identity", Target: "/steal"}},
 	}
-	srv := sync.NewServer(sync.ServerOptions{
+	srv := volsync.NewServer(volsync.ServerOptions{
 		Volumes:   func(string) (string, bool) { return payload, true },
-		Authorize: func(sync.PeerInfo, string) bool { return true },
-		Meta:      func(sync.PeerInfo, string) ([]byte, error) { return json.Marshal(plan) },
+		Authorize: func(volsync.PeerInfo, string) bool { return true },
+		Meta:      func(volsync.PeerInfo, string) ([]byte, error) { return json.Marshal(plan) },
 	})
 	ln, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(hostilePort)))
 	if err != nil {

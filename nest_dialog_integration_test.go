@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/budgie-sh/budgie/engine/testkit"
+	"github.com/budgie-sh/budgie/internal/testkit"
 )
 
 // TestNestDialogsOwnTheKeyboard opens each view's remove dialog in the

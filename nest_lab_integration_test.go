@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/keeper"
-	"github.com/budgie-sh/budgie/engine/testkit"
+	"github.com/budgie-sh/budgie/internal/testkit"
 )
 
 // testNestFirstLaunch opens nest on a lab node whose keeper is stopped,

@@ -127,6 +127,10 @@ func TestParseErrors(t *testing.T) {
 			`b.bun:3:32: health.tcp: invalid tcp probe "x:0"`,
 			`b.bun:3:53: health.on_unhealthy: invalid action "kill"`,
 			`b.bun:3:64: health.cmd: is empty`}},
+		{"health bare path", header + "health: {http: /healthz}\n", []string{
+			`b.bun:3:16: health.http: invalid http probe "/healthz" (hint: write ":PORT/path" such as ":8080/healthz" (that port on the container's own address), or a full http:// or https:// URL)`}},
+		{"health tcp without port", header + "health: {tcp: \"db:\"}\n", []string{
+			`b.bun:3:15: health.tcp: invalid tcp probe "db:" (hint: write a port such as "8080" (on the container's own address) or "HOST:8080")`}},
 		{"depends_on", header + "depends_on:\n  t: {condition: ready}\n  db: {timeout: 2}\n  db2: [x]\n", []string{
 			`b.bun:4:18: depends_on.t.condition: invalid condition "ready" (hint: the conditions are started, healthy and completed_successfully)`,
 			`b.bun:6:8: depends_on.db2: must be a map, not a list`}},

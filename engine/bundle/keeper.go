@@ -102,7 +102,7 @@ func (c *container) health(field string, v *yaml.Node) {
 }
 
 // probe decodes health.cmd (a list, or a string run by sh -c), health.http
-// (a path or an http(s) URL) or health.tcp ([host:]port).
+// (":PORT[/path]" or an http(s) URL) or health.tcp ([host:]port).
 func (c *container) probe(h *models.HealthCheck, key, f string, n *yaml.Node) {
 	if r := resolve(n); key == "cmd" && r != nil && r.Kind == yaml.SequenceNode {
 		if list, ok := c.strList(n, f); ok && len(list) > 0 {
@@ -120,19 +120,20 @@ func (c *container) probe(h *models.HealthCheck, key, f string, n *yaml.Node) {
 	case key == "cmd":
 		h.Cmd = []string{"sh", "-c", s}
 	case key == "http" && !validHTTPProbe(s):
-		c.report(n, f, `write ":8080/healthz" (127.0.0.1 on that port) or a URL such as "http://127.0.0.1:8080/healthz"`,
+		c.report(n, f, `write ":PORT/path" such as ":8080/healthz" (that port on the container's own address), or a full http:// or https:// URL`,
 			"invalid http probe %q", s)
 	case key == "http":
 		h.HTTP = s
 	case key == "tcp" && !validTCPProbe(s):
-		c.report(n, f, `write "8080" or "127.0.0.1:8080"`, "invalid tcp probe %q", s)
+		c.report(n, f, `write a port such as "8080" (on the container's own address) or "HOST:8080"`, "invalid tcp probe %q", s)
 	case key == "tcp":
 		h.TCP = s
 	}
 }
 
-// validHTTPProbe accepts ":PORT[/path]" (the container's port on
-// 127.0.0.1, as containers share the host network) and http(s) URLs.
+// validHTTPProbe accepts ":PORT[/path]" (that port on the container's own
+// address, looked up at each probe: runtime.ProbeHost) and http(s) URLs;
+// a bare path is refused.
 func validHTTPProbe(s string) bool {
 	if rest, ok := strings.CutPrefix(s, ":"); ok {
 		port, path, _ := strings.Cut(rest, "/")

@@ -26,7 +26,8 @@ type Config struct {
 	UI UI `yaml:"ui"`
 	// Discovery configures how the keeper announces and finds containers on the LAN.
 	Discovery Discovery `yaml:"discovery"`
-	Networks  Networks  `yaml:"networks"`
+	// Networks configures the default network (see Networks).
+	Networks Networks `yaml:"networks"`
 	// Keys remaps nest's key bindings: action name → keys.
 	Keys map[string][]string `yaml:"keys"`
 }

@@ -19,7 +19,7 @@ import (
 	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
 
-	"github.com/budgie-sh/budgie/engine/testkit"
+	"github.com/budgie-sh/budgie/internal/testkit"
 )
 
 // counter counts the mDNS packets multicast on a lab's bridge: a socket

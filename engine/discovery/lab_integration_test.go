@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/budgie-sh/budgie/engine/testkit"
+	"github.com/budgie-sh/budgie/internal/testkit"
 	"github.com/budgie-sh/budgie/models"
 )
 

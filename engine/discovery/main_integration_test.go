@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/keeper"
-	"github.com/budgie-sh/budgie/engine/testkit"
+	"github.com/budgie-sh/budgie/internal/testkit"
 	"github.com/budgie-sh/budgie/models"
 )
 

@@ -24,7 +24,7 @@ import (
 
 	"github.com/budgie-sh/budgie/engine/discovery"
 	"github.com/budgie-sh/budgie/engine/keeper"
-	"github.com/budgie-sh/budgie/engine/testkit"
+	"github.com/budgie-sh/budgie/internal/testkit"
 )
 
 // rogueArg makes the test binary act as a misbehaving mDNS responder (in

@@ -58,7 +58,7 @@ func (id ID) Short() string {
 }
 
 // Hex is the lowercase hex SHA-256 fingerprint (64 characters), the form
-// engine/sync reports as PeerInfo.Fingerprint.
+// engine/volsync reports as PeerInfo.Fingerprint.
 func (id ID) Hex() string {
 	return hex.EncodeToString(id[:])
 }
@@ -112,7 +112,7 @@ func ParseID(s string) (ID, error) {
 }
 
 // ParseFingerprint parses a 64-character hex SHA-256 fingerprint (the
-// engine/sync PeerInfo.Fingerprint form, either case).
+// engine/volsync PeerInfo.Fingerprint form, either case).
 func ParseFingerprint(s string) (ID, error) {
 	b, err := hex.DecodeString(strings.TrimSpace(s))
 	if err != nil || len(b) != len(ID{}) {

@@ -18,7 +18,7 @@ import (
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/images"
-	"github.com/budgie-sh/budgie/engine/testkit"
+	"github.com/budgie-sh/budgie/internal/testkit"
 )
 
 func TestLoadOCIArchive(t *testing.T) {

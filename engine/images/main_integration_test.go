@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/images"
-	"github.com/budgie-sh/budgie/engine/testkit"
+	"github.com/budgie-sh/budgie/internal/testkit"
 )
 
 var (

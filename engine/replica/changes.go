@@ -5,21 +5,21 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/budgie-sh/budgie/engine/sync"
-	"github.com/budgie-sh/budgie/engine/sync/watch"
+	"github.com/budgie-sh/budgie/engine/volsync"
+	"github.com/budgie-sh/budgie/engine/volsync/watch"
 )
 
 // WatchSource is the ChangeSource the primary uses by default: fsnotify
-// through engine/sync/watch, falling back to polling every 500ms for a
+// through engine/volsync/watch, falling back to polling every 500ms for a
 // volume it cannot watch (say, the inotify watch limit is reached).
-func WatchSource(log *slog.Logger) sync.ChangeSource {
-	return sync.ChangeSourceFunc(func(ctx context.Context, dir string) (<-chan sync.Change, error) {
+func WatchSource(log *slog.Logger) volsync.ChangeSource {
+	return volsync.ChangeSourceFunc(func(ctx context.Context, dir string) (<-chan volsync.Change, error) {
 		w, err := watch.New(dir, watch.Options{Debounce: 100 * time.Millisecond, MaxDelay: 500 * time.Millisecond, Logger: log})
 		if err != nil {
 			log.Warn("cannot watch volume; polling it instead", "dir", dir, "err", err)
-			return sync.PollSource{Interval: 500 * time.Millisecond}.Watch(ctx, dir)
+			return volsync.PollSource{Interval: 500 * time.Millisecond}.Watch(ctx, dir)
 		}
-		out := make(chan sync.Change, 1)
+		out := make(chan volsync.Change, 1)
 		go func() {
 			defer close(out)
 			defer w.Close()
@@ -30,7 +30,7 @@ func WatchSource(log *slog.Logger) sync.ChangeSource {
 						return
 					}
 					select {
-					case out <- sync.Change{Paths: c.Paths, Rescan: c.Rescan}:
+					case out <- volsync.Change{Paths: c.Paths, Rescan: c.Rescan}:
 					case <-ctx.Done():
 						return
 					}

@@ -1,6 +1,6 @@
 // Package replica copies a container from another node (its primary) to
 // this one: the primary side serves the container's plan, its image and
-// its named volumes over engine/sync on mutual TLS (engine/identity); the
+// its named volumes over engine/volsync on mutual TLS (engine/identity); the
 // replica side resolves the container through discovery, fetches the
 // image, syncs the volumes and runs the same spec, labelled as a replica;
 // and inside the keeper it keeps replicas marked for it in sync, one

@@ -2,10 +2,10 @@ package replica
 
 import (
 	"context"
-	stdsync "sync"
+	"sync"
 	"time"
 
-	"github.com/budgie-sh/budgie/engine/sync"
+	"github.com/budgie-sh/budgie/engine/volsync"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -21,7 +21,7 @@ type follower struct {
 	volumes     []string
 	cancel      context.CancelFunc
 
-	mu       stdsync.Mutex
+	mu       sync.Mutex
 	nodeName string
 	vols     map[string]*volumeState
 }
@@ -63,8 +63,8 @@ func (f *follower) setNode(name string) {
 	f.nodeName = name
 }
 
-// synced records the result of one sync.
-func (f *follower) synced(vol string, st sync.Stats, err error) {
+// synced records the result of one volsync.
+func (f *follower) synced(vol string, st volsync.Stats, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	v := f.vols[vol]
@@ -82,7 +82,7 @@ var stateRank = map[models.ReplicaState]int{
 	models.ReplicaOff: 0, models.ReplicaOK: 1, models.ReplicaSyncing: 2, models.ReplicaConnecting: 3, models.ReplicaError: 4,
 }
 
-// status summarises the volumes: the worst state, the oldest last sync.
+// status summarises the volumes: the worst state, the oldest last volsync.
 func (f *follower) status() models.ReplicaStatus {
 	f.mu.Lock()
 	defer f.mu.Unlock()

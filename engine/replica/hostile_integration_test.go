@@ -21,8 +21,8 @@ import (
 	"github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/engine/replica"
 	"github.com/budgie-sh/budgie/engine/runtime"
-	"github.com/budgie-sh/budgie/engine/sync"
-	"github.com/budgie-sh/budgie/engine/testkit"
+	"github.com/budgie-sh/budgie/engine/volsync"
+	"github.com/budgie-sh/budgie/internal/testkit"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 }
 
 // hostilePrimary is a paired node built from Budgie's own protocol code
-// (sync.Server over the same pinned TLS) that sends whatever plan the
+// (volsync.Server over the same pinned TLS) that sends whatever plan the
 // test gives it and serves a volume of its choosing.
 type hostilePrimary struct {
 	id    *identity.Identity
@@ -78,10 +78,10 @@ func startHostile(t *testing.T, self *identity.Identity, trust *identity.TrustSt
 	if err := os.WriteFile(filepath.Join(payload, "key.pem"), []byte("attacker's key\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv := sync.NewServer(sync.ServerOptions{
+	srv := volsync.NewServer(volsync.ServerOptions{
 		Volumes:   func(string) (string, bool) { return payload, true },
-		Authorize: func(sync.PeerInfo, string) bool { return true },
-		Meta: func(_ sync.PeerInfo, key string) ([]byte, error) {
+		Authorize: func(volsync.PeerInfo, string) bool { return true },
+		Meta: func(_ volsync.PeerInfo, key string) ([]byte, error) {
 			if strings.HasPrefix(key, replica.MetaImage) && h.image != nil {
 				return json.Marshal(h.image())
 			}
@@ -186,7 +186,7 @@ func TestHostilePrimaryPlans(t *testing.T) {
 			if err == nil {
 				t.Fatal("a malicious plan was carried out")
 			}
-			if !errors.Is(err, errdefs.ErrInvalid) && !errors.Is(err, sync.ErrProtocol) {
+			if !errors.Is(err, errdefs.ErrInvalid) && !errors.Is(err, volsync.ErrProtocol) {
 				t.Fatalf("err = %v, want a refusal", err)
 			}
 			after := snapshot(t, filepath.Join(env.DataDir, identity.DirName), filepath.Dir(canary), rt.VolumeDir("x")+"/..")

@@ -16,7 +16,7 @@ import (
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/engine/runtime"
-	"github.com/budgie-sh/budgie/engine/sync"
+	"github.com/budgie-sh/budgie/engine/volsync"
 )
 
 var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
@@ -107,7 +107,7 @@ func imageDigest(ctx context.Context, rt *runtime.Runtime, ref string) string {
 // fetchImage makes the plan's image present locally: nothing when this
 // node has it with the same digest, else the primary exports it and it is
 // synced (resumably) into cacheDir and loaded.
-func fetchImage(ctx context.Context, c *sync.Client, rt *runtime.Runtime, svc *images.Service, ref, dgst, cacheDir string, progress func(sync.Progress)) (bool, error) {
+func fetchImage(ctx context.Context, c *volsync.Client, rt *runtime.Runtime, svc *images.Service, ref, dgst, cacheDir string, progress func(volsync.Progress)) (bool, error) {
 	if got := imageDigest(ctx, rt, ref); got == dgst {
 		return false, nil
 	}
@@ -124,7 +124,7 @@ func fetchImage(ctx context.Context, c *sync.Client, rt *runtime.Runtime, svc *i
 		return false, err
 	}
 	dir := filepath.Join(cacheDir, hex)
-	if _, err := c.Sync(ctx, exp.Volume, dir, sync.SyncOptions{Progress: progress}); err != nil {
+	if _, err := c.Sync(ctx, exp.Volume, dir, volsync.SyncOptions{Progress: progress}); err != nil {
 		return false, fmt.Errorf("copy image %s from the primary: %w", ref, err)
 	}
 	f, err := openRegular(filepath.Join(dir, imageFile))

@@ -6,13 +6,13 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sort"
-	stdsync "sync"
+	"sync"
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/identity"
 	"github.com/budgie-sh/budgie/engine/runtime"
-	"github.com/budgie-sh/budgie/engine/sync"
+	"github.com/budgie-sh/budgie/engine/volsync"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -30,7 +30,7 @@ type KeeperOptions struct {
 	Peers func() []models.PeerNode
 	// Changes reports volume changes to subscribed replicas; nil means
 	// WatchSource (fsnotify).
-	Changes sync.ChangeSource
+	Changes volsync.ChangeSource
 	// Logger receives what replication does; nil discards it.
 	Logger *slog.Logger
 	// Rescan is how often local replicas are listed; 0 means 2s.
@@ -38,14 +38,14 @@ type KeeperOptions struct {
 }
 
 // Service is replication running in the keeper: the primary's server and
-// the followers that keep local replicas in sync.
+// the followers that keep local replicas in volsync.
 type Service struct {
 	opts KeeperOptions
 	node Node
 	log  *slog.Logger
-	wg   stdsync.WaitGroup
+	wg   sync.WaitGroup
 
-	mu       stdsync.Mutex
+	mu       sync.Mutex
 	replicas map[string]*follower // by local container ID
 }
 
@@ -212,8 +212,8 @@ func (s *Service) subscribeOnce(ctx context.Context, f *follower, vol string, sy
 	}
 	defer c.Close()
 	f.set(vol, models.ReplicaSyncing, "")
-	err = c.Subscribe(ctx, f.primaryCID+"/"+vol, s.opts.Runtime.VolumeDir(vol), sync.SubscribeOptions{
-		OnSync: func(st sync.Stats, err error) {
+	err = c.Subscribe(ctx, f.primaryCID+"/"+vol, s.opts.Runtime.VolumeDir(vol), volsync.SubscribeOptions{
+		OnSync: func(st volsync.Stats, err error) {
 			f.synced(vol, st, err)
 			if err == nil {
 				synced()

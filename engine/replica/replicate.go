@@ -17,7 +17,7 @@ import (
 	"github.com/budgie-sh/budgie/engine/identity"
 	"github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/engine/runtime"
-	"github.com/budgie-sh/budgie/engine/sync"
+	"github.com/budgie-sh/budgie/engine/volsync"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -67,7 +67,7 @@ type ReplicateOptions struct {
 type Progress struct {
 	// What is "image" or "volume NAME".
 	What string
-	sync.Progress
+	volsync.Progress
 	// Rate is bytes per second so far; ETA the time left at that rate.
 	Rate float64
 	ETA  time.Duration
@@ -92,7 +92,7 @@ type Result struct {
 	// synced again instead of a new one made.
 	Resynced bool
 	// Stats are the volumes' sync statistics, in plan order.
-	Stats []sync.Stats
+	Stats []volsync.Stats
 }
 
 // Replicate copies a container from the node that announces it to this
@@ -134,7 +134,7 @@ func Replicate(ctx context.Context, n Node, opts ReplicateOptions) (Result, erro
 }
 
 // fetchPlan asks the primary for the container's plan.
-func fetchPlan(ctx context.Context, c *sync.Client, n Node, node models.PeerNode, id string) (models.ReplicaPlan, error) {
+func fetchPlan(ctx context.Context, c *volsync.Client, n Node, node models.PeerNode, id string) (models.ReplicaPlan, error) {
 	var plan models.ReplicaPlan
 	raw, err := c.Meta(ctx, MetaContainer+id)
 	if err != nil {
@@ -144,13 +144,13 @@ func fetchPlan(ctx context.Context, c *sync.Client, n Node, node models.PeerNode
 		return plan, fmt.Errorf("node %s sent a bad plan: %w", node.Name, err)
 	}
 	if plan.ContainerID != id {
-		return plan, fmt.Errorf("node %s described container %s, not %s: %w", node.Name, plan.ContainerID, id, sync.ErrProtocol)
+		return plan, fmt.Errorf("node %s described container %s, not %s: %w", node.Name, plan.ContainerID, id, volsync.ErrProtocol)
 	}
 	return plan, nil
 }
 
 // replicateFrom runs the steps after the plan is admitted.
-func replicateFrom(ctx context.Context, n Node, c *sync.Client, opts ReplicateOptions, verified identity.ID, res Result) (Result, error) {
+func replicateFrom(ctx context.Context, n Node, c *volsync.Client, opts ReplicateOptions, verified identity.ID, res Result) (Result, error) {
 	plan, adm := res.Plan, res.Admission
 	name := adm.Spec.Name
 	primary := res.Primary.ID + "/" + plan.ContainerID
@@ -176,7 +176,7 @@ func replicateFrom(ctx context.Context, n Node, c *sync.Client, opts ReplicateOp
 		return res, err
 	}
 	for _, v := range adm.Volumes {
-		st, err := c.Sync(ctx, plan.ContainerID+"/"+v.Name, n.Runtime.VolumeDir(v.Name), sync.SyncOptions{Progress: reporter(opts.Progress, "volume "+v.Name)})
+		st, err := c.Sync(ctx, plan.ContainerID+"/"+v.Name, n.Runtime.VolumeDir(v.Name), volsync.SyncOptions{Progress: reporter(opts.Progress, "volume "+v.Name)})
 		res.Stats = append(res.Stats, st)
 		if err != nil {
 			return res, fmt.Errorf("sync volume %s from node %s: %w (run the same command again to resume)", v.Name, res.Primary.Name, err)
@@ -263,12 +263,12 @@ func setLabels(ctx context.Context, rt *runtime.Runtime, id string, labels map[s
 }
 
 // reporter adds rate and ETA to sync progress.
-func reporter(f func(Progress), what string) func(sync.Progress) {
+func reporter(f func(Progress), what string) func(volsync.Progress) {
 	if f == nil {
 		return nil
 	}
 	start := time.Now()
-	return func(p sync.Progress) {
+	return func(p volsync.Progress) {
 		r := Progress{What: what, Progress: p}
 		if el := time.Since(start).Seconds(); el > 0 {
 			r.Rate = float64(p.BytesDone) / el
@@ -325,7 +325,7 @@ func Resolve(nodes []models.PeerNode, ref string) (models.PeerNode, models.Peer,
 // Dial connects to node's replication port, refusing a node this node
 // does not trust and any server whose certificate is not the identity the
 // node announced. It returns the identity the handshake verified.
-func Dial(ctx context.Context, n Node, node models.PeerNode) (*sync.Client, identity.ID, error) {
+func Dial(ctx context.Context, n Node, node models.PeerNode) (*volsync.Client, identity.ID, error) {
 	var none identity.ID
 	if node.Fingerprint == "" {
 		return nil, none, fmt.Errorf("node %s announces no identity (is its keeper running with replication?): %w", node.Name, errdefs.ErrUnavailable)
@@ -354,7 +354,7 @@ func Dial(ctx context.Context, n Node, node models.PeerNode) (*sync.Client, iden
 		conn.Close()
 		return nil, none, fmt.Errorf("node %s at %s: %w", node.Name, addr, identity.ErrPeerMismatch)
 	}
-	c, err := sync.Dial(ctx, conn, sync.ClientOptions{})
+	c, err := volsync.Dial(ctx, conn, volsync.ClientOptions{})
 	if err != nil {
 		conn.Close()
 		return nil, none, fmt.Errorf("node %s at %s: %w", node.Name, addr, explainDial(node, n.Identity.ID, err))
@@ -381,7 +381,7 @@ func syncAddr(node models.PeerNode) string {
 	}
 	port := node.SyncPort
 	if port == 0 {
-		port = sync.DefaultPort
+		port = volsync.DefaultPort
 	}
 	return net.JoinHostPort(host, strconv.Itoa(port))
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
-	"github.com/budgie-sh/budgie/engine/sync"
+	"github.com/budgie-sh/budgie/engine/volsync"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -77,13 +77,13 @@ func TestFollowerStatus(t *testing.T) {
 	if st := f.status(); st.State != models.ReplicaConnecting {
 		t.Fatalf("fresh state %s", st.State)
 	}
-	f.synced("a", sync.Stats{BytesReceived: 10}, nil)
-	f.synced("b", sync.Stats{BytesReceived: 5}, nil)
+	f.synced("a", volsync.Stats{BytesReceived: 10}, nil)
+	f.synced("b", volsync.Stats{BytesReceived: 5}, nil)
 	st := f.status()
 	if st.State != models.ReplicaOK || st.BytesReceived != 15 || st.Syncs != 2 || st.LastSync.IsZero() {
 		t.Fatalf("after syncs: %+v", st)
 	}
-	f.synced("b", sync.Stats{}, errors.New("connection reset"))
+	f.synced("b", volsync.Stats{}, errors.New("connection reset"))
 	if st := f.status(); st.State != models.ReplicaError || st.Message != "connection reset" {
 		t.Fatalf("after a failure: %+v", st)
 	}
@@ -93,7 +93,7 @@ func TestReporterETA(t *testing.T) {
 	var got Progress
 	rep := reporter(func(p Progress) { got = p }, "volume a")
 	time.Sleep(20 * time.Millisecond)
-	rep(sync.Progress{BytesDone: 100, BytesTotal: 300})
+	rep(volsync.Progress{BytesDone: 100, BytesTotal: 300})
 	if got.What != "volume a" || got.Rate <= 0 || got.ETA <= 0 {
 		t.Fatalf("progress %+v", got)
 	}

@@ -11,12 +11,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	stdsync "sync"
+	"sync"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/identity"
 	"github.com/budgie-sh/budgie/engine/runtime"
-	"github.com/budgie-sh/budgie/engine/sync"
+	"github.com/budgie-sh/budgie/engine/volsync"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -59,7 +59,7 @@ type ServerOptions struct {
 	DataDir string
 	// Changes reports volume changes to subscribed replicas; nil means
 	// WatchSource (fsnotify).
-	Changes sync.ChangeSource
+	Changes volsync.ChangeSource
 	// Logger receives refusals and errors; nil discards them.
 	Logger *slog.Logger
 }
@@ -70,8 +70,8 @@ type Server struct {
 	opts   ServerOptions
 	log    *slog.Logger
 	ctx    context.Context // set by Serve; bounds containerd calls
-	expMu  stdsync.Mutex   // one image export at a time
-	syncer *sync.Server
+	expMu  sync.Mutex      // one image export at a time
+	syncer *volsync.Server
 }
 
 // NewServer checks opts and returns a Server.
@@ -86,7 +86,7 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		opts.Changes = WatchSource(opts.Logger)
 	}
 	s := &Server{opts: opts, log: opts.Logger, ctx: context.Background()}
-	s.syncer = sync.NewServer(sync.ServerOptions{
+	s.syncer = volsync.NewServer(volsync.ServerOptions{
 		Volumes: s.volumeDir, Authorize: s.authorize, Meta: s.meta,
 		Changes: opts.Changes, Logger: opts.Logger,
 	})
@@ -97,7 +97,7 @@ func NewServer(opts ServerOptions) (*Server, error) {
 // completes handshakes with trusted nodes.
 func (s *Server) Listen(addr string) (net.Listener, error) {
 	if addr == "" {
-		addr = fmt.Sprintf(":%d", sync.DefaultPort)
+		addr = fmt.Sprintf(":%d", volsync.DefaultPort)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -113,14 +113,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // trusted re-checks the peer against the trust store.
-func (s *Server) trusted(peer sync.PeerInfo) bool {
+func (s *Server) trusted(peer volsync.PeerInfo) bool {
 	id, err := identity.ParseFingerprint(peer.Fingerprint)
 	return err == nil && s.opts.Trust.IsTrusted(id)
 }
 
 // authorize allows a trusted peer to read a replicable container's named
 // volume or an exported image of one.
-func (s *Server) authorize(peer sync.PeerInfo, volume string) bool {
+func (s *Server) authorize(peer volsync.PeerInfo, volume string) bool {
 	if !s.trusted(peer) {
 		return false
 	}
@@ -170,7 +170,7 @@ func (s *Server) replicable(ref string) (models.Container, error) {
 		return c, err
 	}
 	if labels[LabelReplicable] != "true" {
-		return c, fmt.Errorf("container %s is not shared (on its node: budgie share %s): %w", c.Name, c.Name, sync.ErrDenied)
+		return c, fmt.Errorf("container %s is not shared (on its node: budgie share %s): %w", c.Name, c.Name, volsync.ErrDenied)
 	}
 	return c, nil
 }
@@ -187,9 +187,9 @@ func namedVolumes(spec models.ContainerSpec) []string {
 }
 
 // meta answers the metadata keys; only trusted peers get answers.
-func (s *Server) meta(peer sync.PeerInfo, key string) ([]byte, error) {
+func (s *Server) meta(peer volsync.PeerInfo, key string) ([]byte, error) {
 	if !s.trusted(peer) {
-		return nil, fmt.Errorf("this node does not trust %s: %w", peer.Addr, sync.ErrDenied)
+		return nil, fmt.Errorf("this node does not trust %s: %w", peer.Addr, volsync.ErrDenied)
 	}
 	var v any
 	var err error

@@ -14,7 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/budgie-sh/budgie/engine/runtime"
-	"github.com/budgie-sh/budgie/engine/testkit"
+	"github.com/budgie-sh/budgie/internal/testkit"
 	"github.com/budgie-sh/budgie/models"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/budgie-sh/budgie/engine/keeper"
 	"github.com/budgie-sh/budgie/engine/runtime"
-	"github.com/budgie-sh/budgie/engine/testkit"
+	"github.com/budgie-sh/budgie/internal/testkit"
 	"github.com/budgie-sh/budgie/models"
 )
 

@@ -33,8 +33,6 @@ const (
 	editing mode = iota
 	// askPath asks where to save a new bundle.
 	askPath
-	// confirmDiscard asks whether to close with unsaved changes.
-	confirmDiscard
 )
 
 // Messages of the editor's commands.
@@ -85,7 +83,6 @@ type Model struct {
 	problems      []string
 	validated     bool
 	mode          mode
-	confirm       *common.Confirm
 	pathInput     textinput.Model
 	runAfterPath  bool
 	status        string
@@ -176,7 +173,7 @@ func (m *Model) name() string {
 	return filepath.Base(m.path)
 }
 
-// Update routes keys to the dialogs, the editor's bindings or the form,
+// Update routes keys to the save-as prompt, the editor's bindings or the form,
 // and handles the results of loading, validating, saving and running.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -225,8 +222,6 @@ func (m *Model) onLoaded(msg loadedMsg) tea.Cmd {
 // onKey handles a key in the current mode.
 func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
-	case m.mode == confirmDiscard:
-		return m.onConfirmKey(msg)
 	case m.mode == askPath:
 		return m.onPathKey(msg)
 	case m.loading || m.loadErr != nil:
@@ -236,9 +231,8 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, m.keys.Close):
 		if m.Dirty() {
-			m.mode = confirmDiscard
-			m.confirm = common.NewConfirm(m.c, "Discard unsaved changes?", "Discard")
-			return nil
+			// The root's dialog asks; it starts on Cancel, and esc cancels.
+			return common.AskConfirm("Discard unsaved changes?", "Discard", closeCmd())
 		}
 		return closeCmd()
 	case key.Matches(msg, m.keys.Save):
@@ -247,19 +241,6 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		return m.save(true)
 	}
 	return m.updateForm(msg)
-}
-
-// onConfirmKey handles the discard dialog; it starts on Cancel.
-func (m *Model) onConfirmKey(msg tea.KeyMsg) tea.Cmd {
-	m.confirm.Update(msg)
-	if !m.confirm.Done() {
-		return nil
-	}
-	m.mode = editing
-	if m.confirm.OK() {
-		return closeCmd()
-	}
-	return nil
 }
 
 // closeCmd asks the root model to leave the editor.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/budgie-sh/budgie/theme"
 	"github.com/budgie-sh/budgie/views/common"
+	"github.com/budgie-sh/budgie/views/common/commontest"
 )
 
 func init() { lipgloss.SetColorProfile(termenv.Ascii) }
@@ -225,39 +226,112 @@ func TestSaveAndRun(t *testing.T) {
 	}
 }
 
+// TestEscConfirmsDiscardDefaultCancel: esc on a clean editor closes it; on
+// a dirty one it asks the root's dialog, which starts on Cancel, and only
+// moving to Discard and pressing enter closes the editor.
 func TestEscConfirmsDiscardDefaultCancel(t *testing.T) {
 	tests := []struct {
 		name      string
-		dirty     bool
-		keys      []tea.KeyType
+		keys      []string // pressed in the root's dialog
 		wantClose bool
-		wantMode  mode
 	}{
-		{"clean closes at once", false, nil, true, editing},
-		{"dirty asks", true, nil, false, confirmDiscard},
-		{"enter keeps editing", true, []tea.KeyType{tea.KeyEnter}, false, editing},
-		{"esc keeps editing", true, []tea.KeyType{tea.KeyEsc}, false, editing},
-		{"right then enter discards", true, []tea.KeyType{tea.KeyRight, tea.KeyEnter}, true, editing},
-		{"right left enter keeps", true, []tea.KeyType{tea.KeyRight, tea.KeyLeft, tea.KeyEnter}, false, editing},
+		{"enter keeps editing", []string{"enter"}, false},
+		{"esc keeps editing", []string{"esc"}, false},
+		{"q keeps editing", []string{"q"}, false},
+		{"right then enter discards", []string{"right", "enter"}, true},
+		{"right left enter keeps", []string{"right", "left", "enter"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newEditor(t, &fakeBackend{}, copyFixture(t, "web.bun"))
-			if tt.dirty {
-				*m.vals["name"] = "web2"
+			*m.vals["name"] = "web2"
+			_, ask := m.Update(tea.KeyMsg{Type: tea.KeyEsc})
+			q, cmd := commontest.Answer(t, ask, tt.keys...)
+			if q.Question != "Discard unsaved changes?" || q.Action != "Discard" {
+				t.Errorf("asked %q with button %q", q.Question, q.Action)
 			}
-			_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyEsc})
-			for _, k := range tt.keys {
-				_, cmd = m.Update(tea.KeyMsg{Type: k})
+			if closed := closes(cmd); closed != tt.wantClose {
+				t.Errorf("closed = %v, want %v", closed, tt.wantClose)
 			}
-			closed := false
-			for _, msg := range collect(cmd) {
-				if sw, ok := msg.(common.SwitchViewMsg); ok && sw.View == "containers" {
-					closed = true
+			if m.mode != editing || !m.Dirty() || *m.vals["name"] != "web2" {
+				t.Errorf("mode %d, dirty %v, name %q: the editor must be as it was", m.mode, m.Dirty(), *m.vals["name"])
+			}
+		})
+	}
+}
+
+// TestEscClosesCleanEditor: without changes esc closes at once, asking nothing.
+func TestEscClosesCleanEditor(t *testing.T) {
+	m := newEditor(t, &fakeBackend{}, copyFixture(t, "web.bun"))
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyEsc})
+	for _, msg := range collect(cmd) {
+		if _, ok := msg.(common.ConfirmMsg); ok {
+			t.Fatal("a clean editor asked to discard")
+		}
+	}
+	if !closes(cmd) {
+		t.Error("esc did not close a clean editor")
+	}
+}
+
+// closes reports whether cmd switches back to the containers tab.
+func closes(cmd tea.Cmd) bool {
+	for _, msg := range collect(cmd) {
+		if sw, ok := msg.(common.SwitchViewMsg); ok && sw.View == "containers" {
+			return true
+		}
+	}
+	return false
+}
+
+// TestProblemCutAtWordWithEllipsis: a problem longer than the room under
+// the form wraps at words and its last shown line ends in "…"; one that
+// fits is shown whole (the bad_memory goldens show the whole hint).
+func TestProblemCutAtWordWithEllipsis(t *testing.T) {
+	m := newEditor(t, &fakeBackend{}, copyFixture(t, "badmem.bun"))
+	m.Update(first[validatedMsg](t, m.validate()))
+	if len(m.problems) != 1 || !strings.Contains(m.problems[0], "(hint: ") {
+		t.Fatalf("want one problem with a hint, got %q", m.problems)
+	}
+	problem := m.problems[0]
+	words := strings.Fields(problem)
+	tests := []struct {
+		name  string
+		width int
+		room  int
+		cut   bool
+	}{
+		{"120 wide fits", 120, 4, false},
+		{"80 wide fits", 80, 4, false},
+		{"40 wide is cut", 40, 3, true},
+		{"one line is cut", 120, 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m.width = tt.width
+			lines := m.problemBody(tt.room)
+			if len(lines) > tt.room {
+				t.Fatalf("%d lines in a room of %d", len(lines), tt.room)
+			}
+			var shown []string
+			for _, l := range lines {
+				shown = append(shown, strings.Fields(l)...)
+			}
+			last := lines[len(lines)-1]
+			if got := strings.HasSuffix(last, "…"); got != tt.cut {
+				t.Fatalf("last line %q: ends in … = %v, want %v", last, got, tt.cut)
+			}
+			if tt.cut {
+				shown[len(shown)-1] = strings.TrimSuffix(shown[len(shown)-1], "…")
+			}
+			for i, w := range shown {
+				if i >= len(words) || w != words[i] {
+					t.Fatalf("shown word %d %q is not the problem's %q: a word was cut\n%s", i, w, words[min(i, len(words)-1)],
+						strings.Join(lines, "\n"))
 				}
 			}
-			if closed != tt.wantClose || m.mode != tt.wantMode {
-				t.Errorf("closed = %v, mode = %d; want %v, %d", closed, m.mode, tt.wantClose, tt.wantMode)
+			if !tt.cut && len(shown) != len(words) {
+				t.Errorf("shown %d of %d words without an ellipsis", len(shown), len(words))
 			}
 		})
 	}

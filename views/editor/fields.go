@@ -54,7 +54,7 @@ var pages = []page{
 		{id: "secrets", title: "Secrets", kind: list, help: "secret names, one per line; mounted at /run/secrets/NAME"},
 	}},
 	{"Ports, volumes, networks", []field{
-		{id: "ports", title: "Ports", kind: list, help: "[IP:][HOST:]CONTAINER[/udp], one per line"},
+		{id: "ports", title: "Ports", kind: list, help: "[IP:][HOST:]CONTAINER[/tcp|/http|/udp], one per line"},
 		{id: "volumes", title: "Volumes", kind: list, help: "SOURCE:TARGET[:ro], one per line; a path source is a bind mount"},
 		{id: "networks", title: "Networks", kind: list, help: "network names, one per line; empty: the default network"},
 	}},
@@ -80,8 +80,8 @@ var pages = []page{
 	}},
 	{"Health", []field{
 		{id: "health.cmd", title: "Command probe", kind: argv, help: "one line is run by sh -c; or one argument per line"},
-		{id: "health.http", title: "HTTP probe", help: "a path such as /healthz or a full http(s) URL"},
-		{id: "health.tcp", title: "TCP probe", help: "port or host:port"},
+		{id: "health.http", title: "HTTP probe", help: ":PORT/path (the container's own address, e.g. :8080/healthz) or a full http(s) URL"},
+		{id: "health.tcp", title: "TCP probe", help: "PORT (the container's own address) or HOST:PORT"},
 		{id: "health.interval", title: "Interval", help: "between probes; default 30s"},
 		{id: "health.timeout", title: "Timeout", help: "of one probe; default 30s"},
 		{id: "health.retries", title: "Retries", help: "failures in a row that make it unhealthy; default 3"},

@@ -10,21 +10,20 @@ import (
 // keyMap holds the editor's own bindings; the form's are huh's.
 type keyMap struct {
 	Save, SaveRun, Close, Next, Prev, NewLine key.Binding
-	// Dialog keys (common.Confirm handles them; listed for help).
-	Left, Confirm, Cancel key.Binding
+	// Keys of the save-as prompt (onPathKey handles them; listed for help).
+	PathSave, PathCancel key.Binding
 }
 
 func newKeyMap(c common.Common) keyMap {
 	return keyMap{
-		Save:    c.Bind("save", "save", "ctrl+s"),
-		SaveRun: c.Bind("save_run", "save and run", "ctrl+r"),
-		Close:   c.Bind("back", "close", "esc"),
-		Next:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next field")),
-		Prev:    key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous field")),
-		NewLine: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "new line (lists)")),
-		Left:    key.NewBinding(key.WithKeys("left", "h", "shift+tab"), key.WithHelp("←/→", "choose")),
-		Confirm: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm")),
-		Cancel:  key.NewBinding(key.WithKeys("esc", "n"), key.WithHelp("esc", "cancel")),
+		Save:       c.Bind("save", "save", "ctrl+s"),
+		SaveRun:    c.Bind("save_run", "save and run", "ctrl+r"),
+		Close:      c.Bind("back", "close", "esc"),
+		Next:       key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next field")),
+		Prev:       key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous field")),
+		NewLine:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "new line (lists)")),
+		PathSave:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save here")),
+		PathCancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 	}
 }
 
@@ -40,10 +39,11 @@ func formKeys() *huh.KeyMap {
 	return k
 }
 
-// ShortHelp returns the bindings shown in the status bar.
+// ShortHelp returns the bindings shown in the status bar. While the
+// root's discard dialog is up, the root shows the dialog's keys instead.
 func (m *Model) ShortHelp() []key.Binding {
-	if m.mode != editing {
-		return []key.Binding{m.keys.Left, m.keys.Confirm, m.keys.Cancel}
+	if m.mode == askPath {
+		return []key.Binding{m.keys.PathSave, m.keys.PathCancel}
 	}
 	return []key.Binding{m.keys.Save, m.keys.SaveRun, m.keys.Next, m.keys.Close}
 }

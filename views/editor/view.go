@@ -52,7 +52,8 @@ func (m *Model) formHeight() int {
 	return max(m.height-2-problemLines-1, 6)
 }
 
-// View draws the title, the form, the problems and any dialog.
+// View draws the title, the form, the problems and the save-as prompt.
+// The discard confirmation is the root's dialog, drawn over this.
 func (m *Model) View() string {
 	if m.width <= 0 || m.height <= 0 {
 		return ""
@@ -68,15 +69,10 @@ func (m *Model) View() string {
 		body = m.form.View() + "\n" + m.problemView()
 	}
 	out := lipgloss.JoinVertical(lipgloss.Left, m.title(), "", body)
-	switch m.mode {
-	case askPath:
+	if m.mode == askPath {
 		out = lipgloss.JoinVertical(lipgloss.Left, out, m.pathInput.View())
 	}
-	out = common.Clip(out, m.width, m.height)
-	if m.mode == confirmDiscard {
-		out = common.Overlay(out, m.confirm.View(), m.width, m.height)
-	}
-	return out
+	return common.Clip(out, m.width, m.height)
 }
 
 // title names the bundle and says whether it has unsaved changes.

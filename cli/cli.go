@@ -1,0 +1,179 @@
+// Package cli is budgie's command line: one kong command struct per
+// command, one file per noun (container, image, network, volume, secret,
+// peer, replica, trust, keeper, system, config, nest), each Run calling the
+// engine it is given. The engine is opened once, lazily, and injected by
+// kong into every Run that names it; typed errors become exit codes in one
+// place (exitCode). main.go at the top of the module only calls Main.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+	"github.com/containerd/log"
+
+	"github.com/budgie-sh/budgie/engine"
+	"github.com/budgie-sh/budgie/engine/config"
+	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/logs"
+)
+
+// Globals are the flags every command takes, and the lazily opened engine.
+type Globals struct {
+	Headless bool   `help:"Run one command for scripts; never open nest."`
+	Config   string `help:"Configuration file (default: the first budgie.yaml found)." type:"path" placeholder:"FILE"`
+	LogLevel string `help:"Log level: debug, info, warn, error." enum:"debug,info,warn,error," default:""`
+
+	ctx     context.Context
+	version string
+	cfg     *config.Config
+	eng     *engine.Engine
+}
+
+// CLI is budgie's command line. Each command is a struct with a Run method.
+type CLI struct {
+	Globals
+
+	// commands:
+	Chirp    ChirpCmd    `cmd:"" help:"List the containers running on the LAN (found over mDNS), or replicate one to this node."`
+	Share    ShareCmd    `cmd:"" help:"Let trusted nodes replicate containers (budgie chirp NAME@NODE on theirs)."`
+	Unshare  UnshareCmd  `cmd:"" help:"Stop letting other nodes replicate containers."`
+	Replicas ReplicasCmd `cmd:"" help:"List this node's replicas and how their sync goes."`
+	Secret   SecretCmd   `cmd:"" help:"Manage secrets (mounted at /run/secrets/NAME)."`
+	Nest     NestCmd     `cmd:"" default:"withargs" help:"Open nest, the full-screen TUI (the default)."`
+	Run      RunCmd      `cmd:"" help:"Create and start containers from bundles."`
+	Ps       PsCmd       `cmd:"" aliases:"ls" help:"List containers."`
+	Start    StartCmd    `cmd:"" help:"Start stopped containers."`
+	Stop     StopCmd     `cmd:"" help:"Stop running containers."`
+	Restart  RestartCmd  `cmd:"" help:"Restart containers."`
+	Rm       RmCmd       `cmd:"" aliases:"remove,delete" help:"Remove containers."`
+	Kill     KillCmd     `cmd:"" help:"Send a signal to containers."`
+	Wait     WaitCmd     `cmd:"" help:"Wait for containers to stop; print their exit codes."`
+	Logs     LogsCmd     `cmd:"" help:"Show a container's output."`
+	Exec     ExecCmd     `cmd:"" help:"Run a command in a running container."`
+	Inspect  InspectCmd  `cmd:"" help:"Show containers as JSON (docker inspect's shape)."`
+	Volume   VolumeCmd   `cmd:"" help:"Manage named volumes."`
+	System   SystemCmd   `cmd:"" help:"Node-level information."`
+	Version  VersionCmd  `cmd:"" help:"Print budgie's version."`
+	Config   ConfigCmd   `cmd:"" help:"Show and manage the configuration."`
+	Pull     PullCmd     `cmd:"" help:"Pull an image from a registry."`
+	Images   ImagesCmd   `cmd:"" help:"List images."`
+	Rmi      RmiCmd      `cmd:"" help:"Remove images."`
+	Load     LoadCmd     `cmd:"" help:"Load images from an archive (OCI layout or docker save)."`
+	Serve    ServeCmd    `cmd:"" help:"Run the node keeper in the foreground (restart policies, health checks)."`
+	Network  NetworkCmd  `cmd:"" help:"Manage networks."`
+	Scale    ScaleCmd    `cmd:"" help:"Set the number of replicas of a service."`
+	Trust    TrustCmd    `cmd:"" help:"Manage which nodes may replicate with this one."`
+	ID       IDCmd       `cmd:"" name:"id" help:"Print this node's ID (give it to the nodes that should trust this one)."`
+}
+
+// VersionCmd prints the version.
+type VersionCmd struct{}
+
+// Run prints the version.
+func (VersionCmd) Run(g *Globals) error {
+	fmt.Printf("budgie %s\n", g.version)
+	return nil
+}
+
+// LoadConfig loads the configuration once.
+func (g *Globals) LoadConfig() (*config.Config, error) {
+	if g.cfg != nil {
+		return g.cfg, nil
+	}
+	cfg, err := loadConfig(g.Config)
+	if err != nil {
+		return nil, err
+	}
+	if g.LogLevel != "" {
+		cfg.LogLevel = g.LogLevel
+	}
+	if cfg.LogLevel == "debug" {
+		_ = log.SetLevel("debug")
+	}
+	g.cfg = cfg
+	return cfg, nil
+}
+
+// Engine opens the engine once, saying on stderr when it started the managed containerd.
+func (g *Globals) Engine() (*engine.Engine, error) {
+	if g.eng != nil {
+		return g.eng, nil
+	}
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.Open(g.ctx, cfg, engine.OpenOptions{SecretsPassphrase: secretsPassphrase})
+	if err != nil {
+		return nil, err
+	}
+	if eng.Conn.Started {
+		fmt.Fprintf(os.Stderr, "budgie: started managed containerd (pid %d, socket %s)\n", eng.Conn.Pid, eng.Conn.Address)
+	}
+	g.eng = eng
+	return eng, nil
+}
+
+// Context returns the command's context in Budgie's namespace.
+func (g *Globals) Context() context.Context {
+	if g.eng != nil {
+		return g.eng.Context(g.ctx)
+	}
+	return g.ctx
+}
+
+// Main runs budgie with args (os.Args[1:]) and returns the process's exit
+// code (see the README's exit codes). version is what `budgie version`
+// prints.
+func Main(args []string, version string) int {
+	// containerd's shim runs "budgie _log-driver DIR" for every task: keep
+	// that path free of flag parsing and configuration.
+	if len(args) == 2 && args[0] == logs.DriverArg {
+		if err := logs.RunDriver(args[1]); err != nil {
+			fmt.Fprintf(os.Stderr, "budgie log driver: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	// containerd's client logs through logrus; keep its chatter ("trying
+	// next host") off the user's terminal unless asked for.
+	_ = log.SetLevel("warn")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	var cli CLI
+	cli.ctx, cli.version = ctx, version
+	parser := kong.Must(&cli,
+		kong.Name("budgie"),
+		kong.Description("A container manager for the LAN. Without a command: open nest, the TUI."),
+		kong.UsageOnError(),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		// The engine is opened once, when the first command asks for it
+		// (Run(g *Globals, eng *engine.Engine)); commands that need no
+		// containerd never open it.
+		kong.BindSingletonProvider(func() (*engine.Engine, error) { return cli.Globals.Engine() }),
+	)
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "budgie: %v\n", err)
+		stop()
+		return exitUsage
+	}
+	err = kctx.Run(&cli.Globals)
+	if cli.eng != nil {
+		cli.eng.Close()
+	}
+	stop()
+	if err != nil {
+		var ec exitCoder
+		if !errors.As(err, &ec) || err.Error() != "" {
+			fmt.Fprintf(os.Stderr, "budgie: %s\n", errdefs.Message(err))
+		}
+		return exitCode(err)
+	}
+	return exitOK
+}

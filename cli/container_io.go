@@ -1,0 +1,215 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/budgie-sh/budgie/engine"
+	"github.com/budgie-sh/budgie/engine/logs"
+	"github.com/budgie-sh/budgie/engine/runtime"
+	"github.com/budgie-sh/budgie/models"
+)
+
+// LogsCmd prints a container's output.
+type LogsCmd struct {
+	Container  string `arg:"" help:"Name, ID or unique ID prefix."`
+	Follow     bool   `short:"f" help:"Follow the output until the container stops."`
+	Tail       string `short:"n" help:"Number of lines to show from the end, or all." default:"all"`
+	Timestamps bool   `short:"t" help:"Show timestamps."`
+	Since      string `help:"Show lines since a timestamp (2026-11-23T10:00:00Z) or a relative time (42m)."`
+}
+
+// Run prints the logs, stdout to stdout and stderr to stderr.
+func (c *LogsCmd) Run(g *Globals) error {
+	tail := -1
+	if c.Tail != "all" {
+		n, err := strconv.Atoi(c.Tail)
+		if err != nil || n < 0 {
+			return fmt.Errorf("--tail %q: want a number of lines or all: %w", c.Tail, errInvalid)
+		}
+		tail = n
+	}
+	since, err := parseSince(c.Since, time.Now())
+	if err != nil {
+		return err
+	}
+	eng, err := g.Engine()
+	if err != nil {
+		return err
+	}
+	ctr, err := eng.Runtime.Get(g.ctx, c.Container)
+	if err != nil {
+		return err
+	}
+	return logs.Read(g.ctx, eng.Runtime.LogDir(ctr.ID), logs.ReadOptions{
+		Stdout: os.Stdout, Stderr: os.Stderr, Tail: tail, Since: since,
+		Timestamps: c.Timestamps, Follow: c.Follow, Done: stoppedFunc(g, ctr.ID),
+	})
+}
+
+// stoppedFunc reports whether the container's task no longer runs.
+func stoppedFunc(g *Globals, id string) func() bool {
+	return func() bool {
+		ctr, err := g.eng.Runtime.Get(context.WithoutCancel(g.ctx), id)
+		return err != nil || (ctr.State != models.StateRunning && ctr.State != models.StatePaused)
+	}
+}
+
+// parseSince accepts RFC 3339 (with or without a zone), a date, or a Go
+// duration meaning "that long ago"; empty means no limit.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Unix(n, 0), nil
+	}
+	return time.Time{}, fmt.Errorf("--since %q: want a timestamp (2026-11-23T10:00:00Z), a date, Unix seconds or a duration (10m): %w", s, errInvalid)
+}
+
+// attach streams a just-started container's output until it exits and
+// returns its exit code as the command's. Ctrl-C forwards SIGTERM to the
+// container and keeps waiting, like docker's signal proxy.
+func attach(g *Globals, ctr models.Container, remove bool) error {
+	rt := g.eng.Runtime
+	ctx := context.WithoutCancel(g.ctx)
+	exited := make(chan struct{})
+	var code int
+	var waitErr error
+	go func() {
+		code, waitErr = rt.Wait(ctx, ctr.ID)
+		close(exited)
+	}()
+	go func() {
+		select {
+		case <-g.ctx.Done():
+			_, _ = rt.Kill(ctx, ctr.ID, "SIGTERM")
+		case <-exited:
+		}
+	}()
+	readErr := logs.Read(ctx, rt.LogDir(ctr.ID), logs.ReadOptions{
+		Stdout: os.Stdout, Stderr: os.Stderr, Tail: -1, Follow: true,
+		Done: func() bool {
+			select {
+			case <-exited:
+				return true
+			default:
+				return false
+			}
+		},
+	})
+	<-exited
+	if remove {
+		if _, err := rt.Remove(ctx, ctr.ID, runtime.RemoveOptions{Force: true}); err != nil {
+			return err
+		}
+	}
+	if waitErr != nil {
+		return waitErr
+	}
+	if readErr != nil {
+		return readErr
+	}
+	if code != 0 {
+		return &runtime.ExitError{Code: code}
+	}
+	return nil
+}
+
+// spawnAutoRemove starts a detached `budgie wait --rm ID` that removes a
+// --rm container when it exits (until the keeper does this).
+func spawnAutoRemove(g *Globals, id string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	args := []string{"--headless"}
+	if g.Config != "" {
+		args = append(args, "--config", g.Config)
+	}
+	cmd := exec.Command(exe, append(args, "wait", "--rm", id)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start auto-remove watcher: %w", err)
+	}
+	return cmd.Process.Release()
+}
+
+// ExecCmd runs a command in a running container.
+type ExecCmd struct {
+	Interactive bool     `short:"i" help:"Keep stdin open."`
+	Tty         bool     `short:"t" help:"Allocate a pseudo-terminal."`
+	User        string   `short:"u" help:"User name or UID[:GID]."`
+	Workdir     string   `short:"w" help:"Working directory inside the container."`
+	Env         []string `short:"e" help:"Set environment variables (KEY=VALUE)."`
+	Container   string   `arg:"" help:"Name, ID or unique ID prefix."`
+	Cmd         []string `arg:"" passthrough:"" help:"Command and arguments."`
+}
+
+// Run executes the command and exits with its exit code.
+func (c *ExecCmd) Run(g *Globals, eng *engine.Engine) error {
+	opts := runtime.ExecOptions{Cmd: c.Cmd, Tty: c.Tty, User: c.User, Workdir: c.Workdir, Env: c.Env,
+		Stdout: os.Stdout, Stderr: os.Stderr}
+	if c.Interactive {
+		opts.Stdin = os.Stdin
+	}
+	fd := int(os.Stdin.Fd())
+	if c.Tty && c.Interactive {
+		if !term.IsTerminal(fd) {
+			return fmt.Errorf("the input device is not a TTY (drop -t): %w", errInvalid)
+		}
+		state, err := term.MakeRaw(fd)
+		if err != nil {
+			return fmt.Errorf("set terminal raw: %w", err)
+		}
+		defer term.Restore(fd, state)
+	}
+	if c.Tty {
+		resize := make(chan runtime.Size, 1)
+		winch := make(chan os.Signal, 1)
+		signal.Notify(winch, syscall.SIGWINCH)
+		defer signal.Stop(winch)
+		opts.Size = termSize()
+		opts.Resize = resize
+		go func() {
+			for range winch {
+				select {
+				case resize <- termSize():
+				default:
+				}
+			}
+		}()
+	}
+	code, err := eng.Runtime.Exec(g.ctx, c.Container, opts)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &runtime.ExitError{Code: code}
+	}
+	return nil
+}
+
+func termSize() runtime.Size {
+	w, h, err := term.GetSize(int(os.Stdout.Fd()))
+	if err != nil {
+		return runtime.Size{Width: 80, Height: 24}
+	}
+	return runtime.Size{Width: uint16(w), Height: uint16(h)}
+}

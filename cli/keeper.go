@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/budgie-sh/budgie/engine"
+	"github.com/budgie-sh/budgie/engine/daemon"
+	"github.com/budgie-sh/budgie/engine/keeper"
+	"github.com/budgie-sh/budgie/engine/logs"
+)
+
+// ServeCmd runs the node keeper in the foreground.
+type ServeCmd struct {
+	LogFile string `help:"Write the log to this file, rotated at 10 MiB with 3 files kept, instead of stderr (a detached keeper uses DATA_DIR/keeper.log)." type:"path" placeholder:"FILE"`
+}
+
+// Run runs the keeper until SIGINT or SIGTERM. A second keeper on the same
+// data directory fails, naming the pid of the first.
+func (c *ServeCmd) Run(g *Globals, eng *engine.Engine) error {
+	cfg := eng.Config
+	var out io.Writer // nil: stderr
+	logFile := c.LogFile
+	if logFile == "" && stderrIs(keeper.LogPath(cfg.DataDir)) {
+		logFile = keeper.LogPath(cfg.DataDir) // started detached by a caller that did not say so
+	}
+	if logFile != "" {
+		f, err := logs.OpenRotating(logFile, logs.FileOptions{Opened: redirectOutput})
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		out = f
+	}
+	level := slog.LevelInfo
+	_ = level.UnmarshalText([]byte(cfg.LogLevel)) // validated by config: debug, info, warn, error
+	return keeper.Run(g.ctx, keeper.Options{
+		DataDir:     cfg.DataDir,
+		Runtime:     eng.Runtime,
+		Log:         out,
+		LogLevel:    level,
+		Version:     g.version,
+		Discovery:   discoveryOptions(cfg),
+		Replication: replicationOptions(cfg),
+		EnsureContainerd: func(ctx context.Context) error {
+			conn, err := daemon.Connect(ctx, daemon.Options{
+				Address: cfg.Containerd.Address, Namespace: cfg.Containerd.Namespace, DataDir: cfg.DataDir,
+			})
+			if err != nil {
+				return err
+			}
+			return conn.Close()
+		},
+	})
+}
+
+// keeperArgv is the command line of a detached keeper for this
+// configuration (engine.KeeperArgv, which nest uses too).
+func keeperArgv(g *Globals) ([]string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find budgie executable to start the keeper: %w", err)
+	}
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return nil, err
+	}
+	var global []string
+	if g.Config != "" {
+		global = []string{"--config", g.Config}
+	}
+	return engine.KeeperArgv(exe, global, cfg.DataDir), nil
+}
+
+// stderrIs reports whether the process's stderr is the file at path.
+func stderrIs(path string) bool {
+	st, err := os.Stderr.Stat()
+	if err != nil {
+		return false
+	}
+	want, err := os.Stat(path)
+	return err == nil && os.SameFile(st, want)
+}
+
+// redirectOutput points the process's stdout and stderr at f, the log file
+// just opened, so that what bypasses the logger (a panic's trace) lands in
+// the current log rather than in a file rotated away.
+func redirectOutput(f *os.File) {
+	for _, fd := range []int{1, 2} {
+		_ = unix.Dup2(int(f.Fd()), fd)
+	}
+}

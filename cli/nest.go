@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"encoding/base64"
+	"fmt"
+	"os"
+
+	"github.com/alecthomas/kong"
+	tea "github.com/charmbracelet/bubbletea"
+	"golang.org/x/term"
+
+	"github.com/budgie-sh/budgie/app"
+	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/theme"
+	"github.com/budgie-sh/budgie/views/common"
+)
+
+// NestCmd opens nest, the full-screen TUI. It is the default command.
+type NestCmd struct{}
+
+// Run opens nest in the alternate screen. With --headless it prints the
+// usage instead (a script asked for nothing); without a terminal on stdin
+// and stdout it refuses.
+func (NestCmd) Run(g *Globals, k *kong.Context) error {
+	if g.Headless {
+		if root, err := kong.Trace(k.Kong, nil); err == nil {
+			root.Path = root.Path[:1] // the application, not the default command
+			_ = root.PrintUsage(false)
+		}
+		return fmt.Errorf("--headless needs a command (nest is the TUI): %w", errdefs.ErrInvalid)
+	}
+	if !term.IsTerminal(int(os.Stdin.Fd())) || !term.IsTerminal(int(os.Stdout.Fd())) {
+		return fmt.Errorf("nest needs a terminal on stdin and stdout (for scripts use --headless COMMAND): %w", errdefs.ErrInvalid)
+	}
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return err
+	}
+	eng, err := g.Engine()
+	if err != nil {
+		return err
+	}
+	var global []string
+	if g.Config != "" {
+		global = append(global, "--config", g.Config)
+	}
+	backend, err := app.NewBackend(eng, app.BackendOptions{GlobalArgs: global})
+	if err != nil {
+		return err
+	}
+	c := common.Common{
+		Ctx: g.ctx, Styles: theme.New(theme.Name(cfg.UI.Theme)), Keys: cfg.Keys,
+		Backend: backend, Node: eng.Runtime.Node(), Copy: osc52Copy,
+	}
+	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(g.ctx)}
+	if cfg.UI.Mouse {
+		opts = append(opts, tea.WithMouseCellMotion())
+	}
+	if _, err := tea.NewProgram(app.New(c, app.Options{}), opts...).Run(); err != nil && g.ctx.Err() == nil {
+		return fmt.Errorf("nest: %w", err)
+	}
+	return nil
+}
+
+// osc52Copy puts text on the terminal's clipboard with OSC 52, which
+// works over SSH too. It writes one escape sequence to the terminal.
+func osc52Copy(text string) error {
+	_, err := fmt.Fprintf(os.Stdout, "\x1b]52;c;%s\a", base64.StdEncoding.EncodeToString([]byte(text)))
+	return err
+}

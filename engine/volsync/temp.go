@@ -1,0 +1,112 @@
+package volsync
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+)
+
+// Temp files live in the volume, where a container may have planted
+// anything under their names. An interrupted temp file is reused only when
+// it is a regular file with exactly one link (not a hard link to a file
+// elsewhere) and is still the same inode when it is written; anything else
+// under the name is unlinked and a new file is created with O_EXCL. Only
+// the inode that was written and verified is renamed into place.
+
+// checkTemp marks the blocks of an interrupted temp file that already hold
+// the right data, and remembers which inode it checked.
+func (r *receiver) checkTemp(t string, p *filePlan) {
+	f, info, err := openRegular(r.root, t, os.O_RDONLY)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if linksOf(info) != 1 {
+		return
+	}
+	p.tempID = idOf(info)
+	bs := p.en.BlockSize
+	buf := getBuf(bs)
+	defer putBuf(buf)
+	for i, want := range p.en.Blocks {
+		n, off := blockLen(p.en.Size, bs, i), int64(i)*int64(bs)
+		if off+int64(n) > info.Size() {
+			break
+		}
+		if _, err := f.ReadAt(buf[:n], off); err != nil {
+			break
+		}
+		p.have[i] = sha256.Sum256(buf[:n]) == want
+	}
+}
+
+// openTemp opens the temp file to assemble p in: the one checkTemp
+// verified when the name still holds that inode with one link, or else a
+// new one. It returns errChanged when blocks the plan counted on are gone.
+func (r *receiver) openTemp(p *filePlan) (*os.File, fileID, error) {
+	if p.tempID != (fileID{}) {
+		f, info, err := openRegular(r.root, p.tmp, os.O_RDWR)
+		if err == nil && idOf(info) == p.tempID && linksOf(info) == 1 {
+			return f, p.tempID, nil
+		}
+		if f != nil {
+			f.Close()
+		}
+		if slices.Contains(p.have, true) {
+			r.root.RemoveAll(p.tmp)
+			return nil, fileID{}, errChanged
+		}
+	}
+	f, info, err := r.createTemp(p.tmp)
+	if err != nil {
+		return nil, fileID{}, err
+	}
+	return f, idOf(info), nil
+}
+
+// createTemp unlinks whatever holds the name tmp (a fifo, a device node, a
+// hard link, a symlink, a directory) and creates a new, empty regular file
+// there with O_EXCL, retrying when the name is taken again meanwhile.
+func (r *receiver) createTemp(tmp string) (*os.File, fs.FileInfo, error) {
+	for range 3 {
+		if err := r.root.RemoveAll(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, err
+		}
+		f, info, err := createExcl(r.root, tmp, 0o600)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, info, err
+		}
+	}
+	return nil, nil, fmt.Errorf("create %s: the name keeps being taken: %w", tmp, fs.ErrExist)
+}
+
+// openBasis opens a local file to copy blocks from: a regular file with
+// one link (a hard link could lead to a host file).
+func (r *receiver) openBasis(p string) (*os.File, error) {
+	f, info, err := openRegular(r.root, p, os.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	if linksOf(info) != 1 {
+		f.Close()
+		return nil, fmt.Errorf("basis %s has %d links: %w", p, linksOf(info), errNotRegular)
+	}
+	return f, nil
+}
+
+// stillOurs reports whether b's temp name still holds the file that was
+// written and verified. When it does not, the name is cleared, the file is
+// left for the next pass and a warning is logged.
+func (r *receiver) stillOurs(b pendingRename) bool {
+	info, err := r.root.Lstat(b.tmp)
+	if err == nil && idOf(info) == b.id {
+		return true
+	}
+	r.c.log.Warn("sync temp file was replaced before its rename; retrying", "volume", r.volume, "path", b.target, "err", err)
+	r.root.RemoveAll(b.tmp)
+	r.stale = append(r.stale, b.target)
+	return false
+}

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/budgie-sh/budgie/engine/keeper"
+	"github.com/budgie-sh/budgie/engine/runtime"
+	"github.com/budgie-sh/budgie/internal/testkit"
+)
+
+// webImage is the bench image with echosrv, a small Go HTTP server.
+const webImage = "docker.io/library/budgie-bench-web:1"
+
+// wrkResult is one wrk run: requests per second and the 99th percentile latency.
+type wrkResult struct{ rps, p99 float64 }
+
+// proxyRows measure wrk through Budgie's load balancer over three replicas
+// against one backend hit directly and against nginx balancing the same
+// three: requests/s and p99, reps runs of each, alternated.
+func (b *bench) proxyRows(ctx context.Context, repo string, reps int, dur time.Duration) ([]Row, error) {
+	for _, tool := range []string{"wrk", "nginx"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return nil, fmt.Errorf("proxy: %s is not installed (make bench-deps): %w", tool, err)
+		}
+	}
+	if err := b.loadWebImage(repo); err != nil {
+		return nil, err
+	}
+	// The nest row left 500 containers: measure the proxy on a node that
+	// runs only the service, as each side of the comparison would.
+	if err := b.clear(ctx); err != nil {
+		return nil, err
+	}
+	lbPort, nginxPort := freePort(), freePort()
+	bundle := filepath.Join(b.work, "lb.bun")
+	body := fmt.Sprintf("name: lb\nimage: %s\nargs: [/bin/echosrv]\nports: [\"%d:80/http\"]\nreplicas: {count: 3}\n", webImage, lbPort)
+	if err := os.WriteFile(bundle, []byte(body), 0o644); err != nil {
+		return nil, err
+	}
+	if err := run(b.budgieCmd("run", bundle)); err != nil {
+		return nil, fmt.Errorf("proxy: run the replicas: %w", err)
+	}
+	defer b.stopKeeper()
+	defer func() { _ = run(b.budgieCmd("scale", "lb", "0")) }()
+	backends, err := b.replicaAddrs(ctx, "lb")
+	if err != nil {
+		return nil, err
+	}
+	stopNginx, err := b.startNginx(nginxPort, backends)
+	if err != nil {
+		return nil, err
+	}
+	defer stopNginx()
+	urls := map[string]string{
+		"direct": "http://" + backends[0] + "/",
+		"budgie": fmt.Sprintf("http://127.0.0.1:%d/", lbPort),
+		"nginx":  fmt.Sprintf("http://127.0.0.1:%d/", nginxPort),
+	}
+	got := map[string][]wrkResult{}
+	for i := -1; i < reps; i++ { // one warm-up round
+		for _, side := range []string{"direct", "budgie", "nginx"} {
+			r, err := wrk(urls[side], dur)
+			if err != nil {
+				return nil, fmt.Errorf("proxy: wrk %s: %w", side, err)
+			}
+			if i >= 0 {
+				got[side] = append(got[side], r)
+			}
+		}
+	}
+	return []Row{
+		proxyRow("proxy: load balancer vs a backend hit directly", "one replica's address, no proxy", got["budgie"], got["direct"], 0.9),
+		proxyRow("proxy: load balancer vs nginx", "nginx (Debian's nginx-light) balancing the same 3 replicas, keep-alive upstream", got["budgie"], got["nginx"], 1.0),
+	}, nil
+}
+
+// proxyRow compares two wrk series; goal is the minimum req/s ratio.
+func proxyRow(title, peer string, bs, ps []wrkResult, goal float64) Row {
+	col := func(rs []wrkResult, f func(wrkResult) float64) []float64 {
+		out := make([]float64, len(rs))
+		for i, r := range rs {
+			out[i] = f(r)
+		}
+		return out
+	}
+	brps, prps := Median(col(bs, func(r wrkResult) float64 { return r.rps })), Median(col(ps, func(r wrkResult) float64 { return r.rps }))
+	bp99, pp99 := Median(col(bs, func(r wrkResult) float64 { return r.p99 })), Median(col(ps, func(r wrkResult) float64 { return r.p99 }))
+	reps := fmt.Sprintf("%d + %d wrk runs, alternated", len(bs), len(ps))
+	rpsFig := Figure{Value: brps, Unit: PerSecond}
+	return Row{
+		Title: title, Budgie: "budgie proxy (keeper), http, round-robin over 3 replicas", Peer: peer,
+		Lines: []Line{
+			{Measure: "requests/s, median", Budgie: rpsFig, Peer: Figure{Value: prps, Unit: PerSecond}, Reps: reps,
+				Goal: fmt.Sprintf("≥ %.1f× the peer", goal), Verdict: Verdict(rpsFig, brps >= goal*prps)},
+			{Measure: "p99 latency, median", Budgie: Dur(bp99), Peer: Dur(pp99), Reps: reps},
+		},
+		Notes: []string{"wrk -t2 -c32 with keep-alive, on the same 2 cores as the proxy and the backends; " +
+			"the backends are echosrv (tools/echosrv) on budgie0."},
+	}
+}
+
+var (
+	rpsRE = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	p99RE = regexp.MustCompile(`\s99%\s+([0-9.]+)(us|ms|s)`)
+)
+
+// wrk runs wrk against url for dur and parses requests/s and p99.
+func wrk(url string, dur time.Duration) (wrkResult, error) {
+	out, err := exec.Command("wrk", "-t2", "-c32", "-d"+strconv.Itoa(int(dur.Seconds()))+"s", "--latency", url).CombinedOutput()
+	if err != nil {
+		return wrkResult{}, fmt.Errorf("%w\n%s", err, out)
+	}
+	return parseWrk(string(out))
+}
+
+// parseWrk reads wrk's --latency report.
+func parseWrk(out string) (wrkResult, error) {
+	m, l := rpsRE.FindStringSubmatch(out), p99RE.FindStringSubmatch(out)
+	if m == nil || l == nil {
+		return wrkResult{}, fmt.Errorf("cannot read wrk's report:\n%s", out)
+	}
+	if strings.Contains(out, "Non-2xx") || strings.Contains(out, "Socket errors") {
+		return wrkResult{}, fmt.Errorf("wrk saw errors:\n%s", out)
+	}
+	rps, _ := strconv.ParseFloat(m[1], 64)
+	v, _ := strconv.ParseFloat(l[1], 64)
+	scale := map[string]float64{"us": 1e-6, "ms": 1e-3, "s": 1}[l[2]]
+	return wrkResult{rps: rps, p99: v * scale}, nil
+}
+
+// clear removes every container of the bench's namespace, four at a time.
+func (b *bench) clear(ctx context.Context) error {
+	cs, err := b.eng.Runtime.List(ctx, runtime.ListOptions{All: true})
+	if err != nil {
+		return err
+	}
+	ids := make(chan string)
+	errs := make(chan error, len(cs))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range ids {
+				if _, err := b.eng.Runtime.Remove(ctx, id, runtime.RemoveOptions{Force: true}); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for _, c := range cs {
+		ids <- c.ID
+	}
+	close(ids)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		return fmt.Errorf("proxy: clear the node: %w", err)
+	}
+	return nil
+}
+
+// loadWebImage builds echosrv statically and loads the bench web image.
+func (b *bench) loadWebImage(repo string) error {
+	bin := filepath.Join(b.work, "echosrv")
+	cmd := exec.Command("go", "build", "-o", bin, "./tools/echosrv")
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("proxy: build echosrv: %w\n%s", err, out)
+	}
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		return err
+	}
+	return b.env.LoadBusybox(testkit.ImageOptions{Ref: webImage, Cmd: []string{"/bin/echosrv"},
+		Files: map[string]string{"bin/echosrv": string(data)}})
+}
+
+// replicaAddrs returns the replicas' IP:80, in replica order.
+func (b *bench) replicaAddrs(ctx context.Context, service string) ([]string, error) {
+	cs, err := b.eng.Runtime.List(ctx, runtime.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	addrs := make([]string, 3)
+	for _, c := range cs {
+		if c.Service == service && c.Replica >= 1 && c.Replica <= 3 && len(c.Endpoints) > 0 {
+			addrs[c.Replica-1] = net.JoinHostPort(c.Endpoints[0].IP, "80")
+		}
+	}
+	for i, a := range addrs {
+		if a == "" {
+			return nil, fmt.Errorf("proxy: replica %d of %s has no address", i+1, service)
+		}
+	}
+	return addrs, nil
+}
+
+// startNginx runs nginx in the foreground as a load balancer on port over
+// backends, with keep-alive to them, and returns how to stop it.
+func (b *bench) startNginx(port int, backends []string) (func(), error) {
+	dir := filepath.Join(b.work, "nginx")
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		return nil, err
+	}
+	var up strings.Builder
+	for _, a := range backends {
+		fmt.Fprintf(&up, "    server %s;\n", a)
+	}
+	conf := fmt.Sprintf(`worker_processes auto;
+pid %[1]s/nginx.pid;
+error_log %[1]s/logs/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  upstream replicas {
+%[2]s    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:%[3]d;
+    location / {
+      proxy_pass http://replicas;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`, dir, up.String(), port)
+	path := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("nginx", "-p", dir, "-c", path, "-g", "daemon off;")
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("proxy: start nginx: %w", err)
+	}
+	// SIGTERM: nginx's master stops its workers too (SIGKILL would orphan them).
+	stop := func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			c.Close()
+			return stop, nil
+		}
+	}
+	stop()
+	return nil, fmt.Errorf("proxy: nginx did not listen on %d (see %s/logs/error.log)", port, dir)
+}
+
+// stopKeeper ends the keeper that `budgie run` started for the bench.
+func (b *bench) stopKeeper() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if c, err := keeper.Dial(ctx, b.env.DataDir); err == nil {
+		if info, err := c.Ping(ctx); err == nil && info.Pid > 0 {
+			if p, err := os.FindProcess(info.Pid); err == nil {
+				_ = p.Signal(os.Interrupt)
+			}
+		}
+	}
+}
+
+// freePort is a TCP port free on 127.0.0.1 now.
+func freePort() int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
