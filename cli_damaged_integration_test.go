@@ -64,7 +64,7 @@ func TestCLIDamagedSpecLabel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// nest's containers view lists through this call (app.Backend.Containers).
+	// nest's containers view lists through this call (engine.Containers).
 	all, err := rt.List(ctx, runtime.ListOptions{All: true})
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ package app
 import (
 	"fmt"
 
+	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/engine/errdefs"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -47,7 +48,7 @@ type Model struct {
 	note          string  // a status-bar note (the keeper starting)
 	toasts        []toast
 	toastSeq      int
-	info          common.SystemInfo
+	info          engine.SystemInfo
 	width, height int
 }
 
@@ -57,7 +58,7 @@ type openPage struct {
 }
 
 // infoMsg carries the node description for the status bar.
-type infoMsg struct{ info common.SystemInfo }
+type infoMsg struct{ info engine.SystemInfo }
 
 // New builds every tab's view.
 func New(c common.Common, opts Options) *Model {
@@ -69,7 +70,7 @@ func New(c common.Common, opts Options) *Model {
 		pages = DefaultPages()
 	}
 	m := &Model{c: c, keys: newGlobalKeys(c, len(tabs)), tabs: tabs, pages: map[string]Page{}, palette: palette.New(c),
-		info: common.SystemInfo{Node: c.Node}}
+		info: engine.SystemInfo{Node: c.Node}}
 	for _, t := range tabs {
 		m.views = append(m.views, t.New(c))
 	}
@@ -201,3 +202,16 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	return nil
 }
+
+// *engine.Engine is nest's backend as it is: every interface views reach
+// the engine through is a list of its own methods.
+var (
+	_ common.Backend            = (*engine.Engine)(nil)
+	_ common.InfoBackend        = (*engine.Engine)(nil)
+	_ common.PeerBackend        = (*engine.Engine)(nil)
+	_ common.KeeperStarter      = (*engine.Engine)(nil)
+	_ common.NetworkBackend     = (*engine.Engine)(nil)
+	_ common.ServiceBackend     = (*engine.Engine)(nil)
+	_ common.ReplicationBackend = (*engine.Engine)(nil)
+	_ common.SecretBackend      = (*engine.Engine)(nil)
+)

@@ -109,7 +109,7 @@ func (g *Globals) Engine() (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	eng, err := engine.Open(g.ctx, cfg, engine.OpenOptions{SecretsPassphrase: secretsPassphrase})
+	eng, err := engine.Open(g.ctx, cfg, engine.OpenOptions{SecretsPassphrase: secretsPassphrase, GlobalArgs: g.globalArgs()})
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +118,15 @@ func (g *Globals) Engine() (*engine.Engine, error) {
 	}
 	g.eng = eng
 	return eng, nil
+}
+
+// globalArgs are the global flags a command line the engine starts (a
+// keeper, a shell, nest's palette) must carry to reach this configuration.
+func (g *Globals) globalArgs() []string {
+	if g.Config != "" {
+		return []string{"--config", g.Config}
+	}
+	return nil
 }
 
 // Context returns the command's context in Budgie's namespace.

@@ -31,12 +31,8 @@ type RunCmd struct {
 // parallel, after starting the node's keeper if a container needs it. If
 // one fails, the ones this command started are removed again.
 func (c *RunCmd) Run(g *Globals, eng *engine.Engine) error {
-	argv, err := keeperArgv(g)
-	if err != nil {
-		return err
-	}
 	started, err := eng.RunBundles(g.ctx, c.Bundles, engine.RunBundleOptions{
-		NameOverride: c.Name, Single: c.Attach, AutoRemove: c.Rm, Pull: g.pullFunc(), KeeperArgv: argv,
+		NameOverride: c.Name, Single: c.Attach, AutoRemove: c.Rm, Pull: g.pullFunc(), KeeperArgv: eng.KeeperCommand(),
 		Started: func(ctr models.Container) {
 			if !c.Attach {
 				fmt.Println(ctr.ID)
@@ -392,7 +388,7 @@ func printJSON(v any) error {
 func (g *Globals) pullFunc() func(ctx context.Context, ref string) error {
 	return func(ctx context.Context, ref string) error {
 		fmt.Fprintf(os.Stderr, "Unable to find image %s locally; pulling\n", ref)
-		_, err := g.eng.Images.Pull(ctx, ref, images.PullOptions{Progress: newLineProgress(os.Stderr).update})
+		_, err := g.eng.ImageService.Pull(ctx, ref, images.PullOptions{Progress: newLineProgress(os.Stderr).update})
 		return err
 	}
 }

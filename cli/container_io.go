@@ -41,26 +41,14 @@ func (c *LogsCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	eng, err := g.Engine()
+	eng, err := g.Engine() // after the flags are known to be good
 	if err != nil {
 		return err
 	}
-	ctr, err := eng.Runtime.Get(g.ctx, c.Container)
-	if err != nil {
-		return err
-	}
-	return logs.Read(g.ctx, eng.Runtime.LogDir(ctr.ID), logs.ReadOptions{
+	return eng.Logs(g.ctx, c.Container, engine.LogsOptions{
 		Stdout: os.Stdout, Stderr: os.Stderr, Tail: tail, Since: since,
-		Timestamps: c.Timestamps, Follow: c.Follow, Done: stoppedFunc(g, ctr.ID),
+		Timestamps: c.Timestamps, Follow: c.Follow,
 	})
-}
-
-// stoppedFunc reports whether the container's task no longer runs.
-func stoppedFunc(g *Globals, id string) func() bool {
-	return func() bool {
-		ctr, err := g.eng.Runtime.Get(context.WithoutCancel(g.ctx), id)
-		return err != nil || (ctr.State != models.StateRunning && ctr.State != models.StatePaused)
-	}
 }
 
 // parseSince accepts RFC 3339 (with or without a zone), a date, or a Go

@@ -25,7 +25,7 @@ type PullCmd struct {
 // a terminal, one line per change otherwise. The last line is the full
 // reference.
 func (c *PullCmd) Run(g *Globals, eng *engine.Engine) error {
-	svc := eng.Images
+	svc := eng.ImageService
 	opts := images.PullOptions{Platform: c.Platform}
 	switch {
 	case c.Quiet:
@@ -148,7 +148,7 @@ type ImagesCmd struct {
 
 // Run lists the images.
 func (c *ImagesCmd) Run(g *Globals, eng *engine.Engine) error {
-	svc := eng.Images
+	svc := eng.ImageService
 	imgs, err := svc.List(g.Context(), images.ListOptions{Repo: c.Repo})
 	if err != nil {
 		return err
@@ -208,7 +208,7 @@ type RmiCmd struct {
 // Run removes the images, printing "Untagged: NAME" for each name removed;
 // it goes on past images it cannot remove and fails at the end.
 func (c *RmiCmd) Run(g *Globals, eng *engine.Engine) error {
-	svc := eng.Images
+	svc := eng.ImageService
 	removed, err := svc.Remove(g.Context(), c.Images, images.RemoveOptions{Force: c.Force})
 	for _, name := range removed {
 		fmt.Printf("Untagged: %s\n", images.Familiar(name))
@@ -241,7 +241,7 @@ func (c *LoadCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	imgs, err := eng.Images.Load(g.Context(), in, images.LoadOptions{Platform: c.Platform})
+	imgs, err := eng.ImageService.Load(g.Context(), in, images.LoadOptions{Platform: c.Platform})
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -57,24 +56,6 @@ func (c *ServeCmd) Run(g *Globals, eng *engine.Engine) error {
 			return conn.Close()
 		},
 	})
-}
-
-// keeperArgv is the command line of a detached keeper for this
-// configuration (engine.KeeperArgv, which nest uses too).
-func keeperArgv(g *Globals) ([]string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("find budgie executable to start the keeper: %w", err)
-	}
-	cfg, err := g.LoadConfig()
-	if err != nil {
-		return nil, err
-	}
-	var global []string
-	if g.Config != "" {
-		global = []string{"--config", g.Config}
-	}
-	return engine.KeeperArgv(exe, global, cfg.DataDir), nil
 }
 
 // stderrIs reports whether the process's stderr is the file at path.

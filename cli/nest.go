@@ -40,17 +40,9 @@ func (NestCmd) Run(g *Globals, k *kong.Context) error {
 	if err != nil {
 		return err
 	}
-	var global []string
-	if g.Config != "" {
-		global = append(global, "--config", g.Config)
-	}
-	backend, err := app.NewBackend(eng, app.BackendOptions{GlobalArgs: global})
-	if err != nil {
-		return err
-	}
 	c := common.Common{
 		Ctx: g.ctx, Styles: theme.New(theme.Name(cfg.UI.Theme)), Keys: cfg.Keys,
-		Backend: backend, Node: eng.Runtime.Node(), Copy: osc52Copy,
+		Backend: eng, Node: eng.Runtime.Node(), Copy: osc52Copy,
 	}
 	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(g.ctx)}
 	if cfg.UI.Mouse {

@@ -32,7 +32,7 @@ type NetworkCreateCmd struct {
 
 // Run creates the network and prints its name.
 func (c *NetworkCreateCmd) Run(g *Globals, eng *engine.Engine) error {
-	n, err := eng.Networks.Create(g.ctx, c.Name, network.CreateOptions{Subnet: c.Subnet, Gateway: c.Gateway, Internal: c.Internal})
+	n, err := eng.NetworkManager.Create(g.ctx, c.Name, network.CreateOptions{Subnet: c.Subnet, Gateway: c.Gateway, Internal: c.Internal})
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ type NetworkLsCmd struct {
 
 // Run lists networks with their number of running containers.
 func (c *NetworkLsCmd) Run(g *Globals, eng *engine.Engine) error {
-	nets, err := eng.Networks.List(g.ctx)
+	nets, err := eng.NetworkManager.List(g.ctx)
 	if err != nil {
 		return err
 	}

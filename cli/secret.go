@@ -50,7 +50,7 @@ func (c *SecretCreateCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	if _, err := eng.Secrets.Create(g.ctx, c.Name, value, secrets.CreateOptions{Labels: labels}); err != nil {
+	if _, err := eng.SecretStore.Create(g.ctx, c.Name, value, secrets.CreateOptions{Labels: labels}); err != nil {
 		return err
 	}
 	fmt.Println(c.Name)
@@ -130,7 +130,7 @@ type SecretLsCmd struct {
 
 // Run lists secrets: NAME, SIZE, CREATED, USED BY.
 func (c *SecretLsCmd) Run(g *Globals, eng *engine.Engine) error {
-	list, err := eng.Secrets.List(g.ctx)
+	list, err := eng.SecretStore.List(g.ctx)
 	if err != nil {
 		return err
 	}
@@ -174,13 +174,13 @@ type secretJSON struct {
 func (c *SecretInspectCmd) Run(g *Globals, eng *engine.Engine) error {
 	out := []secretJSON{}
 	err := eachContainer(c.Names, func(name string) error {
-		s, err := eng.Secrets.Inspect(g.ctx, name)
+		s, err := eng.SecretStore.Inspect(g.ctx, name)
 		if err != nil {
 			return err
 		}
 		item := secretJSON{Secret: s}
 		if c.Reveal {
-			v, err := eng.Secrets.Reveal(g.ctx, name)
+			v, err := eng.SecretStore.Reveal(g.ctx, name)
 			if err != nil {
 				return err
 			}
@@ -213,7 +213,7 @@ type SecretRmCmd struct {
 // Run removes each secret, printing its name.
 func (c *SecretRmCmd) Run(g *Globals, eng *engine.Engine) error {
 	return eachContainer(c.Names, func(name string) error {
-		if err := eng.Secrets.Remove(g.ctx, name, secrets.RemoveOptions{Force: c.Force}); err != nil {
+		if err := eng.SecretStore.Remove(g.ctx, name, secrets.RemoveOptions{Force: c.Force}); err != nil {
 			return err
 		}
 		fmt.Println(name)

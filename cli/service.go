@@ -15,11 +15,7 @@ type ScaleCmd struct {
 
 // Run scales the service and prints its replicas.
 func (c *ScaleCmd) Run(g *Globals, eng *engine.Engine) error {
-	argv, err := keeperArgv(g)
-	if err != nil {
-		return err
-	}
-	cs, err := eng.Scale(g.ctx, c.Service, c.Count, engine.ScaleOptions{KeeperArgv: argv})
+	cs, err := eng.Scale(g.ctx, c.Service, c.Count, engine.ScaleOptions{KeeperArgv: eng.KeeperCommand()})
 	if err != nil {
 		return err
 	}

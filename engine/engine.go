@@ -30,16 +30,22 @@ type Engine struct {
 	Conn *daemon.Connection
 	// Runtime runs and manages containers.
 	Runtime *runtime.Runtime
-	// Images pulls, loads, lists and removes images.
-	Images *images.Service
+	// ImageService pulls, loads, lists and removes images (front ends
+	// call the Engine's methods: Images, PullImage, LoadImages, RemoveImages).
+	ImageService *images.Service
 	// Keeper is a client of the node's keeper (which may not run); Runtime
 	// reads health and restart state through it.
 	Keeper *keeper.Client
-	// Secrets is the node's secret store; Runtime mounts from it.
-	Secrets *secrets.Store
-	// Networks manages the node's container networks; Runtime joins
+	// SecretStore is the node's secret store; Runtime mounts from it.
+	SecretStore *secrets.Store
+	// NetworkManager manages the node's container networks; Runtime joins
 	// containers to them.
-	Networks *network.Manager
+	NetworkManager *network.Manager
+
+	// exe and globalArgs are the budgie command line for what the engine
+	// starts: the keeper, a shell in a container, a headless command.
+	exe        string
+	globalArgs []string
 }
 
 // OpenOptions tune Open.
@@ -49,6 +55,13 @@ type OpenOptions struct {
 	// LogBinary is the budgie executable the shim runs as log driver; empty
 	// means this process's executable.
 	LogBinary string
+	// Executable is the budgie binary the engine runs for a detached
+	// keeper, a shell in a container or a headless command; empty means
+	// this process's executable.
+	Executable string
+	// GlobalArgs are the global flags those command lines carry before
+	// their own (e.g. --config FILE).
+	GlobalArgs []string
 	// SecretsPassphrase supplies the passphrase of the node's secret key;
 	// nil means the BUDGIE_SECRETS_PASSPHRASE variable only.
 	SecretsPassphrase secrets.PassphraseFunc
@@ -93,7 +106,8 @@ func Open(ctx context.Context, cfg *config.Config, opts OpenOptions) (*Engine, e
 		return nil, err
 	}
 	imgs := images.New(conn.Client, images.Options{Insecure: cfg.Registries.Insecure})
-	return &Engine{Config: cfg, Conn: conn, Runtime: rt, Images: imgs, Keeper: kc, Secrets: store, Networks: nets}, nil
+	return &Engine{Config: cfg, Conn: conn, Runtime: rt, ImageService: imgs, Keeper: kc, SecretStore: store, NetworkManager: nets,
+		exe: opts.Executable, globalArgs: opts.GlobalArgs}, nil
 }
 
 // Client returns the containerd client.

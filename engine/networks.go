@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/network"
 	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/models"
 )
@@ -14,7 +15,7 @@ import (
 // InspectNetwork returns a network with the endpoints of the running
 // containers attached to it.
 func (e *Engine) InspectNetwork(ctx context.Context, name string) (models.Network, error) {
-	n, err := e.Networks.Get(ctx, name)
+	n, err := e.NetworkManager.Get(ctx, name)
 	if err != nil {
 		return n, err
 	}
@@ -61,7 +62,7 @@ func (e *Engine) NetworkUsers(ctx context.Context, name string) ([]models.Contai
 // RemoveNetwork removes a network no container uses (docker network rm):
 // a container that names it, running or not, keeps it.
 func (e *Engine) RemoveNetwork(ctx context.Context, name string) error {
-	if _, err := e.Networks.Get(ctx, name); err != nil {
+	if _, err := e.NetworkManager.Get(ctx, name); err != nil {
 		return err
 	}
 	users, err := e.NetworkUsers(ctx, name)
@@ -79,5 +80,43 @@ func (e *Engine) RemoveNetwork(ctx context.Context, name string) error {
 	if err := e.Runtime.CollectLeases(ctx); err != nil {
 		return err
 	}
-	return e.Networks.Remove(ctx, name)
+	return e.NetworkManager.Remove(ctx, name)
+}
+
+// Networks lists the node's networks, budgie0 first, each with the
+// endpoints of its running containers (as InspectNetwork).
+func (e *Engine) Networks(ctx context.Context) ([]models.Network, error) {
+	ctx = e.Context(ctx)
+	nets, err := e.NetworkManager.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range nets {
+		if nets[i], err = e.InspectNetwork(ctx, nets[i].Name); err != nil {
+			return nil, err
+		}
+	}
+	return nets, nil
+}
+
+// CreateNetwork makes a network; an empty opts.Subnet or Gateway is chosen.
+func (e *Engine) CreateNetwork(ctx context.Context, name string, opts network.CreateOptions) (models.Network, error) {
+	return e.NetworkManager.Create(e.Context(ctx), name, opts)
+}
+
+// Connect joins a running container to opts.Network, live, and keeps it
+// in the container's spec.
+func (e *Engine) Connect(ctx context.Context, ref string, opts runtime.NetworkOptions) (models.Endpoint, error) {
+	return e.Runtime.Connect(e.Context(ctx), ref, opts)
+}
+
+// Disconnect takes a container off opts.Network.
+func (e *Engine) Disconnect(ctx context.Context, ref string, opts runtime.NetworkOptions) error {
+	return e.Runtime.Disconnect(e.Context(ctx), ref, opts)
+}
+
+// Services returns every published port with its backends and counters,
+// from the keeper's load balancer.
+func (e *Engine) Services(ctx context.Context) ([]models.ServiceStats, error) {
+	return e.Keeper.Services(ctx)
 }

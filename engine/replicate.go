@@ -53,7 +53,7 @@ func (e *Engine) Replicate(ctx context.Context, opts ReplicateOptions) (replica.
 		}
 	}
 	return replica.Replicate(ctx, replica.Node{Identity: id, Trust: store, Runtime: e.Runtime}, replica.ReplicateOptions{
-		Ref: opts.Ref, Name: opts.Name, Sync: opts.Sync, DryRun: opts.DryRun, Secrets: opts.Secrets, Images: e.Images,
+		Ref: opts.Ref, Name: opts.Name, Sync: opts.Sync, DryRun: opts.DryRun, Secrets: opts.Secrets, Images: e.ImageService,
 		Peers: peers, Run: e.runReplica, CacheDir: replica.CacheDir(e.Config.DataDir), Progress: opts.Progress,
 	})
 }
@@ -105,4 +105,9 @@ func (e *Engine) trustOp(ctx context.Context, id string, f func(*identity.TrustS
 		return err
 	}
 	return f(store, nid)
+}
+
+// ReplicaStatus returns the keeper's sync status of this node's replicas.
+func (e *Engine) ReplicaStatus(ctx context.Context) ([]models.ReplicaStatus, error) {
+	return e.Keeper.Replicas(ctx)
 }

@@ -24,8 +24,9 @@ type RunBundleOptions struct {
 	// Pull fetches a missing image; nil means a pull without progress.
 	Pull func(ctx context.Context, ref string) error
 	// KeeperArgv is the command that starts a detached keeper when a
-	// container needs one (restart policy, health check); nil means a
-	// keeper must already run for such containers.
+	// container needs one (restart policy, health check): front ends pass
+	// Engine.KeeperCommand(); nil means a keeper must already run for such
+	// containers.
 	KeeperArgv []string
 	// Started is called for each container once its task runs.
 	Started func(models.Container)
@@ -48,7 +49,7 @@ func (e *Engine) RunBundles(ctx context.Context, paths []string, opts RunBundleO
 	pull := opts.Pull
 	if pull == nil {
 		pull = func(ctx context.Context, ref string) error {
-			_, err := e.Images.Pull(ctx, ref, images.PullOptions{})
+			_, err := e.ImageService.Pull(ctx, ref, images.PullOptions{})
 			return err
 		}
 	}
@@ -141,5 +142,5 @@ func (e *Engine) ensureKeeper(ctx context.Context, specs []models.ContainerSpec,
 		}
 		return nil
 	}
-	return e.StartKeeper(ctx, argv)
+	return e.startKeeper(ctx, argv)
 }

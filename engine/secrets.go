@@ -28,3 +28,25 @@ func openSecrets(cfg *config.Config, rt *runtime.Runtime, pass secrets.Passphras
 	rt.SetSecrets(store)
 	return store, nil
 }
+
+// Secrets lists the node's secrets, sorted by name (values never leave the
+// store).
+func (e *Engine) Secrets(ctx context.Context) ([]secrets.Secret, error) {
+	return e.SecretStore.List(e.Context(ctx))
+}
+
+// CreateSecret seals value as a new secret.
+func (e *Engine) CreateSecret(ctx context.Context, name string, value []byte, opts secrets.CreateOptions) (secrets.Secret, error) {
+	return e.SecretStore.Create(e.Context(ctx), name, value, opts)
+}
+
+// InspectSecret authenticates one secret and returns its metadata.
+func (e *Engine) InspectSecret(ctx context.Context, name string) (secrets.Secret, error) {
+	return e.SecretStore.Inspect(e.Context(ctx), name)
+}
+
+// RemoveSecret deletes a secret (opts.Force: even while running
+// containers use it).
+func (e *Engine) RemoveSecret(ctx context.Context, name string, opts secrets.RemoveOptions) error {
+	return e.SecretStore.Remove(e.Context(ctx), name, opts)
+}

@@ -12,6 +12,9 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/budgie-sh/budgie/engine"
+	"github.com/budgie-sh/budgie/engine/images"
+	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/theme"
 )
@@ -44,65 +47,48 @@ type Common struct {
 	Copy func(text string) error
 }
 
-// LogOptions choose which log lines to read.
-type LogOptions struct {
-	// Tail is the number of last lines (negative: all).
-	Tail int
-	// Since drops lines before it (zero: none).
-	Since time.Time
-	// Timestamps prefixes each line with its time.
-	Timestamps bool
-	// Follow keeps reading until the container stops or ctx ends.
-	Follow bool
-}
-
-// PullProgress is one progress report of a pull, per layer.
-type PullProgress struct {
-	// Layer is the layer's short digest.
-	Layer string
-	// Status is waiting, downloading, done or exists.
-	Status string
-	// Offset and Total are bytes.
-	Offset, Total int64
-}
-
-// Backend is the engine as nest sees it. The app implements it over the
-// real engine; golden-file tests implement it with fixed data so that
-// renders are deterministic (containerd's IDs and clocks are not).
+// Backend is the engine as nest sees it: a list of *engine.Engine's own
+// methods (engine types, models types), which *engine.Engine satisfies as
+// it is — no forwarding layer. Golden-file tests implement it with fixed
+// data (views/common/commontest) so that renders are deterministic.
+// Views call it only inside tea.Cmds.
 type Backend interface {
-	// Containers lists all containers (running or not).
-	Containers(ctx context.Context) ([]models.Container, error)
-	// Container returns one container by ID, name or unique prefix.
+	// Containers lists containers; Container returns one by name, ID or
+	// unique prefix.
+	Containers(ctx context.Context, opts runtime.ListOptions) ([]models.Container, error)
 	Container(ctx context.Context, ref string) (models.Container, error)
 	// Start, Stop, Restart and Remove act on one container.
-	Start(ctx context.Context, id string) error
-	Stop(ctx context.Context, id string) error
-	Restart(ctx context.Context, id string) error
-	Remove(ctx context.Context, id string, force bool) error
+	Start(ctx context.Context, ref string) (models.Container, error)
+	Stop(ctx context.Context, ref string, opts runtime.StopOptions) (models.Container, error)
+	Restart(ctx context.Context, ref string, opts runtime.StopOptions) (models.Container, error)
+	Remove(ctx context.Context, ref string, opts runtime.RemoveOptions) (models.Container, error)
 	// Inspect returns docker-inspect-shaped details.
-	Inspect(ctx context.Context, id string) (models.Inspect, error)
-	// Events streams container events until ctx ends.
+	Inspect(ctx context.Context, ref string, opts engine.InspectOptions) (models.Inspect, error)
+	// Events streams container events (the keeper's merged in) until ctx ends.
 	Events(ctx context.Context) (<-chan models.Event, <-chan error)
 	// Stats samples every running container.
 	Stats(ctx context.Context) (map[string]models.Stats, error)
-	// Logs writes a container's log lines to stdout and stderr.
-	Logs(ctx context.Context, id string, opts LogOptions, stdout, stderr io.Writer) error
-	// ExecCommand returns the argv that opens an interactive shell in a container
+	// Logs writes a container's log lines, following until it stops.
+	Logs(ctx context.Context, ref string, opts engine.LogsOptions) error
+	// ShellCommand is the argv of an interactive shell in a container
 	// (run through tea.ExecProcess).
-	ExecCommand(id string) []string
+	ShellCommand(id string) []string
 	// Images lists images; PullImage pulls one, reporting progress;
-	// LoadImages loads an archive; RemoveImage removes one.
-	Images(ctx context.Context) ([]models.Image, error)
-	PullImage(ctx context.Context, ref string, progress func(PullProgress)) error
-	LoadImages(ctx context.Context, path string) ([]models.Image, error)
-	RemoveImage(ctx context.Context, ref string, force bool) error
-	// ValidateBundle parses bundle YAML (name is used in messages) and
-	// returns the problems found, one per line, or nil.
+	// LoadImages loads an archive; RemoveImages removes some.
+	Images(ctx context.Context, opts images.ListOptions) ([]models.Image, error)
+	PullImage(ctx context.Context, ref string, opts images.PullOptions) (models.Image, error)
+	LoadImages(ctx context.Context, r io.Reader, opts images.LoadOptions) ([]models.Image, error)
+	RemoveImages(ctx context.Context, refs []string, opts images.RemoveOptions) ([]string, error)
+	// ValidateBundle returns the problems of bundle text, one per line, or nil.
 	ValidateBundle(name string, data []byte) []string
-	// RunBundle runs every container of a bundle file and returns them.
-	RunBundle(ctx context.Context, path string) ([]models.Container, error)
-	// Command runs a headless budgie command line (the : palette) and returns its output.
-	Command(ctx context.Context, args []string) (string, error)
+	// RunBundles runs every container of bundle files and returns them.
+	RunBundles(ctx context.Context, paths []string, opts engine.RunBundleOptions) ([]models.Container, error)
+	// KeeperCommand is the command line of the node's detached keeper
+	// (for RunBundleOptions.KeeperArgv).
+	KeeperCommand() []string
+	// RunCommandLine runs a headless budgie command line (the : palette)
+	// and returns its output.
+	RunCommandLine(ctx context.Context, args []string) (string, error)
 }
 
 // ErrorMsg reports a failed action; the root model shows it as a toast.

@@ -6,6 +6,8 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/budgie-sh/budgie/engine"
 )
 
 // Bind returns the key binding of action: the keys from budgie.yaml
@@ -55,18 +57,10 @@ type Focusable interface {
 	Blur()
 }
 
-// SystemInfo is what the status bar shows about the node.
-type SystemInfo struct {
-	// Node is the node's name.
-	Node string
-	// Containerd is "managed" or "external"; Version is containerd's.
-	Containerd, Version string
-}
-
 // InfoBackend is a Backend that can also describe the node. The root
 // model uses it when the Backend implements it.
 type InfoBackend interface {
-	Info(ctx context.Context) (SystemInfo, error)
+	Info(ctx context.Context) (engine.SystemInfo, error)
 }
 
 // Counter is implemented by the containers view: how many containers run

@@ -3,23 +3,19 @@ package common
 import (
 	"context"
 
-	"github.com/budgie-sh/budgie/models"
+	"github.com/budgie-sh/budgie/engine"
 )
 
-// PeerBackend is a Backend that knows the containers on the LAN (from the
-// node's keeper, which browses over mDNS). The Peers view uses it when the
-// Backend implements it; it is separate from Backend so that views' own
-// test backends need not implement it.
+// PeerBackend is a Backend that lists the LAN's nodes (the Peers view).
 type PeerBackend interface {
 	// Peers returns the nodes seen on the LAN with their containers, this
-	// node first: the keeper's table, or one browse of the LAN when no
-	// keeper runs.
-	Peers(ctx context.Context) ([]models.PeerNode, error)
+	// node first: the keeper's table, or one browse of the LAN for
+	// opts.Timeout when no keeper runs.
+	Peers(ctx context.Context, opts engine.PeersOptions) (engine.PeersResult, error)
 }
 
-// KeeperStarter is a Backend that can start the node's keeper, which nest
-// does on launch when none runs (discovery, restarts and replication live
-// in it). Views' test backends need not implement it.
+// KeeperStarter is a Backend that can start the node's keeper (nest does
+// at launch when none runs).
 type KeeperStarter interface {
 	// KeeperRunning reports whether the node's keeper answers.
 	KeeperRunning(ctx context.Context) bool

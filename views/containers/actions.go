@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -216,7 +217,7 @@ func (m *Model) shell(c models.Container) tea.Cmd {
 	if c.State != models.StateRunning {
 		return common.ErrorCmd(fmt.Errorf("%s is %s: start it before opening a shell", c.Name, c.State))
 	}
-	argv := m.c.Backend.ExecCommand(c.ID)
+	argv := m.c.Backend.ShellCommand(c.ID)
 	if len(argv) == 0 {
 		return common.ErrorCmd(errors.New("this backend cannot open a shell"))
 	}
@@ -277,7 +278,7 @@ func (m *Model) runBundleCmd(path string) tea.Cmd {
 		if err != nil {
 			return common.ErrorMsg{Err: fmt.Errorf("bundle path %s: %w", path, err)}
 		}
-		cs, err := b.RunBundle(ctx, abs)
+		cs, err := b.RunBundles(ctx, []string{abs}, engine.RunBundleOptions{KeeperArgv: b.KeeperCommand()})
 		if err != nil {
 			return common.ErrorMsg{Err: fmt.Errorf("run %s: %w", filepath.Base(abs), err)}
 		}

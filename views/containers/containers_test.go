@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
+	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 	"github.com/budgie-sh/budgie/views/common/commontest"
@@ -30,7 +31,7 @@ func loaded(t testing.TB, b *commontest.Backend) *Model {
 	t.Helper()
 	m := New(commontest.Common(context.Background(), b))
 	m.SetSize(120, 26)
-	cs, _ := b.Containers(context.Background())
+	cs, _ := b.Containers(context.Background(), runtime.ListOptions{All: true})
 	m.Update(listMsg{containers: cs})
 	return m
 }
@@ -214,7 +215,7 @@ func TestEventsUpdateOneRow(t *testing.T) {
 	b := commontest.New(commontest.Sample()...)
 	m := loaded(t, b)
 	press(t, m, "down") // db
-	if err := b.Stop(context.Background(), commontest.ID(2)); err != nil {
+	if _, err := b.Stop(context.Background(), commontest.ID(2), runtime.StopOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	_, cmd := m.Update(eventMsg{ev: models.Event{Type: models.EventExit, ContainerID: commontest.ID(2)}})
@@ -305,7 +306,7 @@ func TestCopyID(t *testing.T) {
 	c.Copy = func(s string) error { copied = s; return nil }
 	m := New(c)
 	m.SetSize(120, 26)
-	cs, _ := b.Containers(context.Background())
+	cs, _ := b.Containers(context.Background(), runtime.ListOptions{All: true})
 	m.Update(listMsg{containers: cs})
 	press(t, m, "y")
 	if copied != commontest.ID(3) {

@@ -8,6 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -57,7 +58,7 @@ type actionDoneMsg struct {
 func (m *Model) listCmd() tea.Cmd {
 	b, ctx := m.c.Backend, m.c.Ctx
 	return func() tea.Msg {
-		cs, err := b.Containers(ctx)
+		cs, err := b.Containers(ctx, runtime.ListOptions{All: true})
 		if err != nil {
 			return common.ErrorMsg{Err: fmt.Errorf("list containers: %w", err)}
 		}
@@ -130,13 +131,13 @@ func (m *Model) actionCmd(verb string, ids []string) tea.Cmd {
 			var err error
 			switch verb {
 			case "start":
-				err = b.Start(ctx, id)
+				_, err = b.Start(ctx, id)
 			case "stop":
-				err = b.Stop(ctx, id)
+				_, err = b.Stop(ctx, id, runtime.StopOptions{})
 			case "restart":
-				err = b.Restart(ctx, id)
+				_, err = b.Restart(ctx, id, runtime.StopOptions{})
 			case "remove":
-				err = b.Remove(ctx, id, true)
+				_, err = b.Remove(ctx, id, runtime.RemoveOptions{Force: true})
 			}
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s %s: %w", verb, models.ShortID(id), err))

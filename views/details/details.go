@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -56,7 +57,7 @@ type inspectMsg struct {
 func (m *Model) Init() tea.Cmd {
 	b, ctx, id := m.c.Backend, m.c.Ctx, m.id
 	return func() tea.Msg {
-		doc, err := b.Inspect(ctx, id)
+		doc, err := b.Inspect(ctx, id, engine.InspectOptions{})
 		return inspectMsg{id: id, doc: doc, err: err}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/engine/bundle"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
@@ -27,6 +28,8 @@ type fakeBackend struct {
 // runID is the ID of the container RunBundle "starts".
 var runID = strings.Repeat("d", 64)
 
+func (f *fakeBackend) KeeperCommand() []string { return nil }
+
 func (f *fakeBackend) ValidateBundle(name string, data []byte) []string {
 	_, err := bundle.Parse(name, data, bundle.ParseOptions{Dir: "testdata"})
 	var be *bundle.Error
@@ -43,9 +46,9 @@ func (f *fakeBackend) ValidateBundle(name string, data []byte) []string {
 	return nil
 }
 
-func (f *fakeBackend) RunBundle(_ context.Context, path string) ([]models.Container, error) {
+func (f *fakeBackend) RunBundles(_ context.Context, paths []string, _ engine.RunBundleOptions) ([]models.Container, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.runs = append(f.runs, path)
+	f.runs = append(f.runs, paths...)
 	return []models.Container{{ID: runID, Name: "web", State: models.StateRunning}}, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -93,7 +94,7 @@ func (m *Model) onSaved(msg savedMsg) tea.Cmd {
 	m.busy, m.status = true, "running "+filepath.Base(msg.path)+"…"
 	ctx, backend, path := m.ctx(), m.c.Backend, msg.path
 	return func() tea.Msg {
-		cs, err := backend.RunBundle(ctx, path)
+		cs, err := backend.RunBundles(ctx, []string{path}, engine.RunBundleOptions{KeeperArgv: backend.KeeperCommand()})
 		return ranMsg{containers: cs, err: err}
 	}
 }

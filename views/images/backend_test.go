@@ -2,9 +2,11 @@ package images
 
 import (
 	"context"
+	"io"
 	"sync"
 	"time"
 
+	engimages "github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -20,11 +22,11 @@ type fakeBackend struct {
 
 	mu       sync.Mutex
 	images   []models.Image
-	progress []common.PullProgress
+	progress []engimages.Progress
 	pullErr  error
 	block    bool
 	pulled   []string
-	loaded   []string
+	loaded   []string // what each loaded archive held
 	removed  []string
 	forced   []bool
 }
@@ -43,36 +45,42 @@ func fixedImages() []models.Image {
 	}
 }
 
-func (f *fakeBackend) Images(context.Context) ([]models.Image, error) {
+func (f *fakeBackend) Images(context.Context, engimages.ListOptions) ([]models.Image, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]models.Image(nil), f.images...), nil
 }
 
-func (f *fakeBackend) PullImage(ctx context.Context, ref string, progress func(common.PullProgress)) error {
+func (f *fakeBackend) PullImage(ctx context.Context, ref string, opts engimages.PullOptions) (models.Image, error) {
 	f.mu.Lock()
 	f.pulled = append(f.pulled, ref)
 	f.mu.Unlock()
 	for _, p := range f.progress {
-		progress(p)
+		opts.Progress(p)
 	}
 	if f.block {
 		<-ctx.Done()
-		return ctx.Err()
+		return models.Image{}, ctx.Err()
 	}
-	return f.pullErr
+	return models.Image{Name: ref}, f.pullErr
 }
 
-func (f *fakeBackend) LoadImages(_ context.Context, path string) ([]models.Image, error) {
+func (f *fakeBackend) LoadImages(_ context.Context, r io.Reader, _ engimages.LoadOptions) ([]models.Image, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.loaded = append(f.loaded, path)
+	f.loaded = append(f.loaded, string(data))
 	return fixedImages()[:1], nil
 }
 
-func (f *fakeBackend) RemoveImage(_ context.Context, ref string, force bool) error {
+func (f *fakeBackend) RemoveImages(_ context.Context, refs []string, opts engimages.RemoveOptions) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.removed, f.forced = append(f.removed, ref), append(f.forced, force)
-	return nil
+	for _, ref := range refs {
+		f.removed, f.forced = append(f.removed, ref), append(f.forced, opts.Force)
+	}
+	return refs, nil
 }

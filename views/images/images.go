@@ -6,6 +6,7 @@ package images
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	engimages "github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -111,7 +113,7 @@ func (m *Model) list() tea.Cmd {
 	m.listGen++
 	gen, ctx, backend := m.listGen, m.ctx(), m.c.Backend
 	return func() tea.Msg {
-		imgs, err := backend.Images(ctx)
+		imgs, err := backend.Images(ctx, engimages.ListOptions{})
 		return listMsg{gen: gen, images: imgs, err: err}
 	}
 }
@@ -283,7 +285,12 @@ func (m *Model) onPromptKey(msg tea.KeyMsg) tea.Cmd {
 func (m *Model) load(path string) tea.Cmd {
 	ctx, backend := m.ctx(), m.c.Backend
 	return func() tea.Msg {
-		imgs, err := backend.LoadImages(ctx, path)
+		f, err := os.Open(path)
+		if err != nil {
+			return loadedMsg{err: fmt.Errorf("open image archive: %w", err)}
+		}
+		defer f.Close()
+		imgs, err := backend.LoadImages(ctx, f, engimages.LoadOptions{})
 		return loadedMsg{images: imgs, err: err}
 	}
 }
@@ -292,6 +299,7 @@ func (m *Model) load(path string) tea.Cmd {
 func (m *Model) remove(ref string, force bool) tea.Cmd {
 	ctx, backend := m.ctx(), m.c.Backend
 	return func() tea.Msg {
-		return removedMsg{ref: ref, err: backend.RemoveImage(ctx, ref, force)}
+		_, err := backend.RemoveImages(ctx, []string{ref}, engimages.RemoveOptions{Force: force})
+		return removedMsg{ref: ref, err: err}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
 
+	engimages "github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/theme"
 	"github.com/budgie-sh/budgie/views/common"
 	"github.com/budgie-sh/budgie/views/common/commontest"
@@ -89,14 +90,14 @@ func TestImagesGolden(t *testing.T) {
 }
 
 // scriptedProgress is a pull of three layers, ending with one already present.
-func scriptedProgress() []common.PullProgress {
-	return []common.PullProgress{
-		{Layer: "sha256:aaaa", Status: "waiting"},
-		{Layer: "sha256:bbbb", Status: "waiting"},
-		{Layer: "sha256:aaaa", Status: "downloading", Offset: 500_000, Total: 2_000_000},
-		{Layer: "sha256:bbbb", Status: "downloading", Offset: 100, Total: 1_000},
-		{Layer: "sha256:aaaa", Status: "downloading", Offset: 1_500_000, Total: 2_000_000},
-		{Layer: "sha256:bbbb", Status: "done", Offset: 1_000, Total: 1_000},
-		{Layer: "sha256:cccc", Status: "exists", Total: 4_096},
+func scriptedProgress() []engimages.Progress {
+	return []engimages.Progress{
+		{Digest: "sha256:aaaa", Status: "waiting"},
+		{Digest: "sha256:bbbb", Status: "waiting"},
+		{Digest: "sha256:aaaa", Status: "downloading", Offset: 500_000, Total: 2_000_000},
+		{Digest: "sha256:bbbb", Status: "downloading", Offset: 100, Total: 1_000},
+		{Digest: "sha256:aaaa", Status: "downloading", Offset: 1_500_000, Total: 2_000_000},
+		{Digest: "sha256:bbbb", Status: "done", Offset: 1_000, Total: 1_000},
+		{Digest: "sha256:cccc", Status: "exists", Total: 4_096},
 	}
 }

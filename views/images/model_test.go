@@ -2,6 +2,8 @@ package images
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 
+	engimages "github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -89,7 +92,7 @@ func TestRemoveAsksTheRoot(t *testing.T) {
 func TestPullProgressRendering(t *testing.T) {
 	m := loaded(t, &fakeBackend{images: fixedImages()})
 	m.pullSeq = 4
-	m.pull = &pull{id: 4, ref: "docker.io/library/alpine:3.20", progress: map[string]common.PullProgress{},
+	m.pull = &pull{id: 4, ref: "docker.io/library/alpine:3.20", progress: map[string]engimages.Progress{},
 		ch: make(chan tea.Msg, 1), cancel: func() {}}
 	for _, p := range scriptedProgress() {
 		if cmd := m.onPullProgress(pullMsg{id: 4, p: p}); cmd == nil {
@@ -97,7 +100,7 @@ func TestPullProgressRendering(t *testing.T) {
 		}
 	}
 	// A report of an earlier pull changes nothing.
-	if cmd := m.onPullProgress(pullMsg{id: 3, p: common.PullProgress{Layer: "sha256:dddd", Status: "waiting"}}); cmd != nil {
+	if cmd := m.onPullProgress(pullMsg{id: 3, p: engimages.Progress{Digest: "sha256:dddd", Status: "waiting"}}); cmd != nil {
 		t.Error("a stale report must not be waited on")
 	}
 	t.Run("three layers", func(t *testing.T) {
@@ -165,10 +168,14 @@ func TestLoadArchive(t *testing.T) {
 	if !m.CapturingInput() {
 		t.Fatal("the load prompt must take the keys")
 	}
-	m.input.SetValue("/tmp/images.tar")
+	archive := filepath.Join(t.TempDir(), "images.tar")
+	if err := os.WriteFile(archive, []byte("an archive"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m.input.SetValue(archive)
 	_, cmd := m.Update(keyMsg("enter"))
 	_, cmd = m.Update(cmd())
-	if !reflect.DeepEqual(f.loaded, []string{"/tmp/images.tar"}) || cmd == nil {
-		t.Errorf("loaded %v; want the typed path and a refresh", f.loaded)
+	if !reflect.DeepEqual(f.loaded, []string{"an archive"}) || cmd == nil {
+		t.Errorf("loaded %q; want the typed file's contents and a refresh", f.loaded)
 	}
 }

@@ -3,9 +3,11 @@ package images
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	engimages "github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/views/common"
 )
 
@@ -13,8 +15,8 @@ import (
 type pull struct {
 	id       int
 	ref      string
-	layers   []string // in the order they were first reported
-	progress map[string]common.PullProgress
+	layers   []string                      // in the order they were first reported
+	progress map[string]engimages.Progress // by layer (shortID of its digest)
 	ch       chan tea.Msg
 	cancel   context.CancelFunc
 	finished bool
@@ -24,7 +26,7 @@ type pull struct {
 // pullMsg is one progress report of pull id.
 type pullMsg struct {
 	id int
-	p  common.PullProgress
+	p  engimages.Progress
 }
 
 // pullDoneMsg ends pull id.
@@ -39,17 +41,17 @@ type pullDoneMsg struct {
 func (m *Model) startPull(ref string) tea.Cmd {
 	m.pullSeq++
 	ctx, cancel := context.WithCancel(m.ctx())
-	p := &pull{id: m.pullSeq, ref: ref, progress: map[string]common.PullProgress{}, ch: make(chan tea.Msg, 64), cancel: cancel}
+	p := &pull{id: m.pullSeq, ref: ref, progress: map[string]engimages.Progress{}, ch: make(chan tea.Msg, 64), cancel: cancel}
 	m.pull = p
 	backend, id, ch := m.c.Backend, p.id, p.ch
 	run := func() tea.Msg {
 		defer close(ch)
-		err := backend.PullImage(ctx, ref, func(pp common.PullProgress) {
+		_, err := backend.PullImage(ctx, ref, engimages.PullOptions{Progress: func(pp engimages.Progress) {
 			select {
 			case ch <- pullMsg{id: id, p: pp}:
 			case <-ctx.Done():
 			}
-		})
+		}})
 		select {
 		case ch <- pullDoneMsg{id: id, err: err}:
 		case <-ctx.Done():
@@ -77,10 +79,11 @@ func (m *Model) onPullProgress(msg pullMsg) tea.Cmd {
 	if p == nil || msg.id != p.id || p.finished {
 		return nil
 	}
-	if _, seen := p.progress[msg.p.Layer]; !seen {
-		p.layers = append(p.layers, msg.p.Layer)
+	layer := layerName(msg.p.Digest)
+	if _, seen := p.progress[layer]; !seen {
+		p.layers = append(p.layers, layer)
 	}
-	p.progress[msg.p.Layer] = msg.p
+	p.progress[layer] = msg.p
 	return waitPull(p.ch)
 }
 
@@ -107,4 +110,13 @@ func (m *Model) cancelPull() tea.Cmd {
 	ref := m.pull.ref
 	m.pull = nil
 	return toast("pull of " + ref + " cancelled")
+}
+
+// layerName is how a layer is shown while pulling: the first 12 hex digits
+// of its digest, or the whole digest when it is that short.
+func layerName(digest string) string {
+	if _, hex, ok := strings.Cut(digest, ":"); ok && len(hex) > 12 {
+		return hex[:12]
+	}
+	return digest
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/dustin/go-humanize"
 
+	engimages "github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -139,7 +140,7 @@ func (m *Model) pullView() []string {
 }
 
 // sizes is "offset / total" of a layer, when the total is known.
-func sizes(pp common.PullProgress) string {
+func sizes(pp engimages.Progress) string {
 	if pp.Total <= 0 {
 		return ""
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -103,7 +104,7 @@ func (m *Model) restart() tea.Cmd {
 	m.gen++
 	m.ring.Reset()
 	m.matches, m.hasCur, m.ended, m.follow, m.top = 0, false, false, true, 0
-	opts := common.LogOptions{Tail: tails[m.tail], Timestamps: true, Follow: true}
+	opts := engine.LogsOptions{Tail: tails[m.tail], Timestamps: true, Follow: true}
 	if d := sinces[m.since]; d > 0 {
 		opts.Since = m.c.Now().Add(-d)
 	}

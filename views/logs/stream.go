@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/views/common"
 )
 
@@ -45,12 +46,13 @@ type endMsg struct {
 
 // startStream runs Backend.Logs in a goroutine writing into a buffered
 // channel; readBatch reads it one batch at a time (STYLE 9).
-func startStream(c common.Common, id string, opts common.LogOptions) *stream {
+func startStream(c common.Common, id string, opts engine.LogsOptions) *stream {
 	ctx, cancel := context.WithCancel(c.Ctx)
 	s := &stream{lines: make(chan Line, chanSize), errc: make(chan error, 1), cancel: cancel}
 	go func() {
 		out, errw := &lineWriter{ctx: ctx, ch: s.lines}, &lineWriter{ctx: ctx, ch: s.lines, stderr: true}
-		err := c.Backend.Logs(ctx, id, opts, out, errw)
+		opts.Stdout, opts.Stderr = out, errw
+		err := c.Backend.Logs(ctx, id, opts)
 		out.flush()
 		errw.flush()
 		if err != nil && ctx.Err() == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -36,7 +37,7 @@ func (f *fakeBackend) Stats(ctx context.Context) (map[string]models.Stats, error
 	return nil, ctx.Err()
 }
 
-func (f *fakeBackend) Containers(context.Context) ([]models.Container, error) {
+func (f *fakeBackend) Containers(context.Context, runtime.ListOptions) ([]models.Container, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.nameCalls++

@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -137,7 +138,7 @@ func (m *Model) tick() tea.Cmd {
 func (m *Model) fetchNames() tea.Cmd {
 	ctx, backend := m.ctx(), m.c.Backend
 	return func() tea.Msg {
-		cs, err := backend.Containers(ctx)
+		cs, err := backend.Containers(ctx, runtime.ListOptions{All: true})
 		return namesMsg{containers: cs, err: err}
 	}
 }

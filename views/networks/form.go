@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/huh"
 
 	"github.com/budgie-sh/budgie/engine/network"
+	"github.com/budgie-sh/budgie/engine/runtime"
 )
 
 // openCreate shows the create form: name, subnet and gateway (both may be
@@ -72,12 +73,14 @@ func (m *Model) updateForm(msg tea.Msg) tea.Cmd {
 		if what == connecting {
 			net, ctr := m.target, strings.TrimSpace(m.container)
 			return func() tea.Msg {
-				return doneMsg{text: "connected " + ctr + " to " + net, err: b.Connect(ctx, net, ctr)}
+				_, err := b.Connect(ctx, ctr, runtime.NetworkOptions{Network: net})
+				return doneMsg{text: "connected " + ctr + " to " + net, err: err}
 			}
 		}
 		name, subnet, gw, internal := strings.TrimSpace(m.name), strings.TrimSpace(m.subnet), strings.TrimSpace(m.gateway), m.internal
 		return func() tea.Msg {
-			return doneMsg{text: "created network " + name, err: b.CreateNetwork(ctx, name, subnet, gw, internal)}
+			_, err := b.CreateNetwork(ctx, name, network.CreateOptions{Subnet: subnet, Gateway: gw, Internal: internal})
+			return doneMsg{text: "created network " + name, err: err}
 		}
 	}
 	return cmd

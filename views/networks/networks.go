@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/huh"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -242,7 +243,7 @@ func (m *Model) move(d int) {
 func (m *Model) disconnect(net, ctr string) tea.Cmd {
 	ctx, b := m.ctx(), m.backend
 	return func() tea.Msg {
-		return doneMsg{text: "disconnected " + ctr + " from " + net, err: b.Disconnect(ctx, net, ctr)}
+		return doneMsg{text: "disconnected " + ctr + " from " + net, err: b.Disconnect(ctx, ctr, runtime.NetworkOptions{Network: net})}
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/network"
+	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 	"github.com/budgie-sh/budgie/views/common/commontest"
@@ -63,12 +65,13 @@ func (f *fakeNets) Networks(context.Context) ([]models.Network, error) {
 	return append([]models.Network(nil), f.nets...), nil
 }
 
-func (f *fakeNets) CreateNetwork(_ context.Context, name, subnet, gateway string, internal bool) error {
-	f.record(fmt.Sprintf("create %s subnet=%s gateway=%s internal=%v", name, subnet, gateway, internal))
+func (f *fakeNets) CreateNetwork(_ context.Context, name string, opts network.CreateOptions) (models.Network, error) {
+	f.record(fmt.Sprintf("create %s subnet=%s gateway=%s internal=%v", name, opts.Subnet, opts.Gateway, opts.Internal))
+	n := models.Network{Name: name, Subnet: opts.Subnet, Gateway: opts.Gateway, Internal: opts.Internal}
 	f.mu.Lock()
-	f.nets = append(f.nets, models.Network{Name: name, Subnet: subnet, Gateway: gateway, Internal: internal})
+	f.nets = append(f.nets, n)
 	f.mu.Unlock()
-	return nil
+	return n, nil
 }
 
 func (f *fakeNets) RemoveNetwork(_ context.Context, name string) error {
@@ -79,15 +82,18 @@ func (f *fakeNets) RemoveNetwork(_ context.Context, name string) error {
 	return nil
 }
 
-func (f *fakeNets) Connect(_ context.Context, network, container string) error {
-	f.record("connect " + network + " " + container)
+func (f *fakeNets) Connect(_ context.Context, container string, opts runtime.NetworkOptions) (models.Endpoint, error) {
+	f.record("connect " + opts.Network + " " + container)
+	return models.Endpoint{Network: opts.Network}, nil
+}
+
+func (f *fakeNets) Disconnect(_ context.Context, container string, opts runtime.NetworkOptions) error {
+	f.record("disconnect " + opts.Network + " " + container)
 	return nil
 }
 
-func (f *fakeNets) Disconnect(_ context.Context, network, container string) error {
-	f.record("disconnect " + network + " " + container)
-	return nil
-}
+// The fakes must satisfy what the view asserts at run time.
+var _ common.NetworkBackend = (*fakeNets)(nil)
 
 func newTestModel(t *testing.T, b common.Backend) *Model {
 	t.Helper()

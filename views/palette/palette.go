@@ -145,7 +145,7 @@ func (m *Model) run(line string) tea.Cmd {
 	m.running = line
 	b, ctx := m.c.Backend, m.c.Ctx
 	return func() tea.Msg {
-		out, err := b.Command(ctx, args)
+		out, err := b.RunCommandLine(ctx, args)
 		return resultMsg{line: line, out: out, err: err}
 	}
 }

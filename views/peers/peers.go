@@ -19,13 +19,19 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/replica"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
 
 // Interval is how often the view asks for the peer table while shown.
 const Interval = time.Second
+
+// browseTimeout is how long the engine listens on the LAN itself when no
+// keeper answers (engine.PeersOptions.Timeout).
+const browseTimeout = 1500 * time.Millisecond
 
 // Messages of the view's commands.
 type (
@@ -65,12 +71,12 @@ type Model struct {
 
 	// replication and trust (see replicate.go):
 	mode       mode
-	ref        string             // CONTAINERID@NODEID being replicated
-	target     string             // the same as NAME@NODE, for people
-	plan       common.Replication // what the dry run said would run
-	job        int                // replication generation, for stale messages
+	ref        string         // CONTAINERID@NODEID being replicated
+	target     string         // the same as NAME@NODE, for people
+	plan       replica.Result // what the dry run said would run
+	job        int            // replication generation, for stale messages
 	progressCh <-chan tea.Msg
-	progress   common.ReplicateProgress
+	progress   replica.Progress
 	replicas   []models.ReplicaStatus
 	trust      models.TrustList
 }
@@ -115,8 +121,8 @@ func (m *Model) fetch() tea.Cmd {
 		if !ok {
 			return peersMsg{seq: seq, err: errors.New("this nest cannot reach a keeper, which discovers peers")}
 		}
-		nodes, err := pb.Peers(ctx)
-		return peersMsg{seq: seq, nodes: nodes, err: err}
+		res, err := pb.Peers(ctx, engine.PeersOptions{Timeout: browseTimeout})
+		return peersMsg{seq: seq, nodes: res.Nodes, err: err}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
 
+	"github.com/budgie-sh/budgie/engine/replica"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -19,15 +20,15 @@ const maxPlanVolumes = 4
 // the plan left out. Each string in it comes from the primary and is
 // Printable. When the refused lines do not fit the view, the last line
 // says how many are left and where to read them all.
-func (m *Model) planBody(rep common.Replication) string {
+func (m *Model) planBody(rep replica.Result) string {
 	name, node, _ := strings.Cut(m.target, "@")
 	pr := models.Printable
-	head := []string{fmt.Sprintf("Replicate %s from %s to this node as %s, kept in sync?", pr(name), pr(node), pr(rep.Spec.Name)), ""}
+	head := []string{fmt.Sprintf("Replicate %s from %s to this node as %s, kept in sync?", pr(name), pr(node), pr(rep.Admission.Spec.Name)), ""}
 	head = append(head, m.specLines(rep)...)
 	refused := []string{"", "left out of the primary's plan: nothing"}
-	if len(rep.Refused) > 0 {
-		refused = []string{"", fmt.Sprintf("left out of the primary's plan (%d):", len(rep.Refused))}
-		for _, r := range rep.Refused {
+	if len(rep.Admission.Refused) > 0 {
+		refused = []string{"", fmt.Sprintf("left out of the primary's plan (%d):", len(rep.Admission.Refused))}
+		for _, r := range rep.Admission.Refused {
 			refused = append(refused, "  - "+pr(r))
 		}
 	}
@@ -58,20 +59,20 @@ func fitRefused(m *Model, refused []string, budget int) (shown, left int) {
 
 // specLines describe the admitted spec: image, volumes with sizes, ports,
 // networks and secrets.
-func (m *Model) specLines(rep common.Replication) []string {
-	pr, spec := models.Printable, rep.Spec
+func (m *Model) specLines(rep replica.Result) []string {
+	pr, spec := models.Printable, rep.Admission.Spec
 	img := "copied from the primary"
 	if rep.HaveImage {
 		img = "already here"
 	}
 	image := pr(spec.Image)
-	if rep.ImageDigest != "" {
-		image += "@" + pr(shortDigest(rep.ImageDigest))
+	if rep.Plan.ImageDigest != "" {
+		image += "@" + pr(shortDigest(rep.Plan.ImageDigest))
 	}
 	out := []string{field("image", image+" ("+img+")")}
-	for i, v := range rep.Volumes {
+	for i, v := range rep.Admission.Volumes {
 		if i == maxPlanVolumes {
-			out = append(out, field("", fmt.Sprintf("+%d more volumes", len(rep.Volumes)-i)))
+			out = append(out, field("", fmt.Sprintf("+%d more volumes", len(rep.Admission.Volumes)-i)))
 			break
 		}
 		label := ""
@@ -80,7 +81,7 @@ func (m *Model) specLines(rep common.Replication) []string {
 		}
 		out = append(out, field(label, fmt.Sprintf("%s → %s: %d files, %s", pr(v.Name), pr(v.Target), v.Files, humanize.Bytes(uint64(v.Bytes)))))
 	}
-	if len(rep.Volumes) == 0 {
+	if len(rep.Admission.Volumes) == 0 {
 		out = append(out, field("volumes", "none"))
 	}
 	networks := "default"

@@ -10,6 +10,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/dustin/go-humanize"
 
+	"github.com/budgie-sh/budgie/engine"
+	"github.com/budgie-sh/budgie/engine/replica"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -36,16 +38,16 @@ type (
 	// plannedMsg is the dry run's answer: what would run here.
 	plannedMsg struct {
 		job int
-		rep common.Replication
+		rep replica.Result
 		err error
 	}
 	progressMsg struct {
 		job int
-		p   common.ReplicateProgress
+		p   replica.Progress
 	}
 	replicatedMsg struct {
 		job int
-		rep common.Replication
+		rep replica.Result
 		err error
 	}
 	trustDoneMsg struct {
@@ -63,7 +65,7 @@ func (m *Model) fetchExtras(seq int) tea.Cmd {
 	}
 	ctx := m.ctx()
 	return func() tea.Msg {
-		reps, _ := rb.Replicas(ctx)
+		reps, _ := rb.ReplicaStatus(ctx)
 		trust, _ := rb.TrustList(ctx)
 		return extrasMsg{seq: seq, replicas: reps, trust: trust}
 	}
@@ -86,10 +88,10 @@ func (m *Model) startReplicate() tea.Cmd {
 	m.job++
 	// The reference is the row's own IDs, so that the dry run and the
 	// replication ask for the same container of the same node.
-	m.mode, m.ref, m.target, m.plan = planning, p.ContainerID+"@"+n.ID, p.Name+"@"+n.Name, common.Replication{}
+	m.mode, m.ref, m.target, m.plan = planning, p.ContainerID+"@"+n.ID, p.Name+"@"+n.Name, replica.Result{}
 	job, ctx, ref := m.job, m.ctx(), m.ref
 	return func() tea.Msg {
-		rep, err := rb.Replicate(ctx, common.ReplicateRequest{Ref: ref, Sync: true, DryRun: true}, nil)
+		rep, err := rb.Replicate(ctx, engine.ReplicateOptions{Ref: ref, Sync: true, DryRun: true})
 		return plannedMsg{job: job, rep: rep, err: err}
 	}
 }
@@ -110,14 +112,14 @@ func (m *Model) replicate() tea.Cmd {
 	m.job++
 	job, ctx, ref := m.job, m.ctx(), m.ref
 	ch := make(chan tea.Msg, 16)
-	m.progressCh, m.progress, m.mode = ch, common.ReplicateProgress{What: "connecting"}, replicating
+	m.progressCh, m.progress, m.mode = ch, replica.Progress{What: "connecting"}, replicating
 	go func() {
-		rep, err := rb.Replicate(ctx, common.ReplicateRequest{Ref: ref, Sync: true}, func(p common.ReplicateProgress) {
+		rep, err := rb.Replicate(ctx, engine.ReplicateOptions{Ref: ref, Sync: true, Progress: func(p replica.Progress) {
 			select { // drop a step rather than stall the transfer
 			case ch <- progressMsg{job: job, p: p}:
 			default:
 			}
-		})
+		}})
 		ch <- replicatedMsg{job: job, rep: rep, err: err}
 	}()
 	return waitProgress(ch)
@@ -167,11 +169,11 @@ func (m *Model) onReplication(msg tea.Msg) tea.Cmd {
 // replicated toasts the replica and opens its Inspect page. A plan that
 // changed since the dialog showed it is reported: the replica runs what
 // the primary said the second time, admitted by the same rules.
-func (m *Model) replicated(rep common.Replication) tea.Cmd {
+func (m *Model) replicated(rep replica.Result) tea.Cmd {
 	id := rep.Container.ID
-	cmds := []tea.Cmd{common.ToastCmd("replicated " + models.Printable(m.target) + " as " + models.Printable(rep.Spec.Name)),
+	cmds := []tea.Cmd{common.ToastCmd("replicated " + models.Printable(m.target) + " as " + models.Printable(rep.Admission.Spec.Name)),
 		m.fetch(), func() tea.Msg { return common.SwitchViewMsg{View: "details", ContainerID: id} }}
-	if !reflect.DeepEqual(rep.Spec, m.plan.Spec) || !reflect.DeepEqual(rep.Refused, m.plan.Refused) {
+	if !reflect.DeepEqual(rep.Admission.Spec, m.plan.Admission.Spec) || !reflect.DeepEqual(rep.Admission.Refused, m.plan.Admission.Refused) {
 		cmds = append(cmds, common.ErrorCmd(errors.New("the primary's plan changed after the dialog showed it; check the replica's Inspect page")))
 	}
 	return tea.Batch(cmds...)

@@ -14,6 +14,9 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 
+	"github.com/budgie-sh/budgie/engine"
+	"github.com/budgie-sh/budgie/engine/replica"
+	"github.com/budgie-sh/budgie/engine/volsync"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 	"github.com/budgie-sh/budgie/views/common/commontest"
@@ -59,7 +62,7 @@ func (f *fakeRepl) log() []string {
 
 // plan is what attic's app admits to: its bind mount, host network and
 // secret are refused.
-func (f *fakeRepl) plan() common.Replication {
+func (f *fakeRepl) plan() replica.Result {
 	refused := []string{
 		`bind mount of host path "/etc" at "/host-etc" (a replica never mounts host paths)`,
 		"network host (a replica gets its own network namespace; it joins the default network)",
@@ -68,39 +71,42 @@ func (f *fakeRepl) plan() common.Replication {
 	if f.refused != nil {
 		refused = f.refused
 	}
-	return common.Replication{
-		Spec: models.ContainerSpec{Name: "app", Image: "registry:5000/app/server:2.1", Env: []string{"TOKEN=hunter2"},
-			Volumes:  []models.VolumeMount{{Kind: models.VolumeNamed, Source: "appdata", Target: "/var/lib/app"}},
-			Ports:    []models.PortMapping{{HostPort: 9000, ContainerPort: 9000, Protocol: "udp"}},
-			Networks: []string{"backend"}},
-		ImageDigest: "sha256:" + strings.Repeat("cd", 32),
-		Volumes:     []models.ReplicaVolume{{Name: "appdata", Target: "/var/lib/app", Files: 12, Bytes: 3_400_000}},
-		Refused:     refused,
+	return replica.Result{
+		Admission: replica.Admission{
+			Spec: models.ContainerSpec{Name: "app", Image: "registry:5000/app/server:2.1", Env: []string{"TOKEN=hunter2"},
+				Volumes:  []models.VolumeMount{{Kind: models.VolumeNamed, Source: "appdata", Target: "/var/lib/app"}},
+				Ports:    []models.PortMapping{{HostPort: 9000, ContainerPort: 9000, Protocol: "udp"}},
+				Networks: []string{"backend"}},
+			Volumes: []models.ReplicaVolume{{Name: "appdata", Target: "/var/lib/app", Files: 12, Bytes: 3_400_000}},
+			Refused: refused,
+		},
+		Plan: models.ReplicaPlan{ImageDigest: "sha256:" + strings.Repeat("cd", 32)},
 	}
 }
 
-func (f *fakeRepl) Replicate(_ context.Context, req common.ReplicateRequest, progress func(common.ReplicateProgress)) (common.Replication, error) {
+func (f *fakeRepl) Replicate(_ context.Context, req engine.ReplicateOptions) (replica.Result, error) {
 	rep := f.plan()
 	if req.DryRun {
 		f.record("plan " + req.Ref)
 		return rep, f.planFail
 	}
 	f.record("replicate " + req.Ref + map[bool]string{true: " sync", false: ""}[req.Sync])
-	progress(common.ReplicateProgress{What: "volume data", BytesDone: 50 << 20, BytesTotal: 100 << 20, FilesDone: 3, FilesTotal: 7, Rate: 10 << 20, ETA: 5 * time.Second})
+	req.Progress(replica.Progress{What: "volume data", Progress: volsync.Progress{BytesDone: 50 << 20, BytesTotal: 100 << 20, FilesDone: 3, FilesTotal: 7},
+		Rate: 10 << 20, ETA: 5 * time.Second})
 	if f.release != nil {
 		<-f.release
 	}
 	if f.fail != nil {
-		return common.Replication{}, f.fail
+		return replica.Result{}, f.fail
 	}
 	if f.changed {
-		rep.Spec.Networks = append(rep.Spec.Networks, "frontend")
+		rep.Admission.Spec.Networks = append(rep.Admission.Spec.Networks, "frontend")
 	}
 	rep.Container = models.Container{ID: commontest.ID(9), Name: "app"}
 	return rep, nil
 }
 
-func (f *fakeRepl) Replicas(context.Context) ([]models.ReplicaStatus, error) {
+func (f *fakeRepl) ReplicaStatus(context.Context) ([]models.ReplicaStatus, error) {
 	return []models.ReplicaStatus{{ContainerID: commontest.ID(8), Name: "cache", Primary: "x/y", PrimaryNode: "attic",
 		State: "ok", LastSync: commontest.Now.Add(-3 * time.Second), BytesReceived: 2 << 20, Syncs: 4}}, nil
 }

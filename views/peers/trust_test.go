@@ -1,6 +1,7 @@
 package peers
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 
+	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 	"github.com/budgie-sh/budgie/views/common/commontest"
@@ -162,7 +164,8 @@ func TestPendingDetails(t *testing.T) {
 
 func TestHostileNamesArePrintable(t *testing.T) {
 	f := newFakeRepl()
-	nodes, _ := f.Peers(nil)
+	res, _ := f.Peers(context.Background(), engine.PeersOptions{})
+	nodes := res.Nodes
 	nodes[1].Name = "att\u009b2Jic"
 	nodes[1].Containers[0].Image = "evil\x1b[2J\u202eimage"
 	f.SetPeers(nodes, nil)

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/huh"
 
 	"github.com/budgie-sh/budgie/engine/secrets"
+	engsecrets "github.com/budgie-sh/budgie/engine/secrets"
 )
 
 // openForm shows the create form: a name, then the value, whose input
@@ -58,7 +59,8 @@ func (m *Model) updateForm(msg tea.Msg) tea.Cmd {
 		ctx, b := m.ctx(), m.backend
 		return func() tea.Msg {
 			defer clear(value)
-			return createdMsg{name: name, err: b.CreateSecret(ctx, name, value)}
+			_, err := b.CreateSecret(ctx, name, value, engsecrets.CreateOptions{})
+			return createdMsg{name: name, err: err}
 		}
 	}
 	return cmd

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/huh"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	engsecrets "github.com/budgie-sh/budgie/engine/secrets"
 	"github.com/budgie-sh/budgie/views/common"
 )
 
@@ -30,7 +31,7 @@ const (
 type (
 	listMsg struct {
 		gen     int
-		secrets []common.SecretInfo
+		secrets []engsecrets.Secret
 		err     error
 	}
 	createdMsg struct {
@@ -38,7 +39,7 @@ type (
 		err  error
 	}
 	inspectMsg struct {
-		info common.SecretInfo
+		info engsecrets.Secret
 		err  error
 	}
 	removedMsg struct {
@@ -61,7 +62,7 @@ type Model struct {
 	backend       common.SecretBackend // nil when c.Backend cannot manage secrets
 	keys          keyMap
 	width, height int
-	secrets       []common.SecretInfo
+	secrets       []engsecrets.Secret
 	listGen       int
 	loaded        bool
 	err           error
@@ -69,7 +70,7 @@ type Model struct {
 	mode          mode
 	form          *huh.Form
 	name, value   string // bound to the form
-	inspected     common.SecretInfo
+	inspected     engsecrets.Secret
 }
 
 // New returns the Secrets view; Init lists the secrets.
@@ -156,15 +157,15 @@ func (m *Model) onList(msg listMsg) {
 	}
 	selected := m.selected().Name
 	m.secrets = msg.secrets
-	m.cursor = common.CursorAfterReload(m.secrets, m.cursor, selected, func(s common.SecretInfo) string { return s.Name })
+	m.cursor = common.CursorAfterReload(m.secrets, m.cursor, selected, func(s engsecrets.Secret) string { return s.Name })
 }
 
 // selected is the secret under the cursor (zero when there is none).
-func (m *Model) selected() common.SecretInfo {
+func (m *Model) selected() engsecrets.Secret {
 	if m.cursor < len(m.secrets) {
 		return m.secrets[m.cursor]
 	}
-	return common.SecretInfo{}
+	return engsecrets.Secret{}
 }
 
 // onKey handles a key in the current mode.
@@ -200,7 +201,7 @@ func (m *Model) onBrowseKey(msg tea.KeyMsg) tea.Cmd {
 		return m.openForm()
 	case key.Matches(msg, m.keys.Inspect):
 		if s := m.selected(); s.Name != "" {
-			m.mode, m.inspected = inspecting, common.SecretInfo{Name: s.Name}
+			m.mode, m.inspected = inspecting, engsecrets.Secret{Name: s.Name}
 			ctx, b, name := m.ctx(), m.backend, s.Name
 			return func() tea.Msg {
 				info, err := b.InspectSecret(ctx, name)
@@ -224,6 +225,6 @@ func (m *Model) onBrowseKey(msg tea.KeyMsg) tea.Cmd {
 func (m *Model) remove(name string, force bool) tea.Cmd {
 	ctx, b := m.ctx(), m.backend
 	return func() tea.Msg {
-		return removedMsg{name: name, err: b.RemoveSecret(ctx, name, force)}
+		return removedMsg{name: name, err: b.RemoveSecret(ctx, name, engsecrets.RemoveOptions{Force: force})}
 	}
 }

@@ -6,13 +6,16 @@ package commontest
 import (
 	"context"
 	"fmt"
-	tea "github.com/charmbracelet/bubbletea"
 	"io"
 	"strings"
 	"sync"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/runtime"
+	engsecrets "github.com/budgie-sh/budgie/engine/secrets"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/theme"
 	"github.com/budgie-sh/budgie/views/common"
@@ -36,7 +39,7 @@ type Backend struct {
 	// Calls records every action as "verb id-or-args".
 	Calls []string
 	// secrets are the secrets (see SetSecrets); created values are kept by name.
-	secrets      []common.SecretInfo
+	secrets      []engsecrets.Secret
 	secretValues map[string][]byte
 	// peers are the nodes on the LAN (see SetPeers); peersErr fails Peers.
 	peers    []models.PeerNode
@@ -105,7 +108,7 @@ func (b *Backend) CallLog() []string {
 }
 
 // Containers lists the containers.
-func (b *Backend) Containers(context.Context) ([]models.Container, error) {
+func (b *Backend) Containers(context.Context, runtime.ListOptions) ([]models.Container, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]models.Container(nil), b.containers...), nil
@@ -147,25 +150,25 @@ func (b *Backend) setState(id string, st models.ContainerState, ev models.EventT
 }
 
 // Start marks the container running.
-func (b *Backend) Start(_ context.Context, id string) error {
+func (b *Backend) Start(_ context.Context, id string) (models.Container, error) {
 	b.record("start", id)
-	return b.setState(id, models.StateRunning, models.EventStart)
+	return models.Container{}, b.setState(id, models.StateRunning, models.EventStart)
 }
 
 // Stop marks the container exited.
-func (b *Backend) Stop(_ context.Context, id string) error {
+func (b *Backend) Stop(_ context.Context, id string, _ runtime.StopOptions) (models.Container, error) {
 	b.record("stop", id)
-	return b.setState(id, models.StateExited, models.EventExit)
+	return models.Container{}, b.setState(id, models.StateExited, models.EventExit)
 }
 
 // Restart marks the container running.
-func (b *Backend) Restart(_ context.Context, id string) error {
+func (b *Backend) Restart(_ context.Context, id string, _ runtime.StopOptions) (models.Container, error) {
 	b.record("restart", id)
-	return b.setState(id, models.StateRunning, models.EventStart)
+	return models.Container{}, b.setState(id, models.StateRunning, models.EventStart)
 }
 
 // Remove deletes the container.
-func (b *Backend) Remove(_ context.Context, id string, _ bool) error {
+func (b *Backend) Remove(_ context.Context, id string, _ runtime.RemoveOptions) (models.Container, error) {
 	b.record("remove", id)
 	b.mu.Lock()
 	for i := range b.containers {
@@ -176,7 +179,7 @@ func (b *Backend) Remove(_ context.Context, id string, _ bool) error {
 	}
 	b.mu.Unlock()
 	b.events <- models.Event{Type: models.EventRemove, ContainerID: id, Time: Now}
-	return nil
+	return models.Container{}, nil
 }
 
 // Key turns a key name as written in key maps ("enter", "ctrl+r", "x",

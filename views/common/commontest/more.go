@@ -7,13 +7,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	engimages "github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
 
 // Inspect returns a small fixed inspect document.
-func (b *Backend) Inspect(ctx context.Context, id string) (models.Inspect, error) {
+func (b *Backend) Inspect(ctx context.Context, id string, _ engine.InspectOptions) (models.Inspect, error) {
 	c, err := b.Container(ctx, id)
 	if err != nil {
 		return models.Inspect{}, err
@@ -54,7 +56,8 @@ func (b *Backend) Stats(context.Context) (map[string]models.Stats, error) {
 
 // Logs writes the container's lines (LogGen when set), then, when
 // following, waits until ctx ends.
-func (b *Backend) Logs(ctx context.Context, id string, opts common.LogOptions, stdout, stderr io.Writer) error {
+func (b *Backend) Logs(ctx context.Context, id string, opts engine.LogsOptions) error {
+	stdout, stderr := opts.Stdout, opts.Stderr
 	if b.LogGen != nil {
 		b.LogGen(id, stdout, stderr)
 	} else {
@@ -76,32 +79,35 @@ func (b *Backend) Logs(ctx context.Context, id string, opts common.LogOptions, s
 	return nil
 }
 
-// ExecCommand returns a harmless command.
-func (b *Backend) ExecCommand(id string) []string { return []string{"true", id} }
+// ShellCommand returns a harmless command.
+func (b *Backend) ShellCommand(id string) []string { return []string{"true", id} }
+
+// KeeperCommand returns a command that would start no keeper.
+func (b *Backend) KeeperCommand() []string { return []string{"true", "keeper"} }
 
 // Images returns one image.
-func (b *Backend) Images(context.Context) ([]models.Image, error) {
+func (b *Backend) Images(context.Context, engimages.ListOptions) ([]models.Image, error) {
 	return []models.Image{{Name: "docker.io/library/nginx:1.27", Repository: "docker.io/library/nginx", Tag: "1.27", Size: 70 << 20, Created: Now}}, nil
 }
 
 // PullImage reports one layer done.
-func (b *Backend) PullImage(_ context.Context, ref string, progress func(common.PullProgress)) error {
+func (b *Backend) PullImage(_ context.Context, ref string, opts engimages.PullOptions) (models.Image, error) {
 	b.record("pull", ref)
-	if progress != nil {
-		progress(common.PullProgress{Layer: "sha256:aaaa", Status: "done", Offset: 10, Total: 10})
+	if opts.Progress != nil {
+		opts.Progress(engimages.Progress{Digest: "sha256:aaaa", Status: "done", Offset: 10, Total: 10})
 	}
-	return nil
+	return models.Image{Name: ref}, nil
 }
 
 // LoadImages is not supported by the fake.
-func (b *Backend) LoadImages(context.Context, string) ([]models.Image, error) {
+func (b *Backend) LoadImages(context.Context, io.Reader, engimages.LoadOptions) ([]models.Image, error) {
 	return nil, errdefs.ErrNotSupported
 }
 
-// RemoveImage records the call.
-func (b *Backend) RemoveImage(_ context.Context, ref string, _ bool) error {
-	b.record("rmi", ref)
-	return nil
+// RemoveImages records the call.
+func (b *Backend) RemoveImages(_ context.Context, refs []string, _ engimages.RemoveOptions) ([]string, error) {
+	b.record("rmi", strings.Join(refs, " "))
+	return refs, nil
 }
 
 // ValidateBundle accepts everything but empty data.
@@ -112,14 +118,14 @@ func (b *Backend) ValidateBundle(name string, data []byte) []string {
 	return nil
 }
 
-// RunBundle records the call and returns a new running container.
-func (b *Backend) RunBundle(_ context.Context, path string) ([]models.Container, error) {
-	b.record("run", path)
+// RunBundles records the call and returns a new running container.
+func (b *Backend) RunBundles(_ context.Context, paths []string, _ engine.RunBundleOptions) ([]models.Container, error) {
+	b.record("run", strings.Join(paths, " "))
 	return []models.Container{{ID: ID(99), Name: "from-bundle", State: models.StateRunning}}, nil
 }
 
-// Command echoes the command line.
-func (b *Backend) Command(_ context.Context, args []string) (string, error) {
+// RunCommandLine echoes the command line.
+func (b *Backend) RunCommandLine(_ context.Context, args []string) (string, error) {
 	b.record("command", strings.Join(args, " "))
 	if len(args) > 0 && args[0] == "fail" {
 		return "", fmt.Errorf("budgie %s: exit status 1: %w", args[0], errdefs.ErrInvalid)
@@ -131,8 +137,8 @@ func (b *Backend) Command(_ context.Context, args []string) (string, error) {
 }
 
 // Info describes a fixed node.
-func (b *Backend) Info(context.Context) (common.SystemInfo, error) {
-	return common.SystemInfo{Node: "node-1", Containerd: "managed", Version: "1.6.20"}, nil
+func (b *Backend) Info(context.Context) (engine.SystemInfo, error) {
+	return engine.SystemInfo{Node: "node-1", Containerd: "managed", Version: "1.6.20"}, nil
 }
 
 var (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -38,11 +39,11 @@ func (b *Backend) SetPeers(nodes []models.PeerNode, err error) {
 }
 
 // Peers returns the nodes set with SetPeers.
-func (b *Backend) Peers(context.Context) ([]models.PeerNode, error) {
+func (b *Backend) Peers(context.Context, engine.PeersOptions) (engine.PeersResult, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.peersErr != nil {
-		return nil, b.peersErr
+		return engine.PeersResult{}, b.peersErr
 	}
-	return append([]models.PeerNode(nil), b.peers...), nil
+	return engine.PeersResult{Nodes: append([]models.PeerNode(nil), b.peers...), FromKeeper: true}, nil
 }

@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	engsecrets "github.com/budgie-sh/budgie/engine/secrets"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
 
 // SampleSecrets returns three secrets; db-password is used by the running "db".
-func SampleSecrets() []common.SecretInfo {
-	return []common.SecretInfo{
+func SampleSecrets() []engsecrets.Secret {
+	return []engsecrets.Secret{
 		{Name: "api-token", Size: 40, Created: Now.Add(-2 * time.Hour), UsedBy: []string{}},
 		{Name: "db-password", Size: 24, Created: Now.Add(-72 * time.Hour), UsedBy: []string{"db", "worker"},
 			Labels: map[string]string{"app": "shop", "env": "prod"}},
@@ -22,10 +23,10 @@ func SampleSecrets() []common.SecretInfo {
 }
 
 // SetSecrets replaces the secrets.
-func (b *Backend) SetSecrets(s []common.SecretInfo) {
+func (b *Backend) SetSecrets(s []engsecrets.Secret) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.secrets = append([]common.SecretInfo(nil), s...)
+	b.secrets = append([]engsecrets.Secret(nil), s...)
 }
 
 // SecretValue returns the value a create stored, or nil.
@@ -36,34 +37,35 @@ func (b *Backend) SecretValue(name string) []byte {
 }
 
 // Secrets lists the secrets by name.
-func (b *Backend) Secrets(context.Context) ([]common.SecretInfo, error) {
+func (b *Backend) Secrets(context.Context) ([]engsecrets.Secret, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := append([]common.SecretInfo(nil), b.secrets...)
+	out := append([]engsecrets.Secret(nil), b.secrets...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 
 // CreateSecret records the call (never the value) and adds the secret.
-func (b *Backend) CreateSecret(_ context.Context, name string, value []byte) error {
+func (b *Backend) CreateSecret(_ context.Context, name string, value []byte, _ engsecrets.CreateOptions) (engsecrets.Secret, error) {
 	b.record("secret-create", name)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, s := range b.secrets {
 		if s.Name == name {
-			return fmt.Errorf("secret %s exists already: %w", name, errdefs.ErrConflict)
+			return engsecrets.Secret{}, fmt.Errorf("secret %s exists already: %w", name, errdefs.ErrConflict)
 		}
 	}
 	if b.secretValues == nil {
 		b.secretValues = map[string][]byte{}
 	}
 	b.secretValues[name] = append([]byte(nil), value...)
-	b.secrets = append(b.secrets, common.SecretInfo{Name: name, Size: len(value), Created: Now, UsedBy: []string{}})
-	return nil
+	s := engsecrets.Secret{Name: name, Size: len(value), Created: Now, UsedBy: []string{}}
+	b.secrets = append(b.secrets, s)
+	return s, nil
 }
 
 // InspectSecret returns one secret.
-func (b *Backend) InspectSecret(_ context.Context, name string) (common.SecretInfo, error) {
+func (b *Backend) InspectSecret(_ context.Context, name string) (engsecrets.Secret, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, s := range b.secrets {
@@ -71,12 +73,13 @@ func (b *Backend) InspectSecret(_ context.Context, name string) (common.SecretIn
 			return s, nil
 		}
 	}
-	return common.SecretInfo{}, fmt.Errorf("no such secret: %s: %w", name, errdefs.ErrNotFound)
+	return engsecrets.Secret{}, fmt.Errorf("no such secret: %s: %w", name, errdefs.ErrNotFound)
 }
 
 // RemoveSecret records the call and removes the secret; one used by a
 // running container is refused unless force.
-func (b *Backend) RemoveSecret(_ context.Context, name string, force bool) error {
+func (b *Backend) RemoveSecret(_ context.Context, name string, opts engsecrets.RemoveOptions) error {
+	force := opts.Force
 	b.record("secret-rm", fmt.Sprintf("%s force=%v", name, force))
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -1,0 +1,141 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/budgie-sh/budgie/engine/logs"
+	"github.com/budgie-sh/budgie/engine/runtime"
+	"github.com/budgie-sh/budgie/models"
+)
+
+// The container actions every front end calls: `budgie ps`, nest's
+// containers view and the dashboard reach containerd through these, never
+// through a forwarding layer of their own.
+
+// Containers lists containers (opts.All: stopped ones too; opts.Filters).
+func (e *Engine) Containers(ctx context.Context, opts runtime.ListOptions) ([]models.Container, error) {
+	return e.Runtime.List(e.Context(ctx), opts)
+}
+
+// Container returns one container by name, ID or unique ID prefix.
+func (e *Engine) Container(ctx context.Context, ref string) (models.Container, error) {
+	return e.Runtime.Get(e.Context(ctx), ref)
+}
+
+// Start starts a created or stopped container.
+func (e *Engine) Start(ctx context.Context, ref string) (models.Container, error) {
+	return e.Runtime.Start(e.Context(ctx), ref)
+}
+
+// Stop stops a container (opts.Timeout zero: its own stop timeout).
+func (e *Engine) Stop(ctx context.Context, ref string, opts runtime.StopOptions) (models.Container, error) {
+	return e.Runtime.Stop(e.Context(ctx), ref, opts)
+}
+
+// Restart stops (as Stop) and starts a container.
+func (e *Engine) Restart(ctx context.Context, ref string, opts runtime.StopOptions) (models.Container, error) {
+	return e.Runtime.Restart(e.Context(ctx), ref, opts)
+}
+
+// Remove removes a container (opts.Force: a running one too).
+func (e *Engine) Remove(ctx context.Context, ref string, opts runtime.RemoveOptions) (models.Container, error) {
+	return e.Runtime.Remove(e.Context(ctx), ref, opts)
+}
+
+// Stats samples every running container.
+func (e *Engine) Stats(ctx context.Context) (map[string]models.Stats, error) {
+	return e.Runtime.Stats(e.Context(ctx))
+}
+
+// Events streams container events until ctx ends: containerd's, merged
+// with the keeper's (health changes and restarts are not containerd
+// events), each keeper event becoming an EventUpdate of its container so
+// that a front end re-reads that one container. The keeper's stream is
+// re-dialled while ctx lives, since the keeper may start later.
+func (e *Engine) Events(ctx context.Context) (<-chan models.Event, <-chan error) {
+	events, errc := e.Runtime.Events(e.Context(ctx))
+	out := make(chan models.Event, 256)
+	go func() {
+		defer close(out)
+		for ev := range events {
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go e.forwardKeeperEvents(ctx, out)
+	return out, errc
+}
+
+// forwardKeeperEvents turns keeper events into container updates until
+// ctx ends.
+func (e *Engine) forwardKeeperEvents(ctx context.Context, out chan<- models.Event) {
+	for ctx.Err() == nil {
+		kev, kerr := e.Keeper.Events(ctx)
+		for ev := range kev {
+			if ev.ContainerID == "" {
+				continue
+			}
+			select {
+			case out <- models.Event{Type: models.EventUpdate, ContainerID: ev.ContainerID, Time: time.Now()}:
+			case <-ctx.Done():
+				return
+			}
+		}
+		<-kerr
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+// LogsOptions tune Logs.
+type LogsOptions struct {
+	// Stdout and Stderr receive the container's two streams; nil discards.
+	Stdout, Stderr io.Writer
+	// Tail is how many last lines to start with; negative means all.
+	Tail int
+	// Since skips lines older than it; zero means none.
+	Since time.Time
+	// Timestamps prefixes each line with its time.
+	Timestamps bool
+	// Follow keeps reading new lines until the container stops or ctx ends.
+	Follow bool
+}
+
+// Logs writes a container's log lines, following them (opts.Follow) until
+// the container is neither running nor paused. A cancelled ctx ends a
+// follow without an error.
+func (e *Engine) Logs(ctx context.Context, ref string, opts LogsOptions) error {
+	ctx = e.Context(ctx)
+	c, err := e.Runtime.Get(ctx, ref)
+	if err != nil {
+		return err
+	}
+	stdout, stderr := opts.Stdout, opts.Stderr
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	err = logs.Read(ctx, e.Runtime.LogDir(c.ID), logs.ReadOptions{
+		Stdout: stdout, Stderr: stderr, Tail: opts.Tail, Since: opts.Since,
+		Timestamps: opts.Timestamps, Follow: opts.Follow,
+		Done: func() bool {
+			c, err := e.Runtime.Get(ctx, c.ID)
+			return err != nil || (c.State != models.StateRunning && c.State != models.StatePaused)
+		},
+	})
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
