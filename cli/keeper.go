@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"os"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/budgie-sh/budgie/engine"
-	"github.com/budgie-sh/budgie/engine/daemon"
 	"github.com/budgie-sh/budgie/engine/keeper"
 	"github.com/budgie-sh/budgie/engine/logs"
 )
@@ -36,26 +33,7 @@ func (c *ServeCmd) Run(g *Globals, eng *engine.Engine) error {
 		defer f.Close()
 		out = f
 	}
-	level := slog.LevelInfo
-	_ = level.UnmarshalText([]byte(cfg.LogLevel)) // validated by config: debug, info, warn, error
-	return keeper.Run(g.ctx, keeper.Options{
-		DataDir:     cfg.DataDir,
-		Runtime:     eng.Runtime,
-		Log:         out,
-		LogLevel:    level,
-		Version:     g.version,
-		Discovery:   discoveryOptions(cfg),
-		Replication: replicationOptions(cfg),
-		EnsureContainerd: func(ctx context.Context) error {
-			conn, err := daemon.Connect(ctx, daemon.Options{
-				Address: cfg.Containerd.Address, Namespace: cfg.Containerd.Namespace, DataDir: cfg.DataDir,
-			})
-			if err != nil {
-				return err
-			}
-			return conn.Close()
-		},
-	})
+	return eng.Serve(g.ctx, engine.ServeOptions{Log: out, Version: g.version})
 }
 
 // stderrIs reports whether the process's stderr is the file at path.

@@ -15,8 +15,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/budgie-sh/budgie/engine"
-	"github.com/budgie-sh/budgie/engine/config"
-	"github.com/budgie-sh/budgie/engine/discovery"
 	"github.com/budgie-sh/budgie/engine/identity"
 	"github.com/budgie-sh/budgie/engine/replica"
 	"github.com/budgie-sh/budgie/models"
@@ -121,22 +119,6 @@ func trustMark(p models.Peer, trusted map[string]bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// discoveryOptions are the keeper's discovery settings from cfg; the
-// node's identity is announced so that replicating peers can pin it.
-func discoveryOptions(cfg *config.Config) *discovery.Options {
-	o := &discovery.Options{
-		NodeName:   cfg.NodeName,
-		Interfaces: cfg.Discovery.Interfaces,
-		SyncPort:   cfg.Discovery.SyncPort,
-		Interval:   cfg.Discovery.Interval,
-		Expiry:     cfg.Discovery.Expiry,
-	}
-	if id, err := identity.Load(cfg.DataDir, identity.LoadOptions{Name: cfg.NodeName}); err == nil {
-		o.Fingerprint = id.ID.String()
-	}
-	return o
 }
 
 // replicate copies c.Ref to this node, printing progress on stderr and
@@ -360,13 +342,4 @@ func (p *chirpProgress) finish() {
 	if p.dirty {
 		p.flushLine()
 	}
-}
-
-// replicationOptions are the keeper's replication settings from cfg.
-func replicationOptions(cfg *config.Config) *replica.KeeperOptions {
-	port := cfg.Discovery.SyncPort
-	if port == 0 {
-		port = discovery.DefaultSyncPort
-	}
-	return &replica.KeeperOptions{NodeName: cfg.NodeName, Addr: fmt.Sprintf(":%d", port)}
 }

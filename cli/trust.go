@@ -1,12 +1,14 @@
 package cli
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"text/tabwriter"
 
+	"github.com/budgie-sh/budgie/engine"
+	"github.com/budgie-sh/budgie/engine/config"
 	"github.com/budgie-sh/budgie/engine/identity"
 	"github.com/budgie-sh/budgie/models"
 )
@@ -60,11 +62,11 @@ type TrustLsCmd struct {
 
 // Run lists trusted nodes, then pending requests (and, with --all, denied nodes).
 func (c *TrustLsCmd) Run(g *Globals) error {
-	store, err := g.trustStore()
+	cfg, err := g.LoadConfig()
 	if err != nil {
 		return err
 	}
-	l, err := store.List(g.ctx)
+	l, err := engine.TrustList(g.ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -133,22 +135,12 @@ type TrustAddCmd struct {
 
 // Run trusts the node and prints its ID.
 func (c *TrustAddCmd) Run(g *Globals) error {
-	id, err := identity.ParseID(c.ID)
+	cfg, err := g.LoadConfig()
 	if err != nil {
 		return err
 	}
-	self, err := g.nodeIdentity()
+	id, err := engine.TrustNode(g.ctx, cfg, c.ID, c.Name)
 	if err != nil {
-		return err
-	}
-	if id == self.ID {
-		return fmt.Errorf("%s is this node's own ID; run budgie trust add on the other node: %w", id.Short(), errInvalid)
-	}
-	store, err := g.trustStore()
-	if err != nil {
-		return err
-	}
-	if err := store.Trust(g.ctx, id, c.Name); err != nil {
 		return err
 	}
 	fmt.Println(id)
@@ -162,9 +154,7 @@ type TrustRmCmd struct {
 
 // Run forgets each node, printing its full ID.
 func (c *TrustRmCmd) Run(g *Globals) error {
-	return g.eachTrusted(c.IDs, func(store *identity.TrustStore, id identity.ID) error {
-		return store.Untrust(g.ctx, id)
-	})
+	return g.eachTrusted(c.IDs, engine.UntrustNode)
 }
 
 // TrustDenyCmd denies nodes.
@@ -174,24 +164,20 @@ type TrustDenyCmd struct {
 
 // Run denies each node, printing its full ID.
 func (c *TrustDenyCmd) Run(g *Globals) error {
-	return g.eachTrusted(c.IDs, func(store *identity.TrustStore, id identity.ID) error {
-		return store.Deny(g.ctx, id)
-	})
+	return g.eachTrusted(c.IDs, engine.DenyNode)
 }
 
-// eachTrusted resolves each typed ID in the trust store and applies f,
-// printing the full ID of each success and going on after failures.
-func (g *Globals) eachTrusted(typed []string, f func(*identity.TrustStore, identity.ID) error) error {
-	store, err := g.trustStore()
+// eachTrusted applies f (engine.UntrustNode, engine.DenyNode) to each
+// typed ID or unique prefix, printing the full ID of each success and
+// going on after failures.
+func (g *Globals) eachTrusted(typed []string, f func(context.Context, *config.Config, string) (identity.ID, error)) error {
+	cfg, err := g.LoadConfig()
 	if err != nil {
 		return err
 	}
 	return eachContainer(typed, func(s string) error {
-		id, err := store.Find(g.ctx, s)
+		id, err := f(g.ctx, cfg, s)
 		if err != nil {
-			return err
-		}
-		if err := f(store, id); err != nil {
 			return err
 		}
 		fmt.Println(id)
@@ -200,17 +186,13 @@ func (g *Globals) eachTrusted(typed []string, f func(*identity.TrustStore, ident
 }
 
 // nodeIdentity loads (on first use, makes) this node's identity in the
-// configured data directory.
+// configured data directory (engine.NodeIdentity).
 func (g *Globals) nodeIdentity() (*identity.Identity, error) {
 	cfg, err := g.LoadConfig()
 	if err != nil {
 		return nil, err
 	}
-	id, err := identity.Load(cfg.DataDir, identity.LoadOptions{Name: cfg.NodeName})
-	if errors.Is(err, os.ErrPermission) {
-		return nil, fmt.Errorf("%w (run budgie as the user that owns %s)", err, cfg.DataDir)
-	}
-	return id, err
+	return engine.NodeIdentity(cfg)
 }
 
 // trustStore opens the trust store in the configured data directory.

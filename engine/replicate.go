@@ -76,37 +76,6 @@ func (e *Engine) runReplica(ctx context.Context, spec models.ContainerSpec) (mod
 	return ctr, err
 }
 
-// TrustList returns the trusted, pending and denied nodes.
-func (e *Engine) TrustList(ctx context.Context) (models.TrustList, error) {
-	store, err := identity.OpenTrustStore(e.Config.DataDir, identity.TrustStoreOptions{})
-	if err != nil {
-		return models.TrustList{}, err
-	}
-	return store.List(ctx)
-}
-
-// TrustPeer trusts node id (a pending request accepted); DenyPeer denies it.
-func (e *Engine) TrustPeer(ctx context.Context, id, name string) error {
-	return e.trustOp(ctx, id, func(s *identity.TrustStore, nid identity.ID) error { return s.Trust(ctx, nid, name) })
-}
-
-// DenyPeer denies node id's pending request.
-func (e *Engine) DenyPeer(ctx context.Context, id string) error {
-	return e.trustOp(ctx, id, func(s *identity.TrustStore, nid identity.ID) error { return s.Deny(ctx, nid) })
-}
-
-func (e *Engine) trustOp(ctx context.Context, id string, f func(*identity.TrustStore, identity.ID) error) error {
-	store, err := identity.OpenTrustStore(e.Config.DataDir, identity.TrustStoreOptions{})
-	if err != nil {
-		return err
-	}
-	nid, err := identity.ParseID(id)
-	if err != nil {
-		return err
-	}
-	return f(store, nid)
-}
-
 // ReplicaStatus returns the keeper's sync status of this node's replicas.
 func (e *Engine) ReplicaStatus(ctx context.Context) ([]models.ReplicaStatus, error) {
 	return e.Keeper.Replicas(ctx)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -304,4 +305,26 @@ func (c *container) names(v *yaml.Node, field string) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// Fields returns the keys of the bundle mapping at path, in the order
+// docs/bundle.md describes them: "" for a container, or "resources",
+// "health", "replicas", "depends_on" (one dependency's mapping). It is the
+// bundle schema's one definition; nest's editor lays out its form and
+// places new keys with it. Another path gives nil.
+func Fields(path string) []string {
+	var f []string
+	switch path {
+	case "":
+		f = containerFields
+	case "resources":
+		f = resourceFields
+	case "health":
+		f = healthFields
+	case "replicas":
+		f = replicaFields
+	case "depends_on":
+		f = dependFields
+	}
+	return slices.Clone(f)
 }

@@ -145,7 +145,7 @@ func watch(t testing.TB, node *testkit.LabNode) *watcher {
 	events, _ := client.Events(ctx)
 	go func() {
 		for ev := range events {
-			if ev.Type != keeper.EventPeer || ev.Peer == nil {
+			if ev.Type != keeper.NoticePeer || ev.Peer == nil {
 				continue
 			}
 			w.mu.Lock()

@@ -17,7 +17,7 @@ func TestAnnotate(t *testing.T) {
 		{ID: "d", State: models.StateExited, Spec: models.ContainerSpec{Health: check}},  // waiting for a restart
 		{ID: "e", State: models.StateExited, Spec: models.ContainerSpec{Health: check}},  // stopped, no state
 	}
-	annotate(cs, []ContainerState{
+	annotate(cs, []Supervision{
 		{ID: "b", Health: &models.Health{Status: models.HealthUnhealthy}},
 		{ID: "d", Restarting: true, NextRestart: next},
 	})

@@ -36,9 +36,9 @@ type Info struct {
 	Started time.Time `json:"started"`
 }
 
-// ContainerState is the keeper's live state of one supervised container
+// Supervision is the keeper's live state of one supervised container
 // (one that has a restart policy or a health check).
-type ContainerState struct {
+type Supervision struct {
 	// ID is the container's full ID.
 	ID string `json:"id"`
 	// Name is its name.
@@ -63,37 +63,37 @@ type ContainerState struct {
 type StateResponse struct {
 	Info
 	// Containers are the supervised containers, in no particular order.
-	Containers []ContainerState `json:"containers"`
+	Containers []Supervision `json:"containers"`
 }
 
-// EventType names what the keeper did or saw.
-type EventType string
+// NoticeType names what the keeper did or saw.
+type NoticeType string
 
 // Keeper event types.
 const (
-	// EventRestartScheduled: an exit will be answered with a restart at NextRestart.
-	EventRestartScheduled EventType = "restart-scheduled"
-	// EventRestarted: the keeper started the task again.
-	EventRestarted EventType = "restarted"
-	// EventRestartCancelled: a pending restart was dropped (a manual stop).
-	EventRestartCancelled EventType = "restart-cancelled"
-	// EventRestartFailed: starting the task again failed (Message says why).
-	EventRestartFailed EventType = "restart-failed"
-	// EventExited: the task exited and the policy says to leave it.
-	EventExited EventType = "exited"
-	// EventHealth: the health state changed (Health is the new one).
-	EventHealth EventType = "health_status"
-	// EventUnhealthyRestart: on_unhealthy: restart is stopping the task.
-	EventUnhealthyRestart EventType = "unhealthy-restart"
-	// EventPeer: the table of containers discovered on the LAN changed
+	// NoticeRestartScheduled: an exit will be answered with a restart at NextRestart.
+	NoticeRestartScheduled NoticeType = "restart-scheduled"
+	// NoticeRestarted: the keeper started the task again.
+	NoticeRestarted NoticeType = "restarted"
+	// NoticeRestartCancelled: a pending restart was dropped (a manual stop).
+	NoticeRestartCancelled NoticeType = "restart-cancelled"
+	// NoticeRestartFailed: starting the task again failed (Message says why).
+	NoticeRestartFailed NoticeType = "restart-failed"
+	// NoticeExited: the task exited and the policy says to leave it.
+	NoticeExited NoticeType = "exited"
+	// NoticeHealth: the health state changed (Health is the new one).
+	NoticeHealth NoticeType = "health_status"
+	// NoticeUnhealthyRestart: on_unhealthy: restart is stopping the task.
+	NoticeUnhealthyRestart NoticeType = "unhealthy-restart"
+	// NoticePeer: the table of containers discovered on the LAN changed
 	// (Peer says how; ContainerID is empty, as the container is a peer's).
-	EventPeer EventType = "peer"
+	NoticePeer NoticeType = "peer"
 )
 
-// Event is one line of GET /v1/events (NDJSON).
-type Event struct {
+// Notice is one line of GET /v1/events (NDJSON).
+type Notice struct {
 	// Type is what happened.
-	Type EventType `json:"type"`
+	Type NoticeType `json:"type"`
 	// ContainerID and Name say to which container.
 	ContainerID string `json:"container_id"`
 	Name        string `json:"name"`
@@ -101,14 +101,14 @@ type Event struct {
 	Time time.Time `json:"time"`
 	// RestartCount is the restart count after the event.
 	RestartCount int `json:"restart_count"`
-	// NextRestart is set on EventRestartScheduled.
+	// NextRestart is set on NoticeRestartScheduled.
 	NextRestart time.Time `json:"next_restart,omitempty"`
-	// ExitCode is the exit code on EventExited and EventRestartScheduled.
+	// ExitCode is the exit code on NoticeExited and NoticeRestartScheduled.
 	ExitCode int `json:"exit_code"`
-	// Health is set on EventHealth.
+	// Health is set on NoticeHealth.
 	Health models.HealthStatus `json:"health,omitempty"`
 	// Message says more, on failures.
 	Message string `json:"message,omitempty"`
-	// Peer is set on EventPeer.
+	// Peer is set on NoticePeer.
 	Peer *models.PeerEvent `json:"peer,omitempty"`
 }

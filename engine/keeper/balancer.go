@@ -77,7 +77,7 @@ const (
 
 // run reconciles on every container event, health change and API call,
 // and now and then as a safety net (see balancerSafety), until ctx ends.
-func (b *balancer) run(ctx context.Context, health <-chan Event) {
+func (b *balancer) run(ctx context.Context, health <-chan Notice) {
 	defer b.proxy.Close()
 	events, errc := b.rt.Events(ctx)
 	tick := time.NewTicker(balancerPoll)
@@ -108,7 +108,7 @@ func (b *balancer) run(ctx context.Context, health <-chan Event) {
 				events = nil
 			}
 		case ev := <-health:
-			if ev.Type != EventHealth {
+			if ev.Type != NoticeHealth {
 				continue // peers and restarts come as containerd events or do not matter here
 			}
 		case <-b.kick:

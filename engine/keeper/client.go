@@ -97,8 +97,8 @@ func (c *Client) do(ctx context.Context, path string) (*http.Response, error) {
 
 // Events streams the keeper's events until ctx ends or the keeper goes
 // away. The error channel carries at most one error, after which both close.
-func (c *Client) Events(ctx context.Context) (<-chan Event, <-chan error) {
-	out := make(chan Event, 64)
+func (c *Client) Events(ctx context.Context) (<-chan Notice, <-chan error) {
+	out := make(chan Notice, 64)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(out)
@@ -112,7 +112,7 @@ func (c *Client) Events(ctx context.Context) (<-chan Event, <-chan error) {
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
-			var ev Event
+			var ev Notice
 			if json.Unmarshal(sc.Bytes(), &ev) != nil {
 				continue
 			}

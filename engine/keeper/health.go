@@ -29,7 +29,7 @@ func (w *worker) startHealth() {
 	}
 	ctx, cancel := context.WithCancel(w.ctx)
 	w.healthStop = cancel
-	w.s.update(w.id, func(s *ContainerState) {
+	w.s.update(w.id, func(s *Supervision) {
 		s.Health = &models.Health{Status: models.HealthStarting, Log: []models.HealthResult{}}
 	})
 	go w.probeLoop(ctx, *w.spec.Health, time.Now())
@@ -63,7 +63,7 @@ func (w *worker) probeLoop(ctx context.Context, h models.HealthCheck, started ti
 		if !changed {
 			continue
 		}
-		w.s.publish(Event{Type: EventHealth, ContainerID: w.id, Name: w.name, Health: status})
+		w.s.publish(Notice{Type: NoticeHealth, ContainerID: w.id, Name: w.name, Health: status})
 		if status == models.HealthUnhealthy && h.OnUnhealthy == "restart" {
 			w.send(ctx, message{kind: msgUnhealthy})
 		}

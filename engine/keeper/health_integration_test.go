@@ -33,9 +33,9 @@ func TestHealthHTTP(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "unhealthy", func() bool { return healthOf(t, c.ID) == models.HealthUnhealthy })
 	// The event stream may trail the state query by a moment.
-	waitFor(t, 5*time.Second, "the unhealthy event", func() bool { return len(ev.of(c.ID, keeper.EventHealth)) >= 2 })
+	waitFor(t, 5*time.Second, "the unhealthy event", func() bool { return len(ev.of(c.ID, keeper.NoticeHealth)) >= 2 })
 	var got []models.HealthStatus
-	for _, e := range ev.of(c.ID, keeper.EventHealth) {
+	for _, e := range ev.of(c.ID, keeper.NoticeHealth) {
 		got = append(got, e.Health)
 	}
 	if len(got) != 2 || got[0] != models.HealthHealthy || got[1] != models.HealthUnhealthy {
@@ -90,8 +90,8 @@ func TestOnUnhealthyRestart(t *testing.T) {
 	s.StopTimeout = 300 * time.Millisecond
 	s.Health = &models.HealthCheck{Cmd: []string{"false"}, Interval: 100 * time.Millisecond, Retries: 2, OnUnhealthy: "restart"}
 	c := run(t, s)
-	waitFor(t, 15*time.Second, "a restart", func() bool { return len(ev.of(c.ID, keeper.EventRestarted)) >= 1 })
-	if n := len(ev.of(c.ID, keeper.EventUnhealthyRestart)); n < 1 {
+	waitFor(t, 15*time.Second, "a restart", func() bool { return len(ev.of(c.ID, keeper.NoticeRestarted)) >= 1 })
+	if n := len(ev.of(c.ID, keeper.NoticeUnhealthyRestart)); n < 1 {
 		t.Errorf("%d unhealthy-restart events", n)
 	}
 	if n := len(rec.times(c.ID, models.EventExit)); n < 1 {
@@ -102,7 +102,7 @@ func TestOnUnhealthyRestart(t *testing.T) {
 		t.Errorf("restart count %d", got.RestartCount)
 	}
 	// The check starts over after the restart.
-	if got.State == models.StateRunning && got.Health == models.HealthUnhealthy && len(ev.of(c.ID, keeper.EventRestarted)) == 1 {
+	if got.State == models.StateRunning && got.Health == models.HealthUnhealthy && len(ev.of(c.ID, keeper.NoticeRestarted)) == 1 {
 		h := p.client.HealthLog(context.Background(), c.ID)
 		if h != nil && len(h.Log) > 2 {
 			t.Errorf("health log not reset after restart: %+v", h)

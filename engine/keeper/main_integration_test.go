@@ -206,7 +206,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 // keeperEvents collects the keeper's events for the test.
 type keeperEvents struct {
 	mu     sync.Mutex
-	events []keeper.Event
+	events []keeper.Notice
 }
 
 func watchKeeper(t *testing.T, c *keeper.Client) *keeperEvents {
@@ -226,10 +226,10 @@ func watchKeeper(t *testing.T, c *keeper.Client) *keeperEvents {
 	return k
 }
 
-func (k *keeperEvents) of(id string, typ keeper.EventType) []keeper.Event {
+func (k *keeperEvents) of(id string, typ keeper.NoticeType) []keeper.Notice {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	var out []keeper.Event
+	var out []keeper.Notice
 	for _, ev := range k.events {
 		if ev.ContainerID == id && ev.Type == typ {
 			out = append(out, ev)

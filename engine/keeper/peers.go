@@ -21,7 +21,7 @@ type PeersResponse struct {
 }
 
 // runDiscovery starts discovery when opts asks for it, forwarding the
-// peer table's changes to the keeper's event stream as EventPeer. It
+// peer table's changes to the keeper's event stream as NoticePeer. It
 // returns a function that waits for discovery to end after ctx does; a
 // discovery that cannot start is logged and left off, the keeper runs on.
 func (k *keeper) runDiscovery(ctx context.Context, opts *discovery.Options, rt *runtime.Runtime, log *slog.Logger, dataDir string) func() {
@@ -65,7 +65,7 @@ func (k *keeper) runDiscovery(ctx context.Context, opts *discovery.Options, rt *
 			select {
 			case ev := <-events:
 				plog.note(ev)
-				k.sup.publish(Event{Type: EventPeer, Name: ev.Peer.Name, Time: ev.Time, Peer: &ev})
+				k.sup.publish(Notice{Type: NoticePeer, Name: ev.Peer.Name, Time: ev.Time, Peer: &ev})
 			case <-ctx.Done():
 				return
 			}

@@ -55,7 +55,7 @@ func TestPeerChurnAtRest(t *testing.T) {
 				buf.Reset()
 				for _, ev := range evs {
 					plog.note(ev)
-					sup.publish(Event{Type: EventPeer, Name: ev.Peer.Name, Time: ev.Time, Peer: &ev})
+					sup.publish(Notice{Type: NoticePeer, Name: ev.Peer.Name, Time: ev.Time, Peer: &ev})
 				}
 				if buf.Len() == 0 {
 					return nil

@@ -112,7 +112,7 @@ func TestManualStopWins(t *testing.T) {
 	b := run(t, looping)
 	// Stop b during a long enough backoff (the 4th is 800 ms).
 	waitFor(t, 20*time.Second, "a backoff of 800ms", func() bool {
-		for _, e := range ev.of(b.ID, keeper.EventRestartScheduled) {
+		for _, e := range ev.of(b.ID, keeper.NoticeRestartScheduled) {
 			if time.Until(e.NextRestart) > 300*time.Millisecond {
 				return true
 			}
@@ -127,7 +127,7 @@ func TestManualStopWins(t *testing.T) {
 	}
 	startsA, startsB := len(rec.times(a.ID, models.EventStart)), len(rec.times(b.ID, models.EventStart))
 	waitFor(t, 5*time.Second, "the pending restart to be cancelled", func() bool {
-		return len(ev.of(b.ID, keeper.EventRestartCancelled)) > 0
+		return len(ev.of(b.ID, keeper.NoticeRestartCancelled)) > 0
 	})
 	time.Sleep(3 * time.Second) // longer than any pending backoff
 	if n := len(rec.times(a.ID, models.EventStart)); n != startsA {

@@ -9,7 +9,7 @@ import (
 //
 //	GET /v1/ping    Info
 //	GET /v1/state   StateResponse: every supervised container's live state
-//	GET /v1/events  NDJSON stream of Event until the client goes away
+//	GET /v1/events  NDJSON stream of Notice until the client goes away
 //	GET /v1/peers   PeersResponse: nodes and containers discovered on the LAN
 //	POST /v1/publish       PublishRequest → PublishResponse: bind a service's host ports
 //	DELETE /v1/publish     ?service=NAME: release them when no container has them

@@ -28,15 +28,15 @@ type supervisor struct {
 	mu      sync.Mutex
 	workers map[string]*worker
 	ignored map[string]bool // containers without policy or health check
-	states  map[string]*ContainerState
-	subs    map[chan Event]struct{}
+	states  map[string]*Supervision
+	subs    map[chan Notice]struct{}
 }
 
 func newSupervisor(rt *runtime.Runtime, log *slog.Logger, ensure func(context.Context) error) *supervisor {
 	return &supervisor{
 		rt: rt, log: log, boot: bootTime(), ensure: ensure,
 		workers: map[string]*worker{}, ignored: map[string]bool{},
-		states: map[string]*ContainerState{}, subs: map[chan Event]struct{}{},
+		states: map[string]*Supervision{}, subs: map[chan Notice]struct{}{},
 	}
 }
 
@@ -175,7 +175,7 @@ func (s *supervisor) worker(ctx context.Context, id string) *worker {
 	}
 	w = newWorker(s, st.Container)
 	s.workers[id] = w
-	s.states[id] = &ContainerState{ID: id, Name: st.Container.Name, RestartCount: st.Container.RestartCount}
+	s.states[id] = &Supervision{ID: id, Name: st.Container.Name, RestartCount: st.Container.RestartCount}
 	go w.run()
 	return w
 }
@@ -192,7 +192,7 @@ func (s *supervisor) forget(id string) {
 }
 
 // update changes the state of id under the lock.
-func (s *supervisor) update(id string, f func(*ContainerState)) {
+func (s *supervisor) update(id string, f func(*Supervision)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st := s.states[id]; st != nil {
@@ -201,11 +201,11 @@ func (s *supervisor) update(id string, f func(*ContainerState)) {
 }
 
 // publish sends ev to every subscriber, dropping it for one that lags.
-func (s *supervisor) publish(ev Event) {
+func (s *supervisor) publish(ev Notice) {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
-	if ev.Type != EventPeer { // peer churn is logged by peerLog, at debug level
+	if ev.Type != NoticePeer { // peer churn is logged by peerLog, at debug level
 		s.log.Info("keeper event", "type", ev.Type, "container", ev.Name, "restarts", ev.RestartCount,
 			"exit", ev.ExitCode, "health", ev.Health, "msg", ev.Message)
 	}
@@ -219,8 +219,8 @@ func (s *supervisor) publish(ev Event) {
 	}
 }
 
-func (s *supervisor) subscribe() (chan Event, func()) {
-	ch := make(chan Event, 256)
+func (s *supervisor) subscribe() (chan Notice, func()) {
+	ch := make(chan Notice, 256)
 	s.mu.Lock()
 	s.subs[ch] = struct{}{}
 	s.mu.Unlock()
@@ -232,17 +232,17 @@ func (s *supervisor) subscribe() (chan Event, func()) {
 }
 
 // snapshot copies the state of every supervised container.
-func (s *supervisor) snapshot() []ContainerState {
+func (s *supervisor) snapshot() []Supervision {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]ContainerState, 0, len(s.states))
+	out := make([]Supervision, 0, len(s.states))
 	for _, st := range s.states {
 		out = append(out, copyState(st))
 	}
 	return out
 }
 
-func copyState(st *ContainerState) ContainerState {
+func copyState(st *Supervision) Supervision {
 	c := *st
 	if st.Health != nil {
 		h := *st.Health
@@ -269,8 +269,8 @@ func (s *supervisor) HealthLog(_ context.Context, id string) *models.Health {
 
 // annotate merges keeper states into cs: a pending restart shows as
 // StateRestarting with NextRestart, a health check as Health.
-func annotate(cs []models.Container, states []ContainerState) {
-	byID := make(map[string]ContainerState, len(states))
+func annotate(cs []models.Container, states []Supervision) {
+	byID := make(map[string]Supervision, len(states))
 	for _, st := range states {
 		byID[st.ID] = st
 	}

@@ -89,7 +89,7 @@ func (w *worker) handle(m message) {
 	case msgUpdate:
 		w.onUpdate()
 	case msgOOM:
-		w.s.update(w.id, func(st *ContainerState) { st.OOMKilled = true })
+		w.s.update(w.id, func(st *Supervision) { st.OOMKilled = true })
 	case msgReconcile:
 		w.reconcile()
 	case msgUnhealthy:
@@ -114,10 +114,10 @@ func (w *worker) onExit(code int, at time.Time) {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	w.s.update(w.id, func(s *ContainerState) { s.ExitCode, s.RestartCount = code, c.RestartCount })
+	w.s.update(w.id, func(s *Supervision) { s.ExitCode, s.RestartCount = code, c.RestartCount })
 	exit := Exit{Code: code, StoppedByUser: st.StoppedByUser, Restarts: c.RestartCount}
 	if !Decide(w.spec.RestartPolicy, exit) {
-		w.s.publish(Event{Type: EventExited, ContainerID: w.id, Name: w.name, ExitCode: code, RestartCount: c.RestartCount})
+		w.s.publish(Notice{Type: NoticeExited, ContainerID: w.id, Name: w.name, ExitCode: code, RestartCount: c.RestartCount})
 		return
 	}
 	uptime := time.Duration(0)
@@ -132,8 +132,8 @@ func (w *worker) onExit(code int, at time.Time) {
 func (w *worker) schedule(code, restarts int) {
 	next := time.Now().Add(w.delay)
 	w.timer = time.NewTimer(w.delay)
-	w.s.update(w.id, func(s *ContainerState) { s.Restarting, s.NextRestart, s.Backoff = true, next, w.delay })
-	w.s.publish(Event{Type: EventRestartScheduled, ContainerID: w.id, Name: w.name, ExitCode: code,
+	w.s.update(w.id, func(s *Supervision) { s.Restarting, s.NextRestart, s.Backoff = true, next, w.delay })
+	w.s.publish(Notice{Type: NoticeRestartScheduled, ContainerID: w.id, Name: w.name, ExitCode: code,
 		RestartCount: restarts, NextRestart: next})
 }
 
@@ -143,8 +143,8 @@ func (w *worker) cancelRestart(reason string) {
 		w.timer.Stop()
 		w.timer = nil
 	}
-	w.s.update(w.id, func(s *ContainerState) { s.Restarting, s.NextRestart = false, time.Time{} })
-	w.s.publish(Event{Type: EventRestartCancelled, ContainerID: w.id, Name: w.name, Message: reason})
+	w.s.update(w.id, func(s *Supervision) { s.Restarting, s.NextRestart = false, time.Time{} })
+	w.s.publish(Notice{Type: NoticeRestartCancelled, ContainerID: w.id, Name: w.name, Message: reason})
 }
 
 // restart runs when the backoff is over: it checks again that nobody
@@ -163,13 +163,13 @@ func (w *worker) restart() {
 		w.cancelRestart("stopped by user")
 		return
 	case st.Container.State == models.StateRunning || st.Container.State == models.StatePaused:
-		w.s.update(w.id, func(s *ContainerState) { s.Restarting, s.NextRestart = false, time.Time{} })
+		w.s.update(w.id, func(s *Supervision) { s.Restarting, s.NextRestart = false, time.Time{} })
 		return
 	}
 	n := st.Container.RestartCount + 1
 	w.ours = true
 	_, err = w.s.rt.RestartTask(w.ctx, w.id, runtime.RestartTaskOptions{Count: n})
-	w.s.update(w.id, func(s *ContainerState) {
+	w.s.update(w.id, func(s *Supervision) {
 		s.Restarting, s.NextRestart, s.RestartCount, s.OOMKilled = false, time.Time{}, n, false
 	})
 	switch {
@@ -179,7 +179,7 @@ func (w *worker) restart() {
 	case err != nil:
 		// A task that cannot start counts as a failed run (Docker: exit 127 or 126).
 		w.ours = false
-		w.s.publish(Event{Type: EventRestartFailed, ContainerID: w.id, Name: w.name, RestartCount: n, Message: err.Error()})
+		w.s.publish(Notice{Type: NoticeRestartFailed, ContainerID: w.id, Name: w.name, RestartCount: n, Message: err.Error()})
 		code := 127
 		var ee *runtime.ExitError
 		if errors.As(err, &ee) {
@@ -187,7 +187,7 @@ func (w *worker) restart() {
 		}
 		w.onExit(code, time.Now())
 	default:
-		w.s.publish(Event{Type: EventRestarted, ContainerID: w.id, Name: w.name, RestartCount: n})
+		w.s.publish(Notice{Type: NoticeRestarted, ContainerID: w.id, Name: w.name, RestartCount: n})
 		w.startHealth()
 	}
 }
@@ -206,7 +206,7 @@ func (w *worker) onStart() {
 		if err := w.s.rt.SetRestartCount(w.ctx, w.id, 0); err != nil {
 			w.s.log.Warn("reset restart count", "container", w.name, "err", err)
 		}
-		w.s.update(w.id, func(s *ContainerState) {
+		w.s.update(w.id, func(s *Supervision) {
 			s.Restarting, s.NextRestart, s.RestartCount, s.OOMKilled, s.Backoff = false, time.Time{}, 0, false, 0
 		})
 	}
@@ -236,7 +236,7 @@ func (w *worker) reconcile() {
 	c := st.Container
 	switch {
 	case c.State == models.StateRunning || c.State == models.StatePaused:
-		w.s.update(w.id, func(s *ContainerState) { s.RestartCount = c.RestartCount })
+		w.s.update(w.id, func(s *Supervision) { s.RestartCount = c.RestartCount })
 		w.startHealth()
 	case c.StartedAt.IsZero():
 		// never started: nothing to bring back
@@ -246,7 +246,7 @@ func (w *worker) reconcile() {
 		// It exited while nobody watched (keeper down, containerd
 		// restarted): as after Docker's daemon restart, on-failure does
 		// not bring it back; always and unless-stopped do (below).
-		w.s.publish(Event{Type: EventExited, ContainerID: w.id, Name: w.name,
+		w.s.publish(Notice{Type: NoticeExited, ContainerID: w.id, Name: w.name,
 			Message: "exited while no keeper watched; on-failure does not restart it after a keeper restart"})
 	default:
 		w.onExit(c.ExitCode, c.FinishedAt)
@@ -263,10 +263,10 @@ func (w *worker) afterBoot(st runtime.Status) {
 	w.ours = true
 	if _, err := w.s.rt.Start(w.ctx, w.id); err != nil {
 		w.ours = false
-		w.s.publish(Event{Type: EventRestartFailed, ContainerID: w.id, Name: w.name, Message: err.Error()})
+		w.s.publish(Notice{Type: NoticeRestartFailed, ContainerID: w.id, Name: w.name, Message: err.Error()})
 		return
 	}
-	w.s.publish(Event{Type: EventRestarted, ContainerID: w.id, Name: w.name, RestartCount: st.Container.RestartCount,
+	w.s.publish(Notice{Type: NoticeRestarted, ContainerID: w.id, Name: w.name, RestartCount: st.Container.RestartCount,
 		Message: "node restarted"})
 	w.startHealth()
 }
@@ -277,7 +277,7 @@ func (w *worker) onUnhealthy() {
 	if w.spec.Health == nil || w.spec.Health.OnUnhealthy != "restart" {
 		return
 	}
-	w.s.publish(Event{Type: EventUnhealthyRestart, ContainerID: w.id, Name: w.name, Health: models.HealthUnhealthy})
+	w.s.publish(Notice{Type: NoticeUnhealthyRestart, ContainerID: w.id, Name: w.name, Health: models.HealthUnhealthy})
 	if err := w.s.rt.StopTask(w.ctx, w.id); err != nil {
 		w.s.log.Warn("stop unhealthy container", "container", w.name, "err", err)
 	}

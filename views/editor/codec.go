@@ -119,7 +119,7 @@ func write(c *yaml.Node, f field, text string) {
 				return
 			}
 			m = mapping()
-			set(c, parent, m, containerOrder)
+			set(c, parent, m, orderOf(""))
 		}
 	}
 	if text == "" {
@@ -219,9 +219,9 @@ func newPair(l string, k kind) []*yaml.Node {
 	v := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: ""}
 	if len(words) > 1 {
 		v = mapping()
-		set(v, "condition", scalar(words[1]), dependOrder)
+		set(v, "condition", scalar(words[1]), orderOf("depends_on"))
 		if len(words) > 2 {
-			set(v, "timeout", scalar(strings.Join(words[2:], " ")), dependOrder)
+			set(v, "timeout", scalar(strings.Join(words[2:], " ")), orderOf("depends_on"))
 		}
 	}
 	return []*yaml.Node{scalar(words[0]), v}
@@ -245,7 +245,7 @@ func writeReplicas(c *yaml.Node, key, text string) {
 	case r == nil && text == "":
 		return
 	case r == nil && key == "count":
-		set(c, "replicas", scalar(text), containerOrder)
+		set(c, "replicas", scalar(text), orderOf(""))
 		return
 	case r != nil && r.Kind == yaml.ScalarNode && key == "count":
 		if text == "" {
@@ -261,9 +261,9 @@ func writeReplicas(c *yaml.Node, key, text string) {
 		if r != nil && r.Kind == yaml.ScalarNode {
 			count := scalar(r.Value)
 			count.LineComment = r.LineComment
-			set(m, "count", count, replicaOrder)
+			set(m, "count", count, orderOf("replicas"))
 		}
-		set(c, "replicas", m, containerOrder)
+		set(c, "replicas", m, orderOf(""))
 		r = m
 	}
 	if text == "" {
@@ -273,5 +273,5 @@ func writeReplicas(c *yaml.Node, key, text string) {
 		}
 		return
 	}
-	set(r, key, value(get(r, key), line, key, text), replicaOrder)
+	set(r, key, value(get(r, key), line, key, text), orderOf("replicas"))
 }

@@ -4,36 +4,14 @@ import (
 	"regexp"
 
 	"gopkg.in/yaml.v3"
-)
 
-// Canonical key orders, as docs/bundle.md lists them. A key added to a
-// mapping goes after the last key present that comes before it here.
-var (
-	containerOrder = []string{
-		"name", "image", "command", "args", "workdir", "user", "hostname",
-		"env", "env_file", "ports", "volumes", "resources", "restart_policy",
-		"stop_timeout", "stop_signal", "health", "depends_on", "replicas",
-		"networks", "secrets", "labels",
-	}
-	resourceOrder = []string{"cpu_shares", "cpus", "cpu_quota", "cpu_period", "memory", "memory_swap", "blkio_weight", "pids_limit"}
-	healthOrder   = []string{"cmd", "http", "tcp", "interval", "timeout", "retries", "start_period", "on_unhealthy"}
-	replicaOrder  = []string{"count", "strategy"}
-	dependOrder   = []string{"condition", "timeout"}
+	"github.com/budgie-sh/budgie/engine/bundle"
 )
 
 // orderOf returns the canonical key order of the mapping at parent ("" for
-// the container itself).
-func orderOf(parent string) []string {
-	switch parent {
-	case "resources":
-		return resourceOrder
-	case "health":
-		return healthOrder
-	case "replicas":
-		return replicaOrder
-	}
-	return containerOrder
-}
+// the container itself): the bundle schema's (bundle.Fields). A key added
+// to a mapping goes after the last key present that comes before it there.
+func orderOf(parent string) []string { return bundle.Fields(parent) }
 
 // numberRE matches scalars written as numbers, which stay untagged.
 var (
