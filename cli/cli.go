@@ -57,6 +57,7 @@ type CLI struct {
 	Logs     LogsCmd     `cmd:"" help:"Show a container's output."`
 	Exec     ExecCmd     `cmd:"" help:"Run a command in a running container."`
 	Inspect  InspectCmd  `cmd:"" help:"Show containers as JSON (docker inspect's shape)."`
+	Stats    StatsCmd    `cmd:"" help:"Show containers' resource use (CPU, memory, network, block I/O), live."`
 	Volume   VolumeCmd   `cmd:"" help:"Manage named volumes."`
 	System   SystemCmd   `cmd:"" help:"Node-level information."`
 	Version  VersionCmd  `cmd:"" help:"Print budgie's version."`

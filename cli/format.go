@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"text/template"
@@ -70,4 +71,10 @@ func ago(t time.Time) string {
 func jsonString(v any) (string, error) {
 	b, err := json.Marshal(v)
 	return string(b), err
+}
+
+// printJSONTo writes v as one line of JSON (a stream of samples is one
+// document per line).
+func printJSONTo(out io.Writer, v any) error {
+	return json.NewEncoder(out).Encode(v)
 }
