@@ -62,13 +62,6 @@ type tape struct {
 	lab        *labSpec // nil: replayed against the test's containerd
 }
 
-// labSpec is a "# lab: N BUNDLE…" line: a lab of nodes nodes where node1
-// runs and shares the bundles (files of vhs/).
-type labSpec struct {
-	nodes   int
-	bundles []string
-}
-
 // tapeStep is one line of a vhs tape that the replay acts on.
 type tapeStep struct {
 	kind string         // type, key, sleep, expect, never or screenshot
@@ -96,7 +89,6 @@ var (
 	keyRe    = regexp.MustCompile(`^(Enter|Escape|Tab|Space|Backspace|Up|Down|Left|Right|PageUp|PageDown)(?:@\S+)?(?:\s+(\d+))?$`)
 	ctrlRe   = regexp.MustCompile(`^Ctrl\+(\w)$`)
 	setRe    = regexp.MustCompile(`^Set\s+(\w+)\s+(.*)$`)
-	labRe    = regexp.MustCompile(`^# lab:\s*(\d+)((?:\s+\S+\.bun)+)\s*$`)
 	ignoreRe = regexp.MustCompile(`^(Output|Require)\s|^(Hide|Show)$`)
 )
 
@@ -168,19 +160,6 @@ func checkTyped(t *testing.T, path string, steps []tapeStep) {
 	if expects == 0 {
 		t.Fatalf("%s has no '# expect:' line", path)
 	}
-}
-
-// parseLab reads a "# lab: N BUNDLE…" line.
-func parseLab(line string) (*labSpec, error) {
-	m := labRe.FindStringSubmatch(line)
-	if m == nil {
-		return nil, fmt.Errorf("%q: want \"# lab: NODES BUNDLE.bun…\" (a lab of NODES nodes whose node1 runs and shares the bundles)", line)
-	}
-	n, _ := strconv.Atoi(m[1])
-	if n < 2 || n > 5 {
-		return nil, fmt.Errorf("%q: a tape's lab has 2 to 5 nodes", line)
-	}
-	return &labSpec{nodes: n, bundles: strings.Fields(m[2])}, nil
 }
 
 // parseTapeLine turns one trimmed tape line (not a Set or lab line) into a
@@ -455,53 +434,6 @@ func (r *replayer) showed(seen []string, s tapeStep) bool {
 	return false
 }
 
-// copyBundles copies vhs/*.bun into a new directory, where the tape runs.
-func copyBundles(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	bundles, _ := filepath.Glob("vhs/*.bun")
-	for _, b := range bundles {
-		data, err := os.ReadFile(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(b)), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-// removeWhatTapesMake notes the test containerd's containers, networks
-// and secrets, and removes those the tape adds when the test ends.
-func removeWhatTapesMake(t *testing.T) {
-	t.Helper()
-	kinds := []struct{ list, remove []string }{
-		{[]string{"ps", "-a", "--format", "{{.Name}}"}, []string{"rm", "-f"}},
-		{[]string{"network", "ls", "-q"}, []string{"network", "rm"}},
-		{[]string{"secret", "ls", "-q"}, []string{"secret", "rm", "-f"}},
-	}
-	before := make([][]string, len(kinds))
-	for i, k := range kinds {
-		before[i] = strings.Fields(must(t, k.list...))
-	}
-	t.Cleanup(func() {
-		for i, k := range kinds {
-			var added []string
-			for _, name := range strings.Fields(budgie(t, k.list...).stdout) {
-				if !slices.Contains(before[i], name) {
-					added = append(added, name)
-				}
-			}
-			if len(added) > 0 {
-				if r := budgie(t, append(k.remove, added...)...); r.code != 0 {
-					t.Errorf("budgie %s %s: exit %d: %s", strings.Join(k.remove, " "), strings.Join(added, " "), r.code, r.stderr)
-				}
-			}
-		}
-	})
-}
-
 // startTapePane opens a cols×rows tmux session in dir running command;
 // the session is killed when the test ends.
 func startTapePane(t *testing.T, dir string, cols, rows int, command string) *pane {
@@ -545,6 +477,9 @@ func screenshot(t *testing.T, screen, base string) {
 		t.Fatalf("freeze: %v\n%s", err, out)
 	}
 	_ = os.Remove(ansi)
+	if err := os.Chmod(base+".png", 0o644); err != nil { // freeze writes 0600
+		t.Fatal(err)
+	}
 }
 
 // findTool looks for a program in build/tools, where `make tools` installs
