@@ -58,8 +58,18 @@ func (e *Engine) Stats(ctx context.Context) (map[string]models.Stats, error) {
 func (e *Engine) Events(ctx context.Context) (<-chan models.Event, <-chan error) {
 	events, errc := e.Runtime.Events(e.Context(ctx))
 	out := make(chan models.Event, 256)
+	fctx, stop := context.WithCancel(ctx)
+	forwarded := make(chan struct{})
 	go func() {
+		defer close(forwarded)
+		e.forwardKeeperEvents(fctx, out)
+	}()
+	go func() {
+		// out closes once both streams are done: the keeper's forwarder
+		// must not send on a closed channel when containerd's stream
+		// breaks first.
 		defer close(out)
+		defer func() { stop(); <-forwarded }()
 		for ev := range events {
 			select {
 			case out <- ev:
@@ -68,7 +78,6 @@ func (e *Engine) Events(ctx context.Context) (<-chan models.Event, <-chan error)
 			}
 		}
 	}()
-	go e.forwardKeeperEvents(ctx, out)
 	return out, errc
 }
 
