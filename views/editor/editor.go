@@ -19,6 +19,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/huh"
 
+	"github.com/budgie-sh/budgie/engine/bundle"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -49,7 +50,7 @@ type (
 	}
 	savedMsg struct {
 		path   string
-		doc    *document
+		doc    *bundle.Document
 		values map[string]string
 		run    bool
 		err    error
@@ -74,7 +75,7 @@ type Model struct {
 	path          string // "" until a new bundle is saved
 	loading       bool
 	loadErr       error
-	doc           *document
+	doc           *bundle.Document
 	form          *huh.Form
 	vals          map[string]*string // bound to the form's fields
 	saved         map[string]string  // the values as last loaded or saved
@@ -96,7 +97,7 @@ func New(c common.Common, path string) *Model {
 	m.pathInput = textinput.New()
 	m.pathInput.Prompt = "save as: "
 	if path == "" {
-		m.setDocument(newDocument())
+		m.setDocument(bundle.NewDocument())
 	}
 	return m
 }
@@ -126,7 +127,7 @@ func (m *Model) Dirty() bool {
 		return false
 	}
 	for _, f := range allFields() {
-		if normalize(f, *m.vals[f.id]) != normalize(f, m.saved[f.id]) {
+		if bundle.NormalizeField(f.kind(), *m.vals[f.id]) != bundle.NormalizeField(f.kind(), m.saved[f.id]) {
 			return true
 		}
 	}
@@ -152,9 +153,9 @@ func (m *Model) ctx() context.Context {
 }
 
 // setDocument shows doc in a new form.
-func (m *Model) setDocument(doc *document) {
+func (m *Model) setDocument(doc *bundle.Document) {
 	m.doc = doc
-	m.saved = doc.values()
+	m.saved = values(doc)
 	m.vals = map[string]*string{}
 	m.lastVals = map[string]string{}
 	for id, v := range m.saved {
@@ -206,9 +207,9 @@ func (m *Model) onLoaded(msg loadedMsg) tea.Cmd {
 		m.loadErr = msg.err
 		return nil
 	}
-	doc := newDocument()
+	doc := bundle.NewDocument()
 	if !msg.missing {
-		d, err := parseDocument(msg.data)
+		d, err := bundle.ParseDocument(msg.data)
 		if err != nil {
 			m.loadErr = err
 			return nil
@@ -292,11 +293,11 @@ func (m *Model) current() map[string]string {
 // validate renders the current values into YAML and runs the engine's
 // validator on it, in a command tagged with the edit generation.
 func (m *Model) validate() tea.Cmd {
-	doc, before, after := m.doc.clone(), m.saved, m.current()
+	doc, before, after := m.doc.Clone(), m.saved, m.current()
 	gen, name, backend := m.editGen, m.name(), m.c.Backend
 	return func() tea.Msg {
-		doc.apply(before, after)
-		data, err := doc.encode()
+		apply(doc, before, after)
+		data, err := doc.Encode()
 		if err != nil {
 			return validatedMsg{gen: gen, problems: []string{err.Error()}}
 		}

@@ -63,9 +63,9 @@ func (m *Model) onPathKey(msg tea.KeyMsg) tea.Cmd {
 // in a command; the copy replaces the document once the file is written.
 // fresh refuses to overwrite an existing file.
 func (m *Model) write(path string, fresh, run bool) tea.Cmd {
-	doc, values := m.doc.clone(), m.current()
-	doc.apply(m.saved, values)
-	data, err := doc.encode()
+	doc, values := m.doc.Clone(), m.current()
+	apply(doc, m.saved, values)
+	data, err := doc.Encode()
 	if err != nil {
 		return common.ErrorCmd(err)
 	}

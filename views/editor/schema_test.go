@@ -2,6 +2,7 @@ package editor
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/budgie-sh/budgie/engine/bundle"
@@ -14,7 +15,10 @@ import (
 func TestFormCoversTheBundleSchema(t *testing.T) {
 	onForm := map[string]bool{}
 	for _, f := range allFields() {
-		parent, key := split(f.id)
+		parent, key, nested := strings.Cut(f.id, ".")
+		if !nested {
+			parent, key = "", f.id
+		}
 		if !slices.Contains(bundle.Fields(parent), key) {
 			t.Errorf("form field %q is not in the bundle schema (bundle.Fields(%q) = %v)", f.id, parent, bundle.Fields(parent))
 		}

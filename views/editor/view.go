@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/budgie-sh/budgie/engine/bundle"
 	"github.com/budgie-sh/budgie/views/common"
 )
 
@@ -36,7 +37,7 @@ func (m *Model) buildForm() {
 
 // formField is the input for one field.
 func (m *Model) formField(f field) huh.Field {
-	if f.kind == line || f.kind == policy {
+	if f.kind() == bundle.FieldLine || f.kind() == bundle.FieldPolicy {
 		in := huh.NewInput().Key(f.id).Title(f.title).Description(f.help).Value(m.vals[f.id])
 		if len(f.suggest) > 0 {
 			in.Suggestions(f.suggest)
@@ -86,8 +87,8 @@ func (m *Model) title() string {
 	if m.Dirty() {
 		t += s.Marked.Render("  [modified]")
 	}
-	if m.doc != nil && m.doc.stack > 1 {
-		t += s.Dim.Render(fmt.Sprintf("  (stack: editing container 1 of %d)", m.doc.stack))
+	if m.doc != nil && m.doc.Containers() > 1 {
+		t += s.Dim.Render(fmt.Sprintf("  (stack: editing container 1 of %d)", m.doc.Containers()))
 	}
 	if m.status != "" {
 		t += s.Dim.Render("  " + m.status)

@@ -1,17 +1,15 @@
-package editor
+package bundle
 
 import (
 	"regexp"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/budgie-sh/budgie/engine/bundle"
 )
 
 // orderOf returns the canonical key order of the mapping at parent ("" for
-// the container itself): the bundle schema's (bundle.Fields). A key added
+// the container itself): the bundle schema's (Fields). A key added
 // to a mapping goes after the last key present that comes before it there.
-func orderOf(parent string) []string { return bundle.Fields(parent) }
+func orderOf(parent string) []string { return Fields(parent) }
 
 // numberRE matches scalars written as numbers, which stay untagged.
 var (

@@ -1,6 +1,10 @@
-package editor
+package bundle
 
-import "testing"
+import (
+	"slices"
+	"strings"
+	"testing"
+)
 
 func TestFieldEdits(t *testing.T) {
 	tests := []struct {
@@ -31,59 +35,62 @@ func TestFieldEdits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := parseDocument([]byte(tt.src))
+			d, err := ParseDocument([]byte(tt.src))
 			if err != nil {
 				t.Fatal(err)
 			}
-			before := d.values()
-			after := d.values()
-			after[tt.id] = tt.text
-			d.apply(before, after)
-			got, err := d.encode()
+			d.Write(tt.id, tt.text)
+			got, err := d.Encode()
 			if err != nil {
 				t.Fatal(err)
 			}
 			if string(got) != tt.want {
 				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)
 			}
-			if back := (&document{root: mustParse(t, got).root}).values()[tt.id]; normalize(field{kind: kindOf(tt.id)}, back) != normalize(field{kind: kindOf(tt.id)}, tt.text) {
+			k := KindOf(tt.id)
+			if back := mustParse(t, got).Read(tt.id); NormalizeField(k, back) != NormalizeField(k, tt.text) {
 				t.Errorf("reads back %q, want %q", back, tt.text)
 			}
 		})
 	}
 }
 
-func mustParse(t *testing.T, data []byte) *document {
+func mustParse(t *testing.T, data []byte) *Document {
 	t.Helper()
-	d, err := parseDocument(data)
+	d, err := ParseDocument(data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return d
 }
 
-func kindOf(id string) kind {
-	for _, f := range allFields() {
-		if f.id == id {
-			return f.kind
-		}
-	}
-	return line
-}
-
 func TestStackEditsFirstContainer(t *testing.T) {
 	src := "containers:\n  - name: a # first\n    image: x\n  - name: b\n    image: y\n"
 	d := mustParse(t, []byte(src))
-	if d.stack != 2 {
-		t.Fatalf("stack = %d, want 2", d.stack)
+	if d.Containers() != 2 {
+		t.Fatalf("Containers() = %d, want 2", d.Containers())
 	}
-	before := d.values()
-	after := d.values()
-	after["image"] = "z"
-	d.apply(before, after)
-	got, _ := d.encode()
+	d.Write("image", "z")
+	got, _ := d.Encode()
 	want := "containers:\n  - name: a # first\n    image: z\n  - name: b\n    image: y\n"
 	if string(got) != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestFieldKindsNameSchemaFields: every field given a kind other than
+// FieldLine is a field of the schema (a typo would silently make it one line).
+func TestFieldKindsNameSchemaFields(t *testing.T) {
+	for path := range fieldKinds {
+		parent, key, nested := strings.Cut(path, ".")
+		if !nested {
+			parent, key = "", path
+		}
+		if !slices.Contains(Fields(parent), key) {
+			t.Errorf("fieldKinds names %q, which is not in Fields(%q)", path, parent)
+		}
+	}
+	if KindOf("env") != FieldPairs || KindOf("resources.memory") != FieldLine || KindOf("health.cmd") != FieldArgv {
+		t.Error("KindOf disagrees with the schema for env, resources.memory or health.cmd")
 	}
 }

@@ -1,4 +1,4 @@
-package editor
+package bundle
 
 import (
 	"strings"
@@ -6,9 +6,9 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// read returns the text the form shows for field f of container c.
-func read(c *yaml.Node, f field) string {
-	parent, key := split(f.id)
+// read returns the text of field path of container c (see Document.Read).
+func read(c *yaml.Node, path string, k FieldKind) string {
+	parent, key := split(path)
 	var n *yaml.Node
 	switch p := get(c, parent); {
 	case parent == "":
@@ -23,19 +23,19 @@ func read(c *yaml.Node, f field) string {
 	if n == nil {
 		return ""
 	}
-	switch f.kind {
-	case policy:
+	switch k {
+	case FieldPolicy:
 		if n.Kind == yaml.MappingNode {
 			return joinNonEmpty(":", scalarOf(get(n, "name")), scalarOf(get(n, "max_retries")))
 		}
-	case list, argv, pairs, deps:
-		return strings.Join(items(n, f.kind), "\n")
+	case FieldList, FieldArgv, FieldPairs, FieldDeps:
+		return strings.Join(items(n, k), "\n")
 	}
 	return scalarOf(n)
 }
 
 // items returns the lines of a list or map field: one per item.
-func items(n *yaml.Node, k kind) []string {
+func items(n *yaml.Node, k FieldKind) []string {
 	var out []string
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -68,9 +68,9 @@ func itemText(n *yaml.Node) string {
 
 // pairText is one map entry as a line: KEY=VALUE, or for depends_on
 // "name condition timeout".
-func pairText(k, v *yaml.Node, kd kind) string {
+func pairText(k, v *yaml.Node, kd FieldKind) string {
 	v = resolved(v)
-	if kd == deps {
+	if kd == FieldDeps {
 		if v == nil || v.Kind != yaml.MappingNode {
 			return k.Value
 		}
@@ -102,11 +102,10 @@ func joinNonEmpty(sep string, parts ...string) string {
 	return strings.Join(out, sep)
 }
 
-// write sets field f of container c to the form's text; empty text deletes
-// the field, and a parent mapping left empty goes too.
-func write(c *yaml.Node, f field, text string) {
-	parent, key := split(f.id)
-	text = normalize(f, text)
+// write sets field path of container c to text (see Document.Write).
+func write(c *yaml.Node, path string, k FieldKind, text string) {
+	parent, key := split(path)
+	text = NormalizeField(k, text)
 	if parent == "replicas" {
 		writeReplicas(c, key, text)
 		return
@@ -129,30 +128,30 @@ func write(c *yaml.Node, f field, text string) {
 		}
 		return
 	}
-	set(m, key, value(get(m, key), f.kind, key, text), orderOf(parent))
+	set(m, key, value(get(m, key), k, key, text), orderOf(parent))
 }
 
 // value builds the node for text, reusing old (and its items) where they
 // still say the same.
-func value(old *yaml.Node, k kind, key, text string) *yaml.Node {
+func value(old *yaml.Node, k FieldKind, key, text string) *yaml.Node {
 	ls := lines(text)
 	oldKind := yaml.Kind(0)
 	if old != nil {
 		oldKind = old.Kind
 	}
 	switch {
-	case k == line || k == policy || (len(ls) == 1 && (k == argv || (k == list && oldKind == yaml.ScalarNode))):
+	case k == FieldLine || k == FieldPolicy || (len(ls) == 1 && (k == FieldArgv || (k == FieldList && oldKind == yaml.ScalarNode))):
 		if oldKind == yaml.ScalarNode {
 			setScalar(old, text)
 			return old
 		}
-		if k != line && k != policy {
+		if k != FieldLine && k != FieldPolicy {
 			return str(text)
 		}
 		return scalar(text)
-	case k == pairs && (oldKind == yaml.MappingNode || (old == nil && key == "labels")):
+	case k == FieldPairs && (oldKind == yaml.MappingNode || (old == nil && key == "labels")):
 		return pairMap(old, ls, k)
-	case k == deps && (oldKind == yaml.MappingNode || !namesOnly(ls)):
+	case k == FieldDeps && (oldKind == yaml.MappingNode || !namesOnly(ls)):
 		return pairMap(old, ls, k)
 	}
 	return reuseSequence(old, ls)
@@ -180,7 +179,7 @@ func reuseSequence(old *yaml.Node, ls []string) *yaml.Node {
 
 // pairMap builds a map of ls (KEY=VALUE, or depends_on lines), taking each
 // entry's nodes from old when an entry there reads the same.
-func pairMap(old *yaml.Node, ls []string, k kind) *yaml.Node {
+func pairMap(old *yaml.Node, ls []string, k FieldKind) *yaml.Node {
 	m := mapping()
 	if old != nil && old.Kind == yaml.MappingNode {
 		m.Style = old.Style
@@ -197,7 +196,7 @@ func pairMap(old *yaml.Node, ls []string, k kind) *yaml.Node {
 }
 
 // findPair returns the index of the key of old's entry that reads l, or -1.
-func findPair(old *yaml.Node, l string, k kind) int {
+func findPair(old *yaml.Node, l string, k FieldKind) int {
 	if old == nil || old.Kind != yaml.MappingNode {
 		return -1
 	}
@@ -210,8 +209,8 @@ func findPair(old *yaml.Node, l string, k kind) int {
 }
 
 // newPair returns the key and value nodes of a new map entry.
-func newPair(l string, k kind) []*yaml.Node {
-	if k != deps {
+func newPair(l string, k FieldKind) []*yaml.Node {
+	if k != FieldDeps {
 		key, val, _ := strings.Cut(l, "=")
 		return []*yaml.Node{str(strings.TrimSpace(key)), str(val)}
 	}
@@ -273,5 +272,5 @@ func writeReplicas(c *yaml.Node, key, text string) {
 		}
 		return
 	}
-	set(r, key, value(get(r, key), line, key, text), orderOf("replicas"))
+	set(r, key, value(get(r, key), FieldLine, key, text), orderOf("replicas"))
 }
