@@ -130,14 +130,6 @@ func (g *Globals) globalArgs() []string {
 	return nil
 }
 
-// Context returns the command's context in Budgie's namespace.
-func (g *Globals) Context() context.Context {
-	if g.eng != nil {
-		return g.eng.Context(g.ctx)
-	}
-	return g.ctx
-}
-
 // Main runs budgie with args (os.Args[1:]) and returns the process's exit
 // code (see the README's exit codes). version is what `budgie version`
 // prints.

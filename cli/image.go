@@ -34,7 +34,7 @@ func (c *PullCmd) Run(g *Globals, eng *engine.Engine) error {
 	default:
 		opts.Progress = newLineProgress(os.Stdout).update
 	}
-	img, err := svc.Pull(g.Context(), c.Image, opts)
+	img, err := svc.Pull(g.ctx, c.Image, opts)
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ type ImagesCmd struct {
 // Run lists the images.
 func (c *ImagesCmd) Run(g *Globals, eng *engine.Engine) error {
 	svc := eng.ImageService
-	imgs, err := svc.List(g.Context(), images.ListOptions{Repo: c.Repo})
+	imgs, err := svc.List(g.ctx, images.ListOptions{Repo: c.Repo})
 	if err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ type RmiCmd struct {
 // it goes on past images it cannot remove and fails at the end.
 func (c *RmiCmd) Run(g *Globals, eng *engine.Engine) error {
 	svc := eng.ImageService
-	removed, err := svc.Remove(g.Context(), c.Images, images.RemoveOptions{Force: c.Force})
+	removed, err := svc.Remove(g.ctx, c.Images, images.RemoveOptions{Force: c.Force})
 	for _, name := range removed {
 		fmt.Printf("Untagged: %s\n", images.Familiar(name))
 	}
@@ -241,7 +241,7 @@ func (c *LoadCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	imgs, err := eng.ImageService.Load(g.Context(), in, images.LoadOptions{Platform: c.Platform})
+	imgs, err := eng.ImageService.Load(g.ctx, in, images.LoadOptions{Platform: c.Platform})
 	if err != nil {
 		return err
 	}

@@ -132,7 +132,7 @@ func (c *ChirpCmd) replicate(g *Globals) error {
 	}
 	cfg := eng.Config
 	prog := newChirpProgress(os.Stderr)
-	res, err := eng.Replicate(g.Context(), engine.ReplicateOptions{
+	res, err := eng.Replicate(g.ctx, engine.ReplicateOptions{
 		Ref: c.Ref, Name: c.Name, Sync: c.Sync, DryRun: c.DryRun, Secrets: c.Secrets,
 		Peers: func(ctx context.Context) ([]models.PeerNode, error) {
 			res, err := engine.ListPeers(ctx, cfg, engine.PeersOptions{Timeout: c.Timeout})

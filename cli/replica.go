@@ -32,7 +32,7 @@ func (c *UnshareCmd) Run(g *Globals, eng *engine.Engine) error {
 // shareAll sets or clears (off) the share mark of each container.
 func shareAll(g *Globals, eng *engine.Engine, refs []string, off bool) error {
 	for _, ref := range refs {
-		id, err := replica.Share(g.Context(), eng.Runtime, ref, replica.ShareOptions{Off: off})
+		id, err := replica.Share(g.ctx, eng.Runtime, ref, replica.ShareOptions{Off: off})
 		if err != nil {
 			return err
 		}

@@ -17,37 +17,37 @@ import (
 
 // Containers lists containers (opts.All: stopped ones too; opts.Filters).
 func (e *Engine) Containers(ctx context.Context, opts runtime.ListOptions) ([]models.Container, error) {
-	return e.Runtime.List(e.Context(ctx), opts)
+	return e.Runtime.List(ctx, opts)
 }
 
 // Container returns one container by name, ID or unique ID prefix.
 func (e *Engine) Container(ctx context.Context, ref string) (models.Container, error) {
-	return e.Runtime.Get(e.Context(ctx), ref)
+	return e.Runtime.Get(ctx, ref)
 }
 
 // Start starts a created or stopped container.
 func (e *Engine) Start(ctx context.Context, ref string) (models.Container, error) {
-	return e.Runtime.Start(e.Context(ctx), ref)
+	return e.Runtime.Start(ctx, ref)
 }
 
 // Stop stops a container (opts.Timeout zero: its own stop timeout).
 func (e *Engine) Stop(ctx context.Context, ref string, opts runtime.StopOptions) (models.Container, error) {
-	return e.Runtime.Stop(e.Context(ctx), ref, opts)
+	return e.Runtime.Stop(ctx, ref, opts)
 }
 
 // Restart stops (as Stop) and starts a container.
 func (e *Engine) Restart(ctx context.Context, ref string, opts runtime.StopOptions) (models.Container, error) {
-	return e.Runtime.Restart(e.Context(ctx), ref, opts)
+	return e.Runtime.Restart(ctx, ref, opts)
 }
 
 // Remove removes a container (opts.Force: a running one too).
 func (e *Engine) Remove(ctx context.Context, ref string, opts runtime.RemoveOptions) (models.Container, error) {
-	return e.Runtime.Remove(e.Context(ctx), ref, opts)
+	return e.Runtime.Remove(ctx, ref, opts)
 }
 
 // Stats samples every running container.
 func (e *Engine) Stats(ctx context.Context) (map[string]models.Stats, error) {
-	return e.Runtime.Stats(e.Context(ctx))
+	return e.Runtime.Stats(ctx)
 }
 
 // Events streams container events until ctx ends: containerd's, merged
@@ -56,7 +56,7 @@ func (e *Engine) Stats(ctx context.Context) (map[string]models.Stats, error) {
 // that a front end re-reads that one container. The keeper's stream is
 // re-dialled while ctx lives, since the keeper may start later.
 func (e *Engine) Events(ctx context.Context) (<-chan models.Event, <-chan error) {
-	events, errc := e.Runtime.Events(e.Context(ctx))
+	events, errc := e.Runtime.Events(ctx)
 	out := make(chan models.Event, 256)
 	fctx, stop := context.WithCancel(ctx)
 	forwarded := make(chan struct{})
@@ -123,7 +123,6 @@ type LogsOptions struct {
 // the container is neither running nor paused. A cancelled ctx ends a
 // follow without an error.
 func (e *Engine) Logs(ctx context.Context, ref string, opts LogsOptions) error {
-	ctx = e.Context(ctx)
 	c, err := e.Runtime.Get(ctx, ref)
 	if err != nil {
 		return err

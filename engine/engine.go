@@ -9,7 +9,6 @@ import (
 	"fmt"
 
 	containerd "github.com/containerd/containerd"
-	"github.com/containerd/containerd/namespaces"
 
 	"github.com/budgie-sh/budgie/engine/config"
 	"github.com/budgie-sh/budgie/engine/daemon"
@@ -112,11 +111,6 @@ func Open(ctx context.Context, cfg *config.Config, opts OpenOptions) (*Engine, e
 
 // Client returns the containerd client.
 func (e *Engine) Client() *containerd.Client { return e.Conn.Client }
-
-// Context returns ctx in Budgie's containerd namespace.
-func (e *Engine) Context(ctx context.Context) context.Context {
-	return namespaces.WithNamespace(ctx, e.Config.Containerd.Namespace)
-}
 
 // Close closes the containerd connection.
 func (e *Engine) Close() error { return e.Conn.Close() }

@@ -12,23 +12,23 @@ import (
 
 // Images lists images.
 func (e *Engine) Images(ctx context.Context, opts images.ListOptions) ([]models.Image, error) {
-	return e.ImageService.List(e.Context(ctx), opts)
+	return e.ImageService.List(ctx, opts)
 }
 
 // PullImage pulls ref (opts.Progress reports each layer's progress).
 func (e *Engine) PullImage(ctx context.Context, ref string, opts images.PullOptions) (models.Image, error) {
-	return e.ImageService.Pull(e.Context(ctx), ref, opts)
+	return e.ImageService.Pull(ctx, ref, opts)
 }
 
 // LoadImages loads an image archive (an OCI layout or `docker save`
 // tarball) from r.
 func (e *Engine) LoadImages(ctx context.Context, r io.Reader, opts images.LoadOptions) ([]models.Image, error) {
-	return e.ImageService.Load(e.Context(ctx), r, opts)
+	return e.ImageService.Load(ctx, r, opts)
 }
 
 // RemoveImages removes images and returns what it untagged and deleted.
 func (e *Engine) RemoveImages(ctx context.Context, refs []string, opts images.RemoveOptions) ([]string, error) {
-	return e.ImageService.Remove(e.Context(ctx), refs, opts)
+	return e.ImageService.Remove(ctx, refs, opts)
 }
 
 // ValidateBundle parses bundle text (name is used in messages) and returns

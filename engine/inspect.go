@@ -17,7 +17,7 @@ type InspectOptions struct {
 // publishes ports, the load balancer's per-backend counters of its service
 // (none when no keeper answers). The CLI and nest both call it.
 func (e *Engine) Inspect(ctx context.Context, ref string, opts InspectOptions) (models.Inspect, error) {
-	in, err := e.Runtime.Inspect(e.Context(ctx), ref)
+	in, err := e.Runtime.Inspect(ctx, ref)
 	if err != nil || len(in.NetworkSettings.Ports) == 0 {
 		return in, err
 	}

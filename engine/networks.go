@@ -86,7 +86,6 @@ func (e *Engine) RemoveNetwork(ctx context.Context, name string) error {
 // Networks lists the node's networks, budgie0 first, each with the
 // endpoints of its running containers (as InspectNetwork).
 func (e *Engine) Networks(ctx context.Context) ([]models.Network, error) {
-	ctx = e.Context(ctx)
 	nets, err := e.NetworkManager.List(ctx)
 	if err != nil {
 		return nil, err
@@ -101,18 +100,18 @@ func (e *Engine) Networks(ctx context.Context) ([]models.Network, error) {
 
 // CreateNetwork makes a network; an empty opts.Subnet or Gateway is chosen.
 func (e *Engine) CreateNetwork(ctx context.Context, name string, opts network.CreateOptions) (models.Network, error) {
-	return e.NetworkManager.Create(e.Context(ctx), name, opts)
+	return e.NetworkManager.Create(ctx, name, opts)
 }
 
 // Connect joins a running container to opts.Network, live, and keeps it
 // in the container's spec.
 func (e *Engine) Connect(ctx context.Context, ref string, opts runtime.NetworkOptions) (models.Endpoint, error) {
-	return e.Runtime.Connect(e.Context(ctx), ref, opts)
+	return e.Runtime.Connect(ctx, ref, opts)
 }
 
 // Disconnect takes a container off opts.Network.
 func (e *Engine) Disconnect(ctx context.Context, ref string, opts runtime.NetworkOptions) error {
-	return e.Runtime.Disconnect(e.Context(ctx), ref, opts)
+	return e.Runtime.Disconnect(ctx, ref, opts)
 }
 
 // Services returns every published port with its backends and counters,

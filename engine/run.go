@@ -57,7 +57,7 @@ func (e *Engine) RunBundles(ctx context.Context, paths []string, opts RunBundleO
 	if err != nil {
 		return nil, err
 	}
-	cs, err := stack.Up(e.Context(ctx), e.Runtime, specs, stack.Options{
+	cs, err := stack.Up(ctx, e.Runtime, specs, stack.Options{
 		Run: func(s models.ContainerSpec) runtime.RunOptions {
 			return runtime.RunOptions{BundlePath: bundleOf[s.Name], AutoRemove: opts.AutoRemove, Pull: pull, Ports: published[s.Name]}
 		},

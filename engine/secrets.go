@@ -32,21 +32,21 @@ func openSecrets(cfg *config.Config, rt *runtime.Runtime, pass secrets.Passphras
 // Secrets lists the node's secrets, sorted by name (values never leave the
 // store).
 func (e *Engine) Secrets(ctx context.Context) ([]secrets.Secret, error) {
-	return e.SecretStore.List(e.Context(ctx))
+	return e.SecretStore.List(ctx)
 }
 
 // CreateSecret seals value as a new secret.
 func (e *Engine) CreateSecret(ctx context.Context, name string, value []byte, opts secrets.CreateOptions) (secrets.Secret, error) {
-	return e.SecretStore.Create(e.Context(ctx), name, value, opts)
+	return e.SecretStore.Create(ctx, name, value, opts)
 }
 
 // InspectSecret authenticates one secret and returns its metadata.
 func (e *Engine) InspectSecret(ctx context.Context, name string) (secrets.Secret, error) {
-	return e.SecretStore.Inspect(e.Context(ctx), name)
+	return e.SecretStore.Inspect(ctx, name)
 }
 
 // RemoveSecret deletes a secret (opts.Force: even while running
 // containers use it).
 func (e *Engine) RemoveSecret(ctx context.Context, name string, opts secrets.RemoveOptions) error {
-	return e.SecretStore.Remove(e.Context(ctx), name, opts)
+	return e.SecretStore.Remove(ctx, name, opts)
 }
