@@ -138,8 +138,8 @@ func (e *Engine) Logs(ctx context.Context, ref string, opts LogsOptions) error {
 		Stdout: stdout, Stderr: stderr, Tail: opts.Tail, Since: opts.Since,
 		Timestamps: opts.Timestamps, Follow: opts.Follow,
 		Done: func() bool {
-			c, err := e.Runtime.Get(ctx, c.ID)
-			return err != nil || (c.State != models.StateRunning && c.State != models.StatePaused)
+			cur, err := e.Runtime.Get(ctx, c.ID)
+			return err != nil || (cur.State != models.StateRunning && cur.State != models.StatePaused)
 		},
 	})
 	if errors.Is(err, context.Canceled) {
