@@ -9,6 +9,7 @@ import (
 	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/engine/keeper"
 	"github.com/budgie-sh/budgie/engine/logs"
+	"github.com/budgie-sh/budgie/web"
 )
 
 // ServeCmd runs the node keeper in the foreground.
@@ -33,7 +34,15 @@ func (c *ServeCmd) Run(g *Globals, eng *engine.Engine) error {
 		defer f.Close()
 		out = f
 	}
-	return eng.Serve(g.ctx, engine.ServeOptions{Log: out, Version: g.version})
+	opts := engine.ServeOptions{Log: out, Version: g.version}
+	if cfg.Web.Enabled {
+		dash, err := web.New(web.Options{Engine: eng, Version: g.version})
+		if err != nil {
+			return err
+		}
+		opts.Dashboard = dash.Serve
+	}
+	return eng.Serve(g.ctx, opts)
 }
 
 // stderrIs reports whether the process's stderr is the file at path.

@@ -19,6 +19,10 @@ type ServeOptions struct {
 	Log io.Writer
 	// Version is the budgie version the keeper reports.
 	Version string
+	// Dashboard runs the web dashboard in the keeper (see
+	// keeper.Options.Dashboard); nil means none. `budgie serve` passes
+	// the web package's server when web.enabled is true.
+	Dashboard func(ctx context.Context, log *slog.Logger) error
 }
 
 // Serve runs this node's keeper (supervisor, load balancer, discovery,
@@ -37,6 +41,7 @@ func (e *Engine) Serve(ctx context.Context, opts ServeOptions) error {
 		Version:     opts.Version,
 		Discovery:   e.discoveryOptions(),
 		Replication: e.replicationOptions(),
+		Dashboard:   opts.Dashboard,
 		EnsureContainerd: func(ctx context.Context) error {
 			conn, err := daemon.Connect(ctx, daemon.Options{
 				Address: cfg.Containerd.Address, Namespace: cfg.Containerd.Namespace, DataDir: cfg.DataDir,

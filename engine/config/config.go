@@ -28,9 +28,27 @@ type Config struct {
 	Discovery Discovery `yaml:"discovery"`
 	// Networks configures the default network (see Networks).
 	Networks Networks `yaml:"networks"`
+	// Web configures the dashboard the keeper serves.
+	Web Web `yaml:"web"`
 	// Keys remaps nest's key bindings: action name → keys.
 	Keys map[string][]string `yaml:"keys"`
 }
+
+// Web configures the web dashboard the keeper serves (see docs/web.md).
+type Web struct {
+	// Enabled turns the dashboard on; false means the keeper serves none.
+	Enabled bool `yaml:"enabled"`
+	// Listen is the dashboard's host:port. A loopback address is served
+	// over plain HTTP unless TLS is "on"; any other address always over
+	// TLS, with the node's own certificate.
+	Listen string `yaml:"listen"`
+	// TLS is auto (TLS beyond loopback), on (always) or off (never; refused
+	// with an address beyond loopback).
+	TLS string `yaml:"tls"`
+}
+
+// DefaultWebListen is the dashboard's default address: loopback only.
+const DefaultWebListen = "127.0.0.1:18734"
 
 // Containerd says which containerd to talk to.
 type Containerd struct {
@@ -95,5 +113,6 @@ func Default() *Config {
 		UI:         UI{Theme: "auto"},
 		Discovery:  Discovery{SyncPort: 18733, Interval: time.Second, Expiry: 2500 * time.Millisecond},
 		Networks:   Networks{DefaultBridge: "budgie0", DefaultSubnet: "172.20.0.0/16"},
+		Web:        Web{Enabled: true, Listen: DefaultWebListen, TLS: "auto"},
 	}
 }

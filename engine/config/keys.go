@@ -103,6 +103,15 @@ var keyDefs = []keyDef{
 	{"networks.default_subnet", kindString,
 		"The subnet of the default network, budgie0, in CIDR form. Read when\nbudgie0 is first made.",
 		func(c *Config) any { return &c.Networks.DefaultSubnet }, checkCIDR},
+	{"web.enabled", kindBool,
+		"Serve the web dashboard from the keeper (budgie dashboard prints its URL).",
+		func(c *Config) any { return &c.Web.Enabled }, nil},
+	{"web.listen", kindString,
+		"The dashboard's host:port. Loopback by default; any other address is\nserved over TLS with the node's certificate, and always needs a login.",
+		func(c *Config) any { return &c.Web.Listen }, checkListen},
+	{"web.tls", kindString,
+		"auto (TLS beyond loopback), on (always) or off (loopback only).",
+		func(c *Config) any { return &c.Web.TLS }, oneOf("auto", "on", "off")},
 	{"keys", kindKeys,
 		"Remaps nest's key bindings: an action and the key or keys that trigger it.\nFor example:\n  keys:\n    quit: [q, ctrl+c]\n    logs: l",
 		func(c *Config) any { return &c.Keys }, checkKeys},
@@ -116,6 +125,7 @@ var sectionDocs = map[string]string{
 	"ui":         "nest, the TUI.",
 	"discovery":  "Discovery of containers on the LAN (mDNS, in the keeper).",
 	"networks":   "Container networks (see docs/networks.md).",
+	"web":        "The web dashboard, served by the keeper (see docs/web.md).",
 }
 
 // Keys returns every configuration key, dotted ("containerd.namespace"), in

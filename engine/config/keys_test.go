@@ -15,7 +15,7 @@ func TestKeys(t *testing.T) {
 		"containerd.address", "containerd.namespace", "data_dir", "node_name", "log_level",
 		"registries.insecure", "logs.max_size", "logs.max_files", "ui.theme", "ui.mouse",
 		"discovery.interfaces", "discovery.sync_port", "discovery.interval", "discovery.expiry",
-		"networks.default_bridge", "networks.default_subnet", "keys",
+		"networks.default_bridge", "networks.default_subnet", "web.enabled", "web.listen", "web.tls", "keys",
 	}
 	if got := Keys(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Keys() = %q, want %q", got, want)
@@ -34,6 +34,7 @@ func sample() *Config {
 		UI:         UI{Theme: "dark", Mouse: true},
 		Discovery:  Discovery{Interfaces: []string{"eth0", "wlan0"}, SyncPort: 9000, Interval: 500 * time.Millisecond, Expiry: 2 * time.Second},
 		Networks:   Networks{DefaultBridge: "budgie9", DefaultSubnet: "10.9.0.0/16"},
+		Web:        Web{Enabled: false, Listen: "0.0.0.0:8443", TLS: "on"},
 		Keys:       map[string][]string{"quit": {"q", "ctrl+c"}, "logs": {"l"}, "comma": {","}},
 	}
 }
@@ -60,6 +61,9 @@ func TestGetAndFormatEveryKey(t *testing.T) {
 		{"discovery.expiry", 2 * time.Second, "2s"},
 		{"networks.default_bridge", "budgie9", "budgie9"},
 		{"networks.default_subnet", "10.9.0.0/16", "10.9.0.0/16"},
+		{"web.enabled", false, "false"},
+		{"web.listen", "0.0.0.0:8443", "0.0.0.0:8443"},
+		{"web.tls", "on", "on"},
 		{"keys", map[string][]string{"quit": {"q", "ctrl+c"}, "logs": {"l"}, "comma": {","}}, "comma: [',']\nlogs: [l]\nquit: [q, ctrl+c]"},
 	}
 	if len(tests) != len(Keys()) {

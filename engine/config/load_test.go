@@ -160,6 +160,9 @@ keys:
 		"discovery.expiry":        {Kind: SourceDefault},
 		"networks.default_bridge": {Kind: SourceDefault},
 		"networks.default_subnet": {Kind: SourceDefault},
+		"web.enabled":             {Kind: SourceDefault},
+		"web.listen":              {Kind: SourceDefault},
+		"web.tls":                 {Kind: SourceDefault},
 		"keys":                    {SourceFile, path + ":9"},
 		"keys.quit":               {SourceFile, path + ":10"},
 		"keys.logs":               {SourceFile, path + ":11"},
@@ -243,6 +246,11 @@ func TestLoadFileErrors(t *testing.T) {
 		{"duration", "discovery:\n  interval: soon\n", []string{`:2: discovery.interval: want a duration such as 1s or 500ms, got "soon"`}},
 		{"interval too short", "discovery:\n  interval: 10ms\n", []string{`:2: discovery.interval: must be at least 100ms, got 10ms`}},
 		{"sync port range", "discovery:\n  sync_port: 70000\n", []string{`:2: discovery.sync_port: must be a port between 1 and 65535, got 70000`}},
+		{"web listen not host:port", "web:\n  listen: 18734\n", []string{`:2: web.listen: "18734" is not host:port`}},
+		{"web listen host name", "web:\n  listen: box.lan:18734\n", []string{`:2: web.listen: "box.lan:18734": the host must be an IP address or localhost`}},
+		{"web listen port", "web:\n  listen: 127.0.0.1:0\n", []string{`:2: web.listen: "127.0.0.1:0": the port must be between 1 and 65535`}},
+		{"web tls value", "web:\n  tls: maybe\n", []string{`:2: web.tls: "maybe" is not one of auto, on, off`}},
+		{"web plain beyond loopback", "web:\n  listen: 0.0.0.0:18734\n  tls: off\n", []string{`:3: web.tls: off is refused with web.listen 0.0.0.0:18734, beyond loopback`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

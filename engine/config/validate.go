@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"path/filepath"
 	"regexp"
@@ -25,7 +26,47 @@ func validate(c *Config, sources map[string]Source) error {
 			problems = append(problems, newError(errdefs.ErrInvalid, "%s: %v", sources[d.name].where(d.name), err))
 		}
 	}
+	if c.Web.Enabled && c.Web.TLS == "off" && !IsLoopback(c.Web.Listen) {
+		problems = append(problems, newError(errdefs.ErrInvalid,
+			"%s: off is refused with web.listen %s, beyond loopback: the dashboard can start privileged containers (hint: set web.tls to auto, or listen on 127.0.0.1)",
+			sources["web.tls"].where("web.tls"), c.Web.Listen))
+	}
 	return errors.Join(problems...)
+}
+
+// IsLoopback reports whether a host:port listen address only accepts
+// connections from this host (127.0.0.0/8, ::1 or localhost). An empty
+// host (all interfaces) is not loopback.
+func IsLoopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// checkListen accepts host:port with an IP address, localhost or an empty
+// host (every interface), and a port from 1 to 65535.
+func checkListen(v any) error {
+	s := v.(string)
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (e.g. 127.0.0.1:18734, or :18734 for every interface)", s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("%q: the port must be between 1 and 65535", s)
+	}
+	if host == "" || host == "localhost" {
+		return nil
+	}
+	if _, err := netip.ParseAddr(host); err != nil {
+		return fmt.Errorf("%q: the host must be an IP address or localhost (a name could resolve beyond loopback)", s)
+	}
+	return nil
 }
 
 // where says where a key's value was set, to prefix errors about it.

@@ -47,6 +47,10 @@ type Options struct {
 	// keeps local replicas in sync (see engine/replica); nil means off.
 	// Its Runtime, DataDir, NodeID, Peers and Logger are filled in.
 	Replication *replica.KeeperOptions
+	// Dashboard runs the web dashboard beside the keeper's services until
+	// its context ends; nil means none. An error it returns (its address
+	// taken, say) is logged and the keeper goes on without it.
+	Dashboard func(ctx context.Context, log *slog.Logger) error
 }
 
 type keeper struct {
@@ -104,6 +108,7 @@ func Run(ctx context.Context, opts Options) error {
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- srv.Serve(ln) }()
 	log.Info("keeper running", "pid", os.Getpid(), "socket", SocketPath(opts.DataDir))
+	dashDone := runDashboard(ctx, opts.Dashboard, log)
 	if opts.Ready != nil {
 		opts.Ready()
 	}
@@ -118,11 +123,29 @@ func Run(ctx context.Context, opts Options) error {
 	_ = srv.Shutdown(sctx)
 	<-supDone
 	<-balDone
+	<-dashDone
 	discDone()
 	replDone()
 	_ = os.Remove(SocketPath(opts.DataDir))
 	log.Info("keeper stopped")
 	return err
+}
+
+// runDashboard runs the dashboard, when there is one, until ctx ends; the
+// channel closes once it has stopped.
+func runDashboard(ctx context.Context, serve func(context.Context, *slog.Logger) error, log *slog.Logger) <-chan struct{} {
+	done := make(chan struct{})
+	if serve == nil {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		if err := serve(ctx, log); err != nil && ctx.Err() == nil {
+			log.Error("dashboard stopped; the keeper goes on without it", "err", err)
+		}
+	}()
+	return done
 }
 
 // listen opens the API socket with mode 0600 (the data directory is not

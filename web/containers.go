@@ -1,0 +1,287 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/runtime"
+	"github.com/budgie-sh/budgie/models"
+)
+
+const (
+	// statsEvery is how often an open page samples CPU and memory.
+	statsEvery = 2 * time.Second
+	// eventBatch gathers a burst of container events into one pass.
+	eventBatch = 50 * time.Millisecond
+)
+
+func (s *Server) containerRoutes(m *http.ServeMux) {
+	m.Handle("GET /containers", s.page(s.containersPage))
+	m.Handle("GET /containers/stream", s.page(s.containersStream))
+	m.Handle("GET /containers/{ref}", s.page(s.containerPage))
+	m.Handle("GET /containers/{ref}/stream", s.page(s.containerStream))
+	m.Handle("POST /containers/{ref}/{action}", s.write(s.containerAction))
+}
+
+// containerRow is what a row of the containers table shows.
+type containerRow struct {
+	models.Container
+	CSRF string
+}
+
+func (s *Server) containersPage(w http.ResponseWriter, r *http.Request, sess *session) {
+	cs, err := s.eng.Containers(r.Context(), runtime.ListOptions{All: true})
+	data := struct {
+		Rows  []containerRow
+		Error string
+	}{}
+	if err != nil {
+		data.Error = err.Error()
+	}
+	slices.SortFunc(cs, func(a, b models.Container) int { return strings.Compare(a.Name, b.Name) })
+	for _, c := range cs {
+		data.Rows = append(data.Rows, containerRow{c, sess.csrf})
+	}
+	s.render(w, r, sess, "containers", data)
+}
+
+// containersStream keeps the containers table live: a row is sent again
+// when one of its container's events arrives, and CPU and memory every 2 s.
+func (s *Server) containersStream(w http.ResponseWriter, r *http.Request, sess *session) {
+	st, done, err := s.openStream(w, sess)
+	if err != nil {
+		return
+	}
+	defer done()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	rows := newRowSet()
+	events, errs := s.eng.Events(ctx)
+	if err := s.resyncContainers(ctx, st, rows); err != nil {
+		return
+	}
+	stats := newStatsFeed()
+	tick := time.NewTicker(statsEvery)
+	defer tick.Stop()
+	beat := time.NewTicker(heartbeat)
+	defer beat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			ids := gatherEvents(ev, events)
+			for _, id := range ids {
+				if err := s.sendContainerRow(ctx, st, rows, id); err != nil {
+					return
+				}
+			}
+		case err, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			_ = st.send("notice", map[string]string{"error": "live updates paused: " + err.Error()})
+			return // the page's script reconnects, and the new stream resyncs
+		case <-tick.C:
+			if err := stats.sample(ctx, s, st); err != nil {
+				return
+			}
+		case <-beat.C:
+			if st.ping() != nil {
+				return
+			}
+		}
+	}
+}
+
+// gatherEvents returns the container IDs of first and of the events that
+// follow it within eventBatch, once each, in order.
+func gatherEvents(first models.Event, events <-chan models.Event) []string {
+	ids := []string{first.ContainerID}
+	timer := time.NewTimer(eventBatch)
+	defer timer.Stop()
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return ids
+			}
+			if !slices.Contains(ids, ev.ContainerID) {
+				ids = append(ids, ev.ContainerID)
+			}
+		case <-timer.C:
+			return ids
+		}
+	}
+}
+
+// resyncContainers sends every row (the page may have been drawn before
+// the stream opened).
+func (s *Server) resyncContainers(ctx context.Context, st *stream, rows *rowSet) error {
+	cs, err := s.eng.Containers(ctx, runtime.ListOptions{All: true})
+	if err != nil {
+		return st.send("notice", map[string]string{"error": err.Error()})
+	}
+	out := make([]row, 0, len(cs))
+	for _, c := range cs {
+		html, err := s.partial("containers", "container-row", containerRow{c, st.sess.csrf})
+		if err != nil {
+			return err
+		}
+		out = append(out, row{Key: c.ID, HTML: html})
+	}
+	return rows.replace(st, out)
+}
+
+// sendContainerRow sends the row of container id as it is now, or that it
+// is gone.
+func (s *Server) sendContainerRow(ctx context.Context, st *stream, rows *rowSet, id string) error {
+	if id == "" {
+		return nil
+	}
+	c, err := s.eng.Container(ctx, id)
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return rows.remove(st, id)
+	}
+	if err != nil {
+		return st.send("notice", map[string]string{"error": err.Error()})
+	}
+	html, err := s.partial("containers", "container-row", containerRow{c, st.sess.csrf})
+	if err != nil {
+		return err
+	}
+	return rows.update(st, row{Key: c.ID, HTML: html})
+}
+
+// statsFeed turns successive samples into CPU percentages and sends only
+// the cells that changed.
+type statsFeed struct {
+	prev map[string]models.Stats
+	sent map[string]statsCell
+}
+
+// statsCell is one container's CPU and memory as the page shows them.
+type statsCell struct {
+	CPU    string  `json:"cpu"`
+	Mem    string  `json:"mem"`
+	CPUVal float64 `json:"cpu_value"`
+	MemVal uint64  `json:"mem_value"`
+	Limit  uint64  `json:"mem_limit"`
+}
+
+func newStatsFeed() *statsFeed {
+	return &statsFeed{prev: map[string]models.Stats{}, sent: map[string]statsCell{}}
+}
+
+func (f *statsFeed) sample(ctx context.Context, s *Server, st *stream) error {
+	cur, err := s.eng.Stats(ctx)
+	if err != nil {
+		return nil // a container going away mid-sample; the next tick tries again
+	}
+	changed := map[string]statsCell{}
+	for id, now := range cur {
+		cell := statsCell{Mem: formatBytes(now.MemoryUsage), MemVal: now.MemoryUsage, Limit: now.MemoryLimit}
+		if p, ok := f.prev[id]; ok {
+			cell.CPUVal = models.CPUPercent(p, now)
+			cell.CPU = fmt.Sprintf("%.1f%%", cell.CPUVal)
+		}
+		if f.sent[id] != cell {
+			changed[id] = cell
+			f.sent[id] = cell
+		}
+	}
+	f.prev = cur
+	for id := range f.sent {
+		if _, ok := cur[id]; !ok {
+			delete(f.sent, id)
+			changed[id] = statsCell{}
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	return st.send("stats", changed)
+}
+
+// containerActions are the writes a container row offers.
+var containerActions = map[string]bool{"start": true, "stop": true, "restart": true, "remove": true}
+
+// containerAction starts, stops, restarts or removes a container (the
+// page confirms stop and remove first).
+func (s *Server) containerAction(w http.ResponseWriter, r *http.Request, _ *session) {
+	ref, action := r.PathValue("ref"), r.PathValue("action")
+	if !containerActions[action] {
+		replyError(w, r, http.StatusNotFound, fmt.Errorf("no action %q (start, stop, restart or remove)", action))
+		return
+	}
+	if err := checkRef(ref); err != nil {
+		replyError(w, r, http.StatusBadRequest, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
+	defer cancel()
+	var c models.Container
+	var err error
+	switch action {
+	case "start":
+		c, err = s.eng.Start(ctx, ref)
+	case "stop":
+		c, err = s.eng.Stop(ctx, ref, runtime.StopOptions{})
+	case "restart":
+		c, err = s.eng.Restart(ctx, ref, runtime.StopOptions{})
+	case "remove":
+		c, err = s.eng.Remove(ctx, ref, runtime.RemoveOptions{Force: true})
+	}
+	s.audit(r, "container."+action, ref, err)
+	if err != nil {
+		replyError(w, r, statusOf(err), err)
+		return
+	}
+	back := "/containers"
+	if action != "remove" && r.FormValue("back") == "detail" {
+		back = "/containers/" + c.Name
+	}
+	reply(w, r, back, map[string]string{"ok": action, "name": c.Name, "state": string(c.State)})
+}
+
+// checkRef accepts a container name or ID as the engine knows them
+// (letters, digits, '_', '.', '-'; at most 128), refusing anything that
+// could be a path or a pattern.
+func checkRef(ref string) error {
+	if ref == "" || len(ref) > 128 {
+		return fmt.Errorf("a container name or ID is 1 to 128 characters: %w", errdefs.ErrInvalid)
+	}
+	for _, r := range ref {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-'
+		if !ok {
+			return fmt.Errorf("%q is not a container name or ID: %w", models.Printable(ref), errdefs.ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// statusOf maps an engine error to an HTTP status.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, errdefs.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, errdefs.ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(err, errdefs.ErrConflict):
+		return http.StatusConflict
+	case errors.Is(err, errdefs.ErrUnavailable):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
