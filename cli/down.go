@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/budgie-sh/budgie/engine"
+	"github.com/budgie-sh/budgie/models"
+)
+
+// DownCmd stops and removes the containers of bundles.
+type DownCmd struct {
+	Bundles []string `arg:"" name:"bundle" help:"Bundle files (.bun), as given to run." type:"existingfile"`
+	Volumes bool     `short:"v" help:"Also remove the named volumes the bundles' containers mount (not those other containers still use)."`
+	Time    *int     `short:"t" help:"Seconds to wait for the stop signal before SIGKILL (default: the bundle's stop_timeout, else 10)."`
+}
+
+// Help is the detail and example under the command's --help.
+func (*DownCmd) Help() string {
+	return `The opposite of run: every bundle is read first (a bad one fails with its
+file:line and nothing is touched), then each of its containers (with every
+replica) is stopped and removed, dependents before what they depend on.
+Containers that are not there are skipped, so down can be run again. Prints
+each container removed, then each volume removed (-v).
+
+Example:
+  budgie --headless down -v testdata/bundles/web.bun
+  web
+  volume web-data`
+}
+
+// Run takes the bundles down, printing what it removed.
+func (c *DownCmd) Run(g *Globals, eng *engine.Engine) error {
+	opts := engine.DownOptions{
+		Volumes:       c.Volumes,
+		Removed:       func(ctr models.Container) { fmt.Println(models.Printable(ctr.Name)) },
+		VolumeRemoved: func(name string) { fmt.Println("volume " + name) },
+		VolumeKept: func(name string, usedBy []string) {
+			fmt.Fprintf(os.Stderr, "budgie: kept volume %s: still used by %s\n", name, models.Printable(strings.Join(usedBy, ", ")))
+		},
+	}
+	if c.Time != nil {
+		if *c.Time < 0 {
+			return fmt.Errorf("--time %d: want 0 or more seconds: %w", *c.Time, errInvalid)
+		}
+		d := time.Duration(*c.Time) * time.Second
+		opts.Timeout = &d
+	}
+	return eng.Down(g.ctx, c.Bundles, opts)
+}
