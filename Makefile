@@ -11,8 +11,9 @@ DEB_PKGS := containerd runc containernetworking-plugins docker-registry busybox-
 BENCH_PKGS := nginx-light wrk rsync
 # What `make test` needs besides DEB_PKGS: a C toolchain for the race detector
 # (cgo); Avahi and a D-Bus daemon, the real third-party mDNS peer of the
-# discovery interop test (which starts its own, inside a lab namespace).
-TEST_PKGS := gcc libc6-dev avahi-daemon avahi-utils dbus-daemon
+# discovery interop test (which starts its own, inside a lab namespace);
+# Chromium, the real browser the dashboard's tests drive headless.
+TEST_PKGS := gcc libc6-dev avahi-daemon avahi-utils dbus-daemon chromium
 
 # Go tools the tests, demos and benchmarks run, pinned, installed into
 # build/tools (where the tests look first) by `make tools`.
@@ -87,6 +88,7 @@ demo: build $(DEMO_TAR)
 # run: build, make sure a containerd answers (the managed one by default),
 # load the demo image, start the demo bundles and open budgie.
 run: deps demo
+	@$(BIN) --headless dashboard || echo "(the dashboard is not available; see above)"
 	@if [ -t 1 ]; then exec $(BIN); else echo "(no terminal: skipping nest; try: $(BIN) --headless ps)"; fi
 
 vet:

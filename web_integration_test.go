@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -266,10 +268,54 @@ func TestWebDashboard(t *testing.T) {
 		t.Fatalf("secret ls does not list %s: %q", secret, got)
 	}
 	webShot(t, ctx, "secrets")
-	for _, page := range []string{"images", "networks", "peers"} {
+	// Images: a pull from a registry shows its layers' progress, and the
+	// new image's row appears; Remove (confirmed) removes it.
+	reg, err := testkit.StartRegistry("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	ref := reg.Addr() + "/web/pulled:1"
+	if err := testkit.PushBusybox(ctrEnv.Context(), ctrEnv.Client(), reg, ref, testkit.ImageOptions{Files: map[string]string{"web": "pull"}}); err != nil {
+		t.Fatal(err)
+	}
+	budgie(t, "rmi", ref) // pushing left it in the store; the page pulls it anew
+	browserDo(t, ctx, chromedp.Navigate(d.url+"/images"))
+	poll(t, ctx, "images page", `document.body.dataset.live === 'on'`, 10*time.Second)
+	browserDo(t, ctx, chromedp.SetValue(chromedp.CSS(`input[name=ref]`), ref), chromedp.Click(chromedp.CSS(`form[action="/images/pull"] button`)))
+	poll(t, ctx, "the pull's job ends with its layer done",
+		`(() => { const j = document.querySelector('#jobs [data-job]'); return !!j && j.dataset.done === 'true' && !j.querySelector('.error') && /done|exists/.test(j.textContent) && !!j.querySelector('progress') })()`, 30*time.Second)
+	poll(t, ctx, "the pulled image's row appears", fmt.Sprintf(`[...document.querySelectorAll('#rows > tr')].some(r => r.dataset.name === %q)`, ref), 15*time.Second)
+	webShot(t, ctx, "images")
+	browserDo(t, ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-name=%q] button.danger`, ref))), chromedp.WaitVisible(chromedp.ID("confirm")), chromedp.Click(chromedp.ID("confirm-ok")))
+	poll(t, ctx, "the removed image's row goes", fmt.Sprintf(`![...document.querySelectorAll('#rows > tr')].some(r => r.dataset.name === %q)`, ref), 15*time.Second)
+	if out := must(t, "images", "--format", "{{.Name}}"); strings.Contains(out, ref) {
+		t.Fatalf("the image removed in the browser is still listed:\n%s", out)
+	}
+
+	for _, page := range []string{"networks", "peers"} {
 		browserDo(t, ctx, chromedp.Navigate(d.url+"/"+page))
 		poll(t, ctx, page+" page", `document.body.dataset.live === 'on' && !!document.querySelector('#rows')`, 10*time.Second)
 		webShot(t, ctx, page)
+	}
+
+	// Every write left an audit line in the keeper's log.
+	logText, err := os.ReadFile(filepath.Join(ctrEnv.DataDir, "keeper.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"action=container.stop target=" + name + " client=127.0.0.1 result=ok",
+		"action=bundle.run target=broken.bun client=127.0.0.1 result=failed",
+		"action=secret.create target=" + secret + " client=127.0.0.1 result=ok",
+		"action=image.pull target=" + ref, "action=image.remove target=" + ref,
+	} {
+		if !strings.Contains(string(logText), want) {
+			t.Errorf("keeper.log has no audit line with %q", want)
+		}
+	}
+	if strings.Contains(string(logText), value) {
+		t.Error("the secret's value is in keeper.log")
 	}
 
 	// Logging out ends the session: the next page is the login.
@@ -277,4 +323,37 @@ func TestWebDashboard(t *testing.T) {
 	poll(t, ctx, "logged out", `location.pathname === '/login'`, 10*time.Second)
 	browserDo(t, ctx, chromedp.Navigate(d.url+"/containers"))
 	poll(t, ctx, "after logout, pages ask for a login", `location.pathname === '/login'`, 10*time.Second)
+}
+
+// TestWebDashboardFromNest: nest's : palette prints a login link (the
+// same `budgie dashboard` line), and that link logs a browser in once.
+func TestWebDashboardFromNest(t *testing.T) {
+	d := startDashboard(t)
+	d.link(t) // the keeper's dashboard answers
+	listen := strings.TrimPrefix(d.url, "http://")
+	p := startPane(t, t.TempDir(), "env BUDGIE_WEB_LISTEN="+listen+" "+binary)
+	p.waitFor(20*time.Second, "containerd ")
+	p.keys(":")
+	p.typeText("dashboard")
+	p.keys("Enter")
+	screen := p.waitFor(20*time.Second, "Dashboard: "+d.url, "/login?token=")
+	link := regexp.MustCompile(`http://127\.0\.0\.1:\d+/login\?token=[A-Za-z0-9_-]{43}`).FindString(screen)
+	if link == "" {
+		t.Fatalf("no whole login link on the screen:\n%s", screen)
+	}
+	get := func() *http.Response {
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		res, err := client.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	if res := get(); res.StatusCode != http.StatusOK || len(res.Cookies()) != 1 || res.Cookies()[0].Name != "budgie_session" {
+		t.Fatalf("the palette's link: %d with cookies %v; want 200 and a session", res.StatusCode, res.Cookies())
+	}
+	if res := get(); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the palette's link used twice: %d, want 401", res.StatusCode)
+	}
 }

@@ -48,7 +48,8 @@ func (c *DashboardLinkCmd) Run(g *Globals, eng *engine.Engine) error {
 	if link.Fingerprint != "" {
 		fmt.Printf("Its TLS certificate is this node's: ID %s (budgie id)\n", link.Fingerprint)
 	}
-	fmt.Printf("Log in (works once, until %s): %s\n", link.Expires.Format("15:04"), link.LoginURL)
+	// The link on a line of its own: nest's palette clips long lines.
+	fmt.Printf("Log in with this link (it works once, until %s):\n%s\n", link.Expires.Format("15:04"), link.LoginURL)
 	if c.Open {
 		if err := exec.Command("xdg-open", link.LoginURL).Start(); err != nil {
 			return fmt.Errorf("open the browser (xdg-open): %w", err)

@@ -20,7 +20,7 @@ import (
 // suggestions complete the first words of a command line.
 var suggestions = []string{
 	"ps -a", "start ", "stop ", "restart ", "rm ", "rm -f ", "kill ", "logs ", "inspect ", "run ",
-	"pull ", "images", "rmi ", "volume ls", "volume rm ", "system info", "config show", "version",
+	"pull ", "images", "rmi ", "volume ls", "volume rm ", "system info", "config show", "version", "dashboard",
 }
 
 // Model is the palette: an input line, then the output of the last
