@@ -217,7 +217,13 @@ func (s *Server) write(h func(http.ResponseWriter, *http.Request, *session)) htt
 
 // audit logs one write action with its outcome.
 func (s *Server) audit(r *http.Request, action, target string, err error) {
-	args := []any{"action", action, "target", target, "client", clientAddr(r)}
+	s.auditFrom(clientAddr(r), action, target, err)
+}
+
+// auditFrom logs one write action of client's (for work that outlives its
+// request: a pull, a replication).
+func (s *Server) auditFrom(client, action, target string, err error) {
+	args := []any{"action", action, "target", target, "client", client}
 	if err != nil {
 		s.log.Warn("dashboard audit", append(args, "result", "failed", "err", err)...)
 		return

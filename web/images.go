@@ -83,13 +83,14 @@ func (s *Server) imagePull(w http.ResponseWriter, r *http.Request, _ *session) {
 		return
 	}
 	id := s.jobs.start("pull", "pull "+ref)
+	client := clientAddr(r)
 	go func() {
 		ctx, cancel := context.WithTimeout(s.ctx, time.Hour)
 		defer cancel()
 		img, err := s.eng.PullImage(ctx, ref, images.PullOptions{Progress: func(p images.Progress) {
 			s.jobs.step(id, jobStep{Name: models.ShortID(strings.TrimPrefix(p.Digest, "sha256:")), Status: string(p.Status), Done: p.Offset, Total: p.Total})
 		}})
-		s.audit(r, "image.pull", ref, err)
+		s.auditFrom(client, "image.pull", ref, err)
 		result := ""
 		if err == nil {
 			result = "pulled " + img.Name

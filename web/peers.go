@@ -68,7 +68,9 @@ func (s *Server) peerList(ctx context.Context, csrf string) ([]peerRow, string, 
 			out = append(out, peerRow{
 				Key: "c-" + n.ID + "-" + c.ContainerID, Kind: "container",
 				Node: pr(n.Name), Name: pr(c.Name), Image: pr(c.Image), State: pr(string(c.State)), Ports: pr(ps),
-				Address: pr(n.Address), Ref: c.Name + "@" + n.Name,
+				// The forms name the container by IDs, never by the names a
+				// node claims (another node could claim the same ones).
+				Address: pr(n.Address), Ref: c.ContainerID + "@" + n.ID,
 				Local: n.Local, Identified: idErr == nil, Trusted: idErr == nil && trusted[id], CSRF: csrf,
 			})
 		}
@@ -160,7 +162,11 @@ func planText(res replica.Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Replicate %s from %s to this node as %s?\nImage %s (%s).", pr(res.Plan.Name), pr(res.Primary.Name), pr(a.Spec.Name), pr(a.Spec.Image), img)
 	for _, v := range a.Volumes {
-		fmt.Fprintf(&b, "\nVolume %s: %d files, %s.", pr(v.Name), v.Files, formatBytes(v.Bytes))
+		files := "files"
+		if v.Files == 1 {
+			files = "file"
+		}
+		fmt.Fprintf(&b, "\nVolume %s: %d %s, %s.", pr(v.Name), v.Files, files, formatBytes(v.Bytes))
 	}
 	for _, ref := range a.Refused {
 		fmt.Fprintf(&b, "\nLeft out: %s.", pr(ref))
@@ -176,14 +182,19 @@ func (s *Server) peerReplicate(w http.ResponseWriter, r *http.Request, _ *sessio
 		replyError(w, r, http.StatusBadRequest, err)
 		return
 	}
-	id := s.jobs.start("replicate", "replicate "+models.Printable(ref))
+	label := models.Printable(r.PostFormValue("label"))
+	if label == "" || len(label) > 200 {
+		label = ref
+	}
+	id := s.jobs.start("replicate", "replicate "+label)
+	client := clientAddr(r)
 	go func() {
 		ctx, cancel := context.WithTimeout(s.ctx, 6*time.Hour)
 		defer cancel()
 		res, err := s.eng.Replicate(ctx, engine.ReplicateOptions{Ref: ref, Sync: true, Progress: func(p replica.Progress) {
 			s.jobs.step(id, jobStep{Name: models.Printable(p.What), Status: fmt.Sprintf("%d/%d files", p.FilesDone, p.FilesTotal), Done: p.BytesDone, Total: p.BytesTotal})
 		}})
-		s.audit(r, "peer.replicate", ref, err)
+		s.auditFrom(client, "peer.replicate", ref, err)
 		result, link := "", ""
 		if err == nil {
 			result = "running here as " + res.Container.Name
