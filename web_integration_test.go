@@ -248,6 +248,15 @@ func TestWebDashboard(t *testing.T) {
 	if st := stateOf(t, good); st != "running" {
 		t.Fatalf("the bundle run from the browser is %q, want running", st)
 	}
+	// An uploaded .bun wins over the text box and is named by its file.
+	upload := filepath.Join(t.TempDir(), "uploaded.bun")
+	if err := os.WriteFile(upload, []byte("name: "+bad+"\nmemory: lots\nimage: "+cliImage+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	browserDo(t, ctx, chromedp.Navigate(d.url+"/run"))
+	poll(t, ctx, "run page again", `!!document.querySelector('#run-form')`, 10*time.Second)
+	browserDo(t, ctx, chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{upload}), chromedp.Click(chromedp.CSS(`#run-form button`)))
+	poll(t, ctx, "the uploaded file's problem is named by its file and line", `!document.querySelector('#problems').hidden && /^uploaded\.bun:2:/.test(document.querySelector('#problems li').textContent)`, 10*time.Second)
 
 	// Secrets: created from the form; the value never comes back.
 	secret, value := "web_"+name, "v4lue-"+name
@@ -323,6 +332,15 @@ func TestWebDashboard(t *testing.T) {
 	poll(t, ctx, "logged out", `location.pathname === '/login'`, 10*time.Second)
 	browserDo(t, ctx, chromedp.Navigate(d.url+"/containers"))
 	poll(t, ctx, "after logout, pages ask for a login", `location.pathname === '/login'`, 10*time.Second)
+}
+
+// TestWebDashboardRefusesPlainBeyondLoopback: a dashboard on every
+// interface with TLS turned off does not start; the error names the key.
+func TestWebDashboardRefusesPlainBeyondLoopback(t *testing.T) {
+	r := budgieEnv(t, append(testEnv(), "BUDGIE_WEB_LISTEN=0.0.0.0:18735", "BUDGIE_WEB_TLS=off"), "dashboard", "--no-start")
+	if r.code != 2 || !strings.Contains(r.stderr, "BUDGIE_WEB_TLS: off is refused with web.listen 0.0.0.0:18735, beyond loopback") {
+		t.Fatalf("plain HTTP beyond loopback: exit %d, stderr %q; want 2 and the refusal", r.code, r.stderr)
+	}
 }
 
 // TestWebDashboardFromNest: nest's : palette prints a login link (the
