@@ -40,41 +40,43 @@ type CLI struct {
 	Globals
 
 	// commands:
-	Chirp     ChirpCmd     `cmd:"" help:"List the containers running on the LAN (found over mDNS), or replicate one to this node."`
-	Share     ShareCmd     `cmd:"" help:"Let trusted nodes replicate containers (budgie chirp NAME@NODE on theirs)."`
-	Unshare   UnshareCmd   `cmd:"" help:"Stop letting other nodes replicate containers."`
-	Replicas  ReplicasCmd  `cmd:"" help:"List this node's replicas and how their sync goes."`
-	Secret    SecretCmd    `cmd:"" help:"Manage secrets (mounted at /run/secrets/NAME)."`
-	Nest      NestCmd      `cmd:"" default:"withargs" help:"Open nest, the full-screen TUI (the default)."`
-	Run       RunCmd       `cmd:"" help:"Create and start containers from bundles."`
-	Ps        PsCmd        `cmd:"" aliases:"ls" help:"List containers."`
-	Start     StartCmd     `cmd:"" help:"Start stopped containers."`
-	Stop      StopCmd      `cmd:"" help:"Stop running containers."`
-	Restart   RestartCmd   `cmd:"" help:"Restart containers."`
-	Rm        RmCmd        `cmd:"" aliases:"remove,delete" help:"Remove containers."`
-	Down      DownCmd      `cmd:"" help:"Stop and remove the containers of bundles (-v: and their volumes)."`
-	Kill      KillCmd      `cmd:"" help:"Send a signal to containers."`
-	Wait      WaitCmd      `cmd:"" help:"Wait for containers to stop; print their exit codes."`
-	Logs      LogsCmd      `cmd:"" help:"Show a container's output."`
-	Exec      ExecCmd      `cmd:"" help:"Run a command in a running container."`
-	Inspect   InspectCmd   `cmd:"" help:"Show containers as JSON (docker inspect's shape)."`
-	Stats     StatsCmd     `cmd:"" help:"Show containers' resource use (CPU, memory, network, block I/O), live."`
-	Events    EventsCmd    `cmd:"" help:"Show container and keeper events, live (docker events)."`
-	Volume    VolumeCmd    `cmd:"" help:"Manage named volumes."`
-	System    SystemCmd    `cmd:"" help:"Node-level information."`
-	Version   VersionCmd   `cmd:"" help:"Print budgie's version."`
-	Config    ConfigCmd    `cmd:"" help:"Show and manage the configuration."`
-	Pull      PullCmd      `cmd:"" help:"Pull an image from a registry."`
-	Images    ImagesCmd    `cmd:"" help:"List images."`
-	Rmi       RmiCmd       `cmd:"" help:"Remove images."`
-	Load      LoadCmd      `cmd:"" help:"Load images from an archive (OCI layout or docker save)."`
-	Serve     ServeCmd     `cmd:"" help:"Run the node keeper in the foreground (restart policies, health checks)."`
-	Keeper    KeeperCmd    `cmd:"" help:"Show, stop, restart the node keeper or read its log."`
-	Network   NetworkCmd   `cmd:"" help:"Manage networks."`
-	Scale     ScaleCmd     `cmd:"" help:"Set the number of replicas of a service."`
-	Trust     TrustCmd     `cmd:"" help:"Manage which nodes may replicate with this one."`
-	ID        IDCmd        `cmd:"" name:"id" help:"Print this node's ID (give it to the nodes that should trust this one)."`
-	Dashboard DashboardCmd `cmd:"" help:"Print the web dashboard's URL with a one-time login link, or set its password."`
+	Chirp      ChirpCmd      `cmd:"" help:"List the containers running on the LAN (found over mDNS), or replicate one to this node."`
+	Share      ShareCmd      `cmd:"" help:"Let trusted nodes replicate containers (budgie chirp NAME@NODE on theirs)."`
+	Unshare    UnshareCmd    `cmd:"" help:"Stop letting other nodes replicate containers."`
+	Replicas   ReplicasCmd   `cmd:"" help:"List this node's replicas and how their sync goes."`
+	Secret     SecretCmd     `cmd:"" help:"Manage secrets (mounted at /run/secrets/NAME)."`
+	Nest       NestCmd       `cmd:"" default:"withargs" help:"Open nest, the full-screen TUI (the default)."`
+	Run        RunCmd        `cmd:"" help:"Create and start containers from bundles."`
+	Ps         PsCmd         `cmd:"" aliases:"ls" help:"List containers."`
+	Start      StartCmd      `cmd:"" help:"Start stopped containers."`
+	Stop       StopCmd       `cmd:"" help:"Stop running containers."`
+	Restart    RestartCmd    `cmd:"" help:"Restart containers."`
+	Rm         RmCmd         `cmd:"" aliases:"remove,delete" help:"Remove containers."`
+	Down       DownCmd       `cmd:"" help:"Stop and remove the containers of bundles (-v: and their volumes)."`
+	Kill       KillCmd       `cmd:"" help:"Send a signal to containers."`
+	Wait       WaitCmd       `cmd:"" help:"Wait for containers to stop; print their exit codes."`
+	Logs       LogsCmd       `cmd:"" help:"Show a container's output."`
+	Exec       ExecCmd       `cmd:"" help:"Run a command in a running container."`
+	Inspect    InspectCmd    `cmd:"" help:"Show containers as JSON (docker inspect's shape)."`
+	Stats      StatsCmd      `cmd:"" help:"Show containers' resource use (CPU, memory, network, block I/O), live."`
+	Events     EventsCmd     `cmd:"" help:"Show container and keeper events, live (docker events)."`
+	Volume     VolumeCmd     `cmd:"" help:"Manage named volumes."`
+	System     SystemCmd     `cmd:"" help:"Node-level information."`
+	Version    VersionCmd    `cmd:"" help:"Print budgie's version."`
+	Config     ConfigCmd     `cmd:"" help:"Show and manage the configuration."`
+	Pull       PullCmd       `cmd:"" help:"Pull an image from a registry."`
+	Images     ImagesCmd     `cmd:"" help:"List images."`
+	Image      ImageCmd      `cmd:"" help:"Manage images (image prune; images, pull, load and rmi are top-level)."`
+	Rmi        RmiCmd        `cmd:"" help:"Remove images."`
+	Load       LoadCmd       `cmd:"" help:"Load images from an archive (OCI layout or docker save)."`
+	Serve      ServeCmd      `cmd:"" help:"Run the node keeper in the foreground (restart policies, health checks)."`
+	Keeper     KeeperCmd     `cmd:"" help:"Show, stop, restart the node keeper or read its log."`
+	Network    NetworkCmd    `cmd:"" help:"Manage networks."`
+	Scale      ScaleCmd      `cmd:"" help:"Set the number of replicas of a service."`
+	Trust      TrustCmd      `cmd:"" help:"Manage which nodes may replicate with this one."`
+	ID         IDCmd         `cmd:"" name:"id" help:"Print this node's ID (give it to the nodes that should trust this one)."`
+	Completion CompletionCmd `cmd:"" help:"Print the shell completion script for bash, zsh or fish."`
+	Dashboard  DashboardCmd  `cmd:"" help:"Print the web dashboard's URL with a one-time login link, or set its password."`
 }
 
 // VersionCmd prints the version.
@@ -163,6 +165,7 @@ func Main(args []string, version string) int {
 		// containerd never open it.
 		kong.BindSingletonProvider(func() (*engine.Engine, error) { return cli.Globals.Engine() }),
 	)
+	completeLine(parser, &cli.Globals) // answers the shell's completion requests, then exits
 	kctx, err := parser.Parse(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "budgie: %v\n", err)

@@ -20,7 +20,7 @@ import (
 
 // LogsCmd prints a container's output.
 type LogsCmd struct {
-	Container  string `arg:"" help:"Name, ID or unique ID prefix."`
+	Container  string `arg:"" predictor:"container" help:"Name, ID or unique ID prefix."`
 	Follow     bool   `short:"f" help:"Follow the output until the container stops."`
 	Tail       string `short:"n" help:"Number of lines to show from the end, or all." default:"all"`
 	Timestamps bool   `short:"t" help:"Show timestamps."`
@@ -146,7 +146,7 @@ type ExecCmd struct {
 	User        string   `short:"u" help:"User name or UID[:GID]."`
 	Workdir     string   `short:"w" help:"Working directory inside the container."`
 	Env         []string `short:"e" help:"Set environment variables (KEY=VALUE)."`
-	Container   string   `arg:"" help:"Name, ID or unique ID prefix."`
+	Container   string   `arg:"" predictor:"container" help:"Name, ID or unique ID prefix."`
 	Cmd         []string `arg:"" passthrough:"" help:"Command and arguments."`
 }
 

@@ -18,7 +18,7 @@ import (
 
 // StatsCmd shows containers' resource use, live, as docker stats does.
 type StatsCmd struct {
-	Containers []string      `arg:"" optional:"" help:"Containers to show (name, ID or unique ID prefix; default: every running one)."`
+	Containers []string      `arg:"" optional:"" predictor:"container" help:"Containers to show (name, ID or unique ID prefix; default: every running one)."`
 	NoStream   bool          `name:"no-stream" help:"Print one sample (CPU % over the first --interval) and exit."`
 	Format     string        `help:"Output format: table, json, or a Go template such as '{{.Name}} {{.CPUPercent}}'." default:"table"`
 	Interval   time.Duration `help:"Time between samples." default:"2s"`

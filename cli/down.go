@@ -12,7 +12,7 @@ import (
 
 // DownCmd stops and removes the containers of bundles.
 type DownCmd struct {
-	Bundles []string `arg:"" name:"bundle" help:"Bundle files (.bun), as given to run." type:"existingfile"`
+	Bundles []string `arg:"" name:"bundle" predictor:"bundle" help:"Bundle files (.bun), as given to run." type:"existingfile"`
 	Volumes bool     `short:"v" help:"Also remove the named volumes the bundles' containers mount (not those other containers still use)."`
 	Time    *int     `short:"t" help:"Seconds to wait for the stop signal before SIGKILL (default: the bundle's stop_timeout, else 10)."`
 }

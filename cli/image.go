@@ -201,7 +201,7 @@ func imagesTable(w io.Writer, imgs []models.Image, digests, noTrunc bool) error 
 
 // RmiCmd removes images.
 type RmiCmd struct {
-	Images []string `arg:"" name:"image" help:"Images to remove, by name or ID."`
+	Images []string `arg:"" name:"image" predictor:"image" help:"Images to remove, by name or ID."`
 	Force  bool     `short:"f" help:"Remove images that containers use, and every name of an image given by ID."`
 }
 

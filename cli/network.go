@@ -79,7 +79,7 @@ func (c *NetworkLsCmd) Run(g *Globals, eng *engine.Engine) error {
 
 // NetworkInspectCmd shows networks as JSON.
 type NetworkInspectCmd struct {
-	Names  []string `arg:"" help:"Network names."`
+	Names  []string `arg:"" predictor:"network" help:"Network names."`
 	Format string   `short:"f" help:"Go template applied to each network instead of JSON, e.g. '{{.Subnet}}'."`
 }
 
@@ -107,7 +107,7 @@ func (c *NetworkInspectCmd) Run(g *Globals, eng *engine.Engine) error {
 
 // NetworkRmCmd removes networks.
 type NetworkRmCmd struct {
-	Names []string `arg:"" help:"Network names."`
+	Names []string `arg:"" predictor:"network" help:"Network names."`
 }
 
 // Run removes each network, going on past failures.
@@ -125,8 +125,8 @@ func (c *NetworkRmCmd) Run(g *Globals, eng *engine.Engine) error {
 
 // NetworkConnectCmd connects a running container to a network.
 type NetworkConnectCmd struct {
-	Network   string `arg:"" help:"Network name."`
-	Container string `arg:"" help:"Container name or ID."`
+	Network   string `arg:"" predictor:"network" help:"Network name."`
+	Container string `arg:"" predictor:"container" help:"Container name or ID."`
 }
 
 // Run attaches the container and prints its new address.
@@ -141,8 +141,8 @@ func (c *NetworkConnectCmd) Run(g *Globals, eng *engine.Engine) error {
 
 // NetworkDisconnectCmd disconnects a container from a network.
 type NetworkDisconnectCmd struct {
-	Network   string `arg:"" help:"Network name."`
-	Container string `arg:"" help:"Container name or ID."`
+	Network   string `arg:"" predictor:"network" help:"Network name."`
+	Container string `arg:"" predictor:"container" help:"Container name or ID."`
 }
 
 // Run detaches the container.

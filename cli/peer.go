@@ -23,7 +23,7 @@ import (
 // ChirpCmd lists the containers announced on the LAN or, given one,
 // replicates it to this node.
 type ChirpCmd struct {
-	Ref     string        `arg:"" optional:"" help:"Container to replicate here: NAME@NODE, a container ID or a unique ID prefix. Without it, list the LAN's containers."`
+	Ref     string        `arg:"" optional:"" predictor:"peer" help:"Container to replicate here: NAME@NODE, a container ID or a unique ID prefix. Without it, list the LAN's containers."`
 	Sync    bool          `help:"Keep the replica in sync with its primary after it starts (this node's keeper follows the primary's changes)."`
 	DryRun  bool          `name:"dry-run" help:"Print what would run here (image, command, volumes and sizes, ports, networks, secrets) and what of the primary's plan is refused, and change nothing."`
 	Name    string        `help:"Name of the replica (default: the primary's)."`

@@ -11,7 +11,7 @@ import (
 
 // ShareCmd lets trusted nodes replicate containers (the owner's consent).
 type ShareCmd struct {
-	Containers []string `arg:"" help:"Containers to share (name, ID or unique ID prefix)."`
+	Containers []string `arg:"" predictor:"container" help:"Containers to share (name, ID or unique ID prefix)."`
 }
 
 // Run marks each container replicable and prints its ID.
@@ -21,7 +21,7 @@ func (c *ShareCmd) Run(g *Globals, eng *engine.Engine) error {
 
 // UnshareCmd takes the consent back: trusted nodes get nothing more of them.
 type UnshareCmd struct {
-	Containers []string `arg:"" help:"Containers to stop sharing."`
+	Containers []string `arg:"" predictor:"container" help:"Containers to stop sharing."`
 }
 
 // Run clears the mark on each container and prints its ID.

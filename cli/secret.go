@@ -159,7 +159,7 @@ func (c *SecretLsCmd) Run(g *Globals, eng *engine.Engine) error {
 
 // SecretInspectCmd shows secrets as JSON.
 type SecretInspectCmd struct {
-	Names  []string `arg:"" name:"name" help:"Secret names."`
+	Names  []string `arg:"" name:"name" predictor:"secret" help:"Secret names."`
 	Reveal bool     `help:"Include the value (as value, or value_base64 when it is not UTF-8)."`
 }
 
@@ -206,7 +206,7 @@ func (c *SecretInspectCmd) Run(g *Globals, eng *engine.Engine) error {
 
 // SecretRmCmd removes secrets.
 type SecretRmCmd struct {
-	Names []string `arg:"" name:"name" help:"Secret names."`
+	Names []string `arg:"" name:"name" predictor:"secret" help:"Secret names."`
 	Force bool     `short:"f" help:"Remove even while running containers use them."`
 }
 

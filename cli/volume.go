@@ -13,6 +13,8 @@ type VolumeCmd struct {
 	Ls      VolumeLsCmd      `cmd:"" aliases:"list" help:"List volumes."`
 	Inspect VolumeInspectCmd `cmd:"" help:"Show volumes as JSON."`
 	Rm      VolumeRmCmd      `cmd:"" aliases:"remove" help:"Remove volumes and their data."`
+	Create  VolumeCreateCmd  `cmd:"" help:"Create an empty named volume."`
+	Prune   VolumePruneCmd   `cmd:"" help:"Remove the volumes no container mounts."`
 }
 
 // VolumeLsCmd lists volumes.
@@ -89,4 +91,62 @@ func (c *VolumeRmCmd) Run(g *Globals, eng *engine.Engine) error {
 		fmt.Println(name)
 		return nil
 	})
+}
+
+// VolumeCreateCmd creates a named volume.
+type VolumeCreateCmd struct {
+	Name string `arg:"" help:"Volume name: letters, digits, _, . and -, starting with a letter or digit (as in bundles)."`
+}
+
+// Help is the detail and example under the command's --help.
+func (*VolumeCreateCmd) Help() string {
+	return `Makes an empty volume under DATA_DIR/volumes for bundles to mount
+(volumes: ["NAME:/path"]); run also creates the volumes it needs. A name
+that exists already is refused (exit 1). Prints the name.
+
+Example:
+  budgie --headless volume create pgdata
+  pgdata`
+}
+
+// Run creates the volume and prints its name.
+func (c *VolumeCreateCmd) Run(g *Globals, eng *engine.Engine) error {
+	v, err := eng.CreateVolume(g.ctx, c.Name)
+	if err != nil {
+		return err
+	}
+	fmt.Println(v.Name)
+	return nil
+}
+
+// VolumePruneCmd removes unused volumes.
+type VolumePruneCmd struct {
+	Force bool `short:"f" help:"Do not ask for confirmation (needed when standard input is not a terminal)."`
+}
+
+// Help is the detail and example under the command's --help.
+func (*VolumePruneCmd) Help() string {
+	return `Removes, with their data, the named volumes that no container — running
+or stopped — mounts. Asks first unless -f.
+
+Example:
+  budgie --headless volume prune -f
+  Deleted Volumes:
+  old-cache
+
+  Total reclaimed space: 12.3 MiB`
+}
+
+// Run asks, prunes and reports.
+func (c *VolumePruneCmd) Run(g *Globals) error {
+	warning := "WARNING! This will remove all local volumes not used by at least one container."
+	if ok, err := confirmPrune(os.Stdin, os.Stderr, c.Force, warning); !ok {
+		return err
+	}
+	eng, err := g.Engine() // after the answer: a refusal starts nothing
+	if err != nil {
+		return err
+	}
+	rep, err := eng.PruneVolumes(g.ctx)
+	return reportPrune(os.Stdout, rep, err)
 }
