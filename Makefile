@@ -8,12 +8,13 @@ DEMO_TAR := build/demo.tar
 DEB_PKGS := containerd runc containernetworking-plugins docker-registry busybox-static \
             iproute2 iptables tmux rsync ca-certificates
 # The tools `make bench` compares Budgie with (installed by bench only).
-BENCH_PKGS := nginx-light wrk rsync
+BENCH_PKGS := nginx-light wrk rsync chromium
 # What `make test` needs besides DEB_PKGS: a C toolchain for the race detector
 # (cgo); Avahi and a D-Bus daemon, the real third-party mDNS peer of the
 # discovery interop test (which starts its own, inside a lab namespace);
-# Chromium, the real browser the dashboard's tests drive headless.
-TEST_PKGS := gcc libc6-dev avahi-daemon avahi-utils dbus-daemon chromium
+# Chromium, the real browser the dashboard's tests drive headless; zsh and
+# fish, real shells for the completion test (bash is always there).
+TEST_PKGS := gcc libc6-dev avahi-daemon avahi-utils dbus-daemon chromium zsh fish
 
 # Go tools the tests, demos and benchmarks run, pinned, installed into
 # build/tools (where the tests look first) by `make tools`.
