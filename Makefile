@@ -13,8 +13,9 @@ BENCH_PKGS := nginx-light wrk rsync chromium
 # (cgo); Avahi and a D-Bus daemon, the real third-party mDNS peer of the
 # discovery interop test (which starts its own, inside a lab namespace);
 # Chromium, the real browser the dashboard's tests drive headless; zsh and
-# fish, real shells for the completion test (bash is always there).
-TEST_PKGS := gcc libc6-dev avahi-daemon avahi-utils dbus-daemon chromium zsh fish
+# fish, real shells for the completion test (bash is always there); bsdutils
+# for script(1), a real pty for the headless-output test.
+TEST_PKGS := gcc libc6-dev avahi-daemon avahi-utils dbus-daemon chromium zsh fish bsdutils
 
 # Go tools the tests, demos and benchmarks run, pinned, installed into
 # build/tools (where the tests look first) by `make tools`.

@@ -9,6 +9,8 @@ import (
 	"os"
 
 	"github.com/budgie-sh/budgie/cli"
+	// First: stops Bubble Tea's init from querying the terminal.
+	_ "github.com/budgie-sh/budgie/internal/terminit"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".

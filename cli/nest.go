@@ -41,7 +41,7 @@ func (NestCmd) Run(g *Globals, k *kong.Context) error {
 		return err
 	}
 	c := common.Common{
-		Ctx: g.ctx, Styles: theme.New(theme.Name(cfg.UI.Theme)), Keys: cfg.Keys,
+		Ctx: g.ctx, Styles: styles(cfg.UI.Theme), Keys: cfg.Keys,
 		Backend: eng, Node: eng.Runtime.Node(), Copy: osc52Copy,
 	}
 	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(g.ctx)}
@@ -59,4 +59,13 @@ func (NestCmd) Run(g *Globals, k *kong.Context) error {
 func osc52Copy(text string) error {
 	_, err := fmt.Fprintf(os.Stdout, "\x1b]52;c;%s\a", base64.StdEncoding.EncodeToString([]byte(text)))
 	return err
+}
+
+// styles are nest's styles for ui.theme; auto asks the terminal for its
+// background first (the one terminal query budgie makes).
+func styles(name string) *theme.Styles {
+	if name == "auto" || name == "" {
+		theme.DetectBackground()
+	}
+	return theme.New(theme.Name(name))
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 
 	"github.com/budgie-sh/budgie/models"
 )
@@ -38,6 +39,14 @@ func (s *Styles) State(st models.ContainerState) lipgloss.Style {
 		return style
 	}
 	return s.Dim
+}
+
+// DetectBackground asks the terminal on stdout for its background colour
+// (OSC 11) and tells Lip Gloss whether it is dark, for the auto theme's
+// adaptive colours; nest calls it before its program starts, and only when
+// ui.theme is auto. A terminal that does not answer counts as dark.
+func DetectBackground() {
+	lipgloss.SetHasDarkBackground(termenv.NewOutput(os.Stdout).HasDarkBackground())
 }
 
 // Name is a theme choice: "dark", "light" or "auto".
