@@ -57,13 +57,18 @@ type result struct {
 // budgie runs the built binary against the test containerd.
 func budgie(t *testing.T, args ...string) result {
 	t.Helper()
-	return budgieEnv(t, []string{
+	return budgieEnv(t, testEnv(), args...)
+}
+
+// testEnv points the binary at the test containerd and its data directory.
+func testEnv() []string {
+	return []string{
 		"BUDGIE_CONTAINERD_ADDRESS=" + ctrEnv.Conn.Address,
 		"BUDGIE_CONTAINERD_NAMESPACE=" + testkit.Namespace,
 		"BUDGIE_DATA_DIR=" + ctrEnv.DataDir,
 		"BUDGIE_NETWORKS_DEFAULT_BRIDGE=" + testkit.TestBridge,
 		"BUDGIE_NETWORKS_DEFAULT_SUBNET=" + testkit.TestSubnet,
-	}, args...)
+	}
 }
 
 func budgieEnv(t *testing.T, env []string, args ...string) result {

@@ -10,21 +10,11 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/budgie-sh/budgie/internal/testkit"
 )
 
 // nestEnv is the environment that points the binary at the test containerd.
 func nestEnv() []string {
-	return []string{
-		"BUDGIE_CONTAINERD_ADDRESS=" + ctrEnv.Conn.Address,
-		"BUDGIE_CONTAINERD_NAMESPACE=" + testkit.Namespace,
-		"BUDGIE_DATA_DIR=" + ctrEnv.DataDir,
-		"BUDGIE_NETWORKS_DEFAULT_BRIDGE=" + testkit.TestBridge,
-		"BUDGIE_NETWORKS_DEFAULT_SUBNET=" + testkit.TestSubnet,
-		"TERM=xterm-256color",
-		"PATH=" + filepath.Dir(binary) + ":" + os.Getenv("PATH"),
-	}
+	return append(testEnv(), "TERM=xterm-256color", "PATH="+filepath.Dir(binary)+":"+os.Getenv("PATH"))
 }
 
 // pane is a tmux session running a command in a 120×30 terminal.

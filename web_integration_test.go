@@ -56,17 +56,6 @@ func startDashboard(t *testing.T) *dashboard {
 	return d
 }
 
-// testEnv is the environment budgie() runs the binary with.
-func testEnv() []string {
-	return []string{
-		"BUDGIE_CONTAINERD_ADDRESS=" + ctrEnv.Conn.Address,
-		"BUDGIE_CONTAINERD_NAMESPACE=" + testkit.Namespace,
-		"BUDGIE_DATA_DIR=" + ctrEnv.DataDir,
-		"BUDGIE_NETWORKS_DEFAULT_BRIDGE=" + testkit.TestBridge,
-		"BUDGIE_NETWORKS_DEFAULT_SUBNET=" + testkit.TestSubnet,
-	}
-}
-
 // link runs `budgie dashboard --no-start --format json` until the new
 // keeper's dashboard answers, and returns the one-time login URL.
 func (d *dashboard) link(t *testing.T) string {
