@@ -46,7 +46,7 @@ type CLI struct {
 	Replicas   ReplicasCmd   `cmd:"" help:"List this node's replicas and how their sync goes."`
 	Secret     SecretCmd     `cmd:"" help:"Manage secrets (mounted at /run/secrets/NAME)."`
 	Nest       NestCmd       `cmd:"" default:"withargs" help:"Open nest, the full-screen TUI (the default)."`
-	Run        RunCmd        `cmd:"" help:"Create and start containers from bundles."`
+	Run        RunCmd        `cmd:"" help:"Create and start containers from bundles (again: reconcile them), or from an image with docker's flags."`
 	Ps         PsCmd         `cmd:"" aliases:"ls" help:"List containers."`
 	Start      StartCmd      `cmd:"" help:"Start stopped containers."`
 	Stop       StopCmd       `cmd:"" help:"Stop running containers."`

@@ -18,31 +18,66 @@ import (
 	"github.com/budgie-sh/budgie/models"
 )
 
-// RunCmd creates and starts the containers of bundles.
+// RunCmd creates and starts containers: those of bundles, or one from an
+// image with docker run's flags (see Help for how the two are told apart).
 type RunCmd struct {
-	Bundles []string `arg:"" name:"bundle" help:"Bundle files (.bun)." type:"existingfile"`
-	Name    string   `help:"Container name (overrides the bundle's; one container only)."`
-	Attach  bool     `short:"a" help:"Stream the container's output and exit with its exit code."`
-	Rm      bool     `help:"Remove the container when it exits."`
+	Name        string   `help:"Container name (a bundle's: overrides it, one container only; an image's: default IMAGE-xxxxxx)."`
+	Attach      bool     `short:"a" help:"Stream the container's output and exit with its exit code (the default for an image)."`
+	Detach      bool     `short:"d" help:"Image: run in the background and print the container ID (bundles always do, unless --attach)."`
+	Rm          bool     `help:"Remove the container when it exits."`
+	Env         []string `sep:"none" short:"e" placeholder:"KEY=VALUE" help:"Image: set an environment variable; KEY alone takes budgie's own value (repeatable)."`
+	Publish     []string `sep:"none" short:"p" placeholder:"[IP:][HOST:]PORT[/PROTO]" help:"Image: publish a container port on the host, e.g. -p 8080:80 (repeatable; needs the keeper, started when none runs)."`
+	Volume      []string `sep:"none" short:"v" placeholder:"SRC:/PATH[:ro]" help:"Image: mount a named volume (data:/data) or a host path (./site:/var/www, relative to here) (repeatable)."`
+	Network     []string `sep:"none" placeholder:"NAME" help:"Image: join a network: a budgie network, host or none (repeatable; default budgie0)."`
+	Restart     string   `placeholder:"POLICY" help:"Image: restart policy: no, always, unless-stopped, on-failure[:N] (the keeper carries it out)."`
+	Memory      string   `short:"m" placeholder:"SIZE" help:"Image: memory limit, e.g. 64m or 1g (docker's units: k, m, g = KiB, MiB, GiB)."`
+	Cpus        string   `name:"cpus" placeholder:"N" help:"Image: CPU limit in CPUs, e.g. 0.5."`
+	Interactive bool     `short:"i" help:"Not supported: budgie cannot give a container's main process a stdin (use budgie exec -it NAME sh)."`
+	Tty         bool     `short:"t" help:"Not supported: budgie cannot give a container's main process a terminal (use budgie exec -it NAME sh)."`
+	PrintBundle bool     `help:"Image: print the equivalent bundle (.bun) to stdout and run nothing; budgie run FILE of it makes the same container."`
+	Args        []string `arg:"" name:"bundle|image" passthrough:"partial" help:"Bundle files, or IMAGE [COMMAND [ARG...]] (flags go before it)."`
 }
 
-// Run parses every bundle first (nothing starts if one is bad), then runs
-// the containers as a stack: in depends_on order, independent ones in
-// parallel, after starting the node's keeper if a container needs it. If
-// one fails, the ones this command started are removed again.
-func (c *RunCmd) Run(g *Globals, eng *engine.Engine) error {
-	started, err := eng.RunBundles(g.ctx, c.Bundles, engine.RunBundleOptions{
+// Run runs the bundles, or the image (runImage). Bundles: every one is
+// parsed first (nothing starts if one is bad), then the containers run
+// as a stack: in depends_on order, independent ones in parallel, after
+// starting the node's keeper if a container needs it. If one fails, the
+// ones this command started are removed again. When the bundles'
+// containers exist already, they are reconciled instead (docker compose
+// up): one line per container says what was done.
+func (c *RunCmd) Run(g *Globals) error {
+	if !isBundleArg(c.Args[0]) {
+		return c.runImage(g)
+	}
+	if err := c.checkBundleArgs(); err != nil {
+		return err
+	}
+	eng, err := g.Engine()
+	if err != nil {
+		return err
+	}
+	opts := engine.RunBundleOptions{
 		NameOverride: c.Name, Single: c.Attach, AutoRemove: c.Rm, Pull: g.pullFunc(), KeeperArgv: eng.KeeperCommand(),
 		Started: func(ctr models.Container) {
 			if !c.Attach {
 				fmt.Println(ctr.ID)
 			}
 		},
-	})
+	}
+	if !c.Attach && !c.Rm { // a one-off run (--attach, --rm) is never reconciled
+		opts.Reconciled = func(r engine.ReconcileResult) { fmt.Printf("%s: %s\n", r.Name, r.Action) }
+	}
+	started, err := eng.RunBundles(g.ctx, c.Args, opts)
 	if err != nil {
 		return err
 	}
-	if c.Attach {
+	return c.follow(g, started, c.Attach)
+}
+
+// follow attaches to the one container started (attach), or has each
+// --rm container removed when it exits.
+func (c *RunCmd) follow(g *Globals, started []models.Container, attached bool) error {
+	if attached {
 		return attach(g, started[0], c.Rm)
 	}
 	if c.Rm {
@@ -174,7 +209,7 @@ func ports(ps []models.PortMapping) string {
 
 // StartCmd starts stopped containers.
 type StartCmd struct {
-	Containers []string `arg:"" name:"container" help:"Names, IDs or unique ID prefixes."`
+	Containers []string `arg:"" name:"container" predictor:"container" help:"Names, IDs or unique ID prefixes."`
 	Attach     bool     `short:"a" help:"Stream output and exit with the container's exit code (one container)."`
 }
 
@@ -202,7 +237,7 @@ func (c *StartCmd) Run(g *Globals) error {
 
 // StopCmd stops running containers.
 type StopCmd struct {
-	Containers []string `arg:"" name:"container" help:"Names, IDs or unique ID prefixes."`
+	Containers []string `arg:"" name:"container" predictor:"container" help:"Names, IDs or unique ID prefixes."`
 	Time       *int     `short:"t" help:"Seconds to wait for the stop signal before SIGKILL (default: the bundle's stop_timeout, else 10)."`
 }
 
@@ -244,7 +279,7 @@ func stopOptions(seconds *int) runtime.StopOptions {
 
 // RestartCmd restarts containers.
 type RestartCmd struct {
-	Containers []string `arg:"" name:"container" help:"Names, IDs or unique ID prefixes."`
+	Containers []string `arg:"" name:"container" predictor:"container" help:"Names, IDs or unique ID prefixes."`
 	Time       *int     `short:"t" help:"Seconds to wait for the stop signal before SIGKILL."`
 }
 
@@ -262,7 +297,7 @@ func (c *RestartCmd) Run(g *Globals, eng *engine.Engine) error {
 
 // RmCmd removes containers.
 type RmCmd struct {
-	Containers []string `arg:"" name:"container" help:"Names, IDs or unique ID prefixes."`
+	Containers []string `arg:"" name:"container" predictor:"container" help:"Names, IDs or unique ID prefixes."`
 	Force      bool     `short:"f" help:"Kill and remove running containers."`
 	Volumes    bool     `short:"v" help:"Also remove named volumes no other container uses."`
 }
@@ -280,7 +315,7 @@ func (c *RmCmd) Run(g *Globals, eng *engine.Engine) error {
 
 // KillCmd sends a signal to containers.
 type KillCmd struct {
-	Containers []string `arg:"" name:"container" help:"Names, IDs or unique ID prefixes."`
+	Containers []string `arg:"" name:"container" predictor:"container" help:"Names, IDs or unique ID prefixes."`
 	Signal     string   `short:"s" help:"Signal to send." default:"SIGKILL"`
 }
 
@@ -297,7 +332,7 @@ func (c *KillCmd) Run(g *Globals, eng *engine.Engine) error {
 
 // WaitCmd blocks until containers stop and prints their exit codes.
 type WaitCmd struct {
-	Containers []string `arg:"" name:"container" help:"Names, IDs or unique ID prefixes."`
+	Containers []string `arg:"" name:"container" predictor:"container" help:"Names, IDs or unique ID prefixes."`
 	Rm         bool     `help:"Remove each container after it exits." hidden:""`
 }
 
@@ -320,7 +355,7 @@ func (c *WaitCmd) Run(g *Globals, eng *engine.Engine) error {
 
 // InspectCmd prints containers as a docker-inspect-shaped JSON array.
 type InspectCmd struct {
-	Containers []string `arg:"" name:"container" help:"Names, IDs or unique ID prefixes."`
+	Containers []string `arg:"" name:"container" predictor:"container" help:"Names, IDs or unique ID prefixes."`
 	Format     string   `short:"f" help:"Go template applied to each container instead of JSON, e.g. '{{.State.Status}}'."`
 }
 

@@ -28,8 +28,17 @@ type RunBundleOptions struct {
 	// Engine.KeeperCommand(); nil means a keeper must already run for such
 	// containers.
 	KeeperArgv []string
-	// Started is called for each container once its task runs.
+	// Started is called for each container once its task runs; on the
+	// reconcile path (see Reconciled) Reconciled is called instead.
 	Started func(models.Container)
+	// Reconciled, when set, makes a run of bundles whose containers
+	// already exist reconcile them as docker compose up does instead of
+	// failing on the names (see reconcile): it is then called once per
+	// container of the bundles, in dependency order, with what was done.
+	// When none of them exists yet the run is a plain one (Started is
+	// called, Reconciled is not). nil means an existing name fails the run
+	// with errdefs.ErrConflict.
+	Reconciled func(ReconcileResult)
 }
 
 // RunBundles runs the containers of bundle files the way `budgie run` and
@@ -43,6 +52,32 @@ func (e *Engine) RunBundles(ctx context.Context, paths []string, opts RunBundleO
 	if err != nil {
 		return nil, err
 	}
+	return e.runSpecs(ctx, specs, bundleOf, opts)
+}
+
+// RunBundleText runs the containers of bundle text that is not a file (an
+// ad-hoc `budgie run IMAGE`'s, see AdhocBundle) exactly as RunBundles runs
+// a file's: name is the file name its problems are reported under, and
+// relative paths in it are relative to the working directory.
+func (e *Engine) RunBundleText(ctx context.Context, name string, data []byte, opts RunBundleOptions) ([]models.Container, error) {
+	b, err := bundle.Parse(name, data, bundle.ParseOptions{NameOverride: opts.NameOverride})
+	if err != nil {
+		return nil, err
+	}
+	specs, err := checkBundle(b, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCount(specs, opts); err != nil {
+		return nil, err
+	}
+	return e.runSpecs(ctx, specs, nil, opts)
+}
+
+// runSpecs is the one path every run takes once its bundles are parsed:
+// start the keeper when needed, then reconcile with what exists (when
+// asked and something does) or bind the ports and start the stack.
+func (e *Engine) runSpecs(ctx context.Context, specs []models.ContainerSpec, bundleOf map[string]string, opts RunBundleOptions) ([]models.Container, error) {
 	if err := e.ensureKeeper(ctx, specs, opts.KeeperArgv); err != nil {
 		return nil, err
 	}
@@ -53,16 +88,25 @@ func (e *Engine) RunBundles(ctx context.Context, paths []string, opts RunBundleO
 			return err
 		}
 	}
+	runOpts := func(published map[string][]models.PortMapping) func(models.ContainerSpec) runtime.RunOptions {
+		return func(s models.ContainerSpec) runtime.RunOptions {
+			return runtime.RunOptions{BundlePath: bundleOf[s.Name], AutoRemove: opts.AutoRemove, Pull: pull, Ports: published[s.Name]}
+		}
+	}
+	if opts.Reconciled != nil {
+		existing, err := e.Runtime.List(ctx, runtime.ListOptions{All: true})
+		if err != nil {
+			return nil, err
+		}
+		if p := planReconcile(specs, existing); p.anyExists() {
+			return e.reconcile(ctx, p, runOpts, opts.Reconciled)
+		}
+	}
 	published, err := e.publish(ctx, specs)
 	if err != nil {
 		return nil, err
 	}
-	cs, err := stack.Up(ctx, e.Runtime, specs, stack.Options{
-		Run: func(s models.ContainerSpec) runtime.RunOptions {
-			return runtime.RunOptions{BundlePath: bundleOf[s.Name], AutoRemove: opts.AutoRemove, Pull: pull, Ports: published[s.Name]}
-		},
-		Started: opts.Started,
-	})
+	cs, err := stack.Up(ctx, e.Runtime, specs, stack.Options{Run: runOpts(published), Started: opts.Started})
 	if err != nil {
 		e.unpublish(ctx, published)
 	}
@@ -111,19 +155,39 @@ func loadBundles(paths []string, opts RunBundleOptions) ([]models.ContainerSpec,
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, s := range b.Containers {
-			if opts.AutoRemove && s.RestartPolicy.Name != "" && s.RestartPolicy.Name != models.RestartNo {
-				return nil, nil, fmt.Errorf("--rm conflicts with %s's restart_policy %s (a removed container cannot be restarted): %w",
-					s.Name, s.RestartPolicy.Name, errdefs.ErrInvalid)
-			}
+		cs, err := checkBundle(b, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, s := range cs {
 			specs = append(specs, s)
 			bundleOf[s.Name] = b.Path
 		}
 	}
-	if (opts.Single || opts.NameOverride != "") && len(specs) != 1 {
-		return nil, nil, fmt.Errorf("this needs exactly one container, the bundles hold %d: %w", len(specs), errdefs.ErrInvalid)
+	if err := checkCount(specs, opts); err != nil {
+		return nil, nil, err
 	}
 	return specs, bundleOf, nil
+}
+
+// checkBundle returns the containers of b, refusing what the run options
+// rule out (--rm with a restart policy).
+func checkBundle(b *bundle.Bundle, opts RunBundleOptions) ([]models.ContainerSpec, error) {
+	for _, s := range b.Containers {
+		if opts.AutoRemove && s.RestartPolicy.Name != "" && s.RestartPolicy.Name != models.RestartNo {
+			return nil, fmt.Errorf("--rm conflicts with %s's restart_policy %s (a removed container cannot be restarted): %w",
+				s.Name, s.RestartPolicy.Name, errdefs.ErrInvalid)
+		}
+	}
+	return b.Containers, nil
+}
+
+// checkCount refuses more than one container where one is needed (--attach, --name).
+func checkCount(specs []models.ContainerSpec, opts RunBundleOptions) error {
+	if (opts.Single || opts.NameOverride != "") && len(specs) != 1 {
+		return fmt.Errorf("this needs exactly one container, the bundles hold %d: %w", len(specs), errdefs.ErrInvalid)
+	}
+	return nil
 }
 
 // ensureKeeper starts the node's keeper, detached, when a container needs

@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/budgie-sh/budgie/engine"
+	"github.com/budgie-sh/budgie/models"
+)
+
+// Help is the detail and examples under run's --help.
+func (*RunCmd) Help() string {
+	return `Bundle or image: the first argument is a bundle when it is an existing
+file or ends in .bun, .yaml or .yml; then every argument is a bundle.
+Otherwise it is an image, and the rest is the command and its arguments
+(they replace the image's cmd), as in docker run. Flags go before it.
+
+Bundles run in the background and print each container's ID. Run a
+bundle again and its containers are reconciled, as docker compose up
+does, in dependency order, one line each: "web: unchanged" (its spec,
+read back from the container's labels, is the bundle's; a stopped one is
+"started"), "db: recreated" (the spec changed: removed and created anew,
+named volumes kept), "cache: created" (it did not exist). --attach and
+--rm runs are never reconciled: an existing name fails them.
+
+An image runs in the foreground (docker run's default): its output is
+streamed and run exits with its exit code; Ctrl-C sends it SIGTERM. With
+-d it runs in the background and run prints its ID. Its flags are written
+into a bundle and checked by the bundle parser, so a bad value gets a
+bundle's message, named after the flag; --print-bundle shows that bundle.
+Not supported: -i and -t (a container's main process gets no stdin and no
+terminal; run it detached and use budgie exec -it NAME sh).
+
+Examples:
+  budgie --headless run web.bun worker.bun          # IDs; again: web: unchanged …
+  budgie --headless run -d --name web -p 8080:80 -e TZ=UTC nginx
+  budgie --headless run --rm busybox echo hello     # prints hello, exits 0
+  budgie --headless run -d -v data:/data --memory 64m --cpus 0.5 --restart on-failure:3 redis
+  budgie --headless run --print-bundle --name web -p 8080:80 nginx > web.bun`
+}
+
+// isBundleArg tells a bundle from an image reference: an existing regular
+// file, or a name ending in .bun, .yaml or .yml (a missing bundle then
+// fails as one, naming its path), is a bundle.
+func isBundleArg(arg string) bool {
+	switch strings.ToLower(filepath.Ext(arg)) {
+	case ".bun", ".yaml", ".yml":
+		return true
+	}
+	fi, err := os.Stat(arg)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// imageOnly are the flags that describe an image's container; a bundle
+// says the same in its fields.
+func (c *RunCmd) imageOnly() []string {
+	var set []string
+	for _, f := range []struct {
+		name string
+		on   bool
+	}{
+		{"-e/--env", len(c.Env) > 0}, {"-p/--publish", len(c.Publish) > 0}, {"-v/--volume", len(c.Volume) > 0},
+		{"--network", len(c.Network) > 0}, {"--restart", c.Restart != ""}, {"-m/--memory", c.Memory != ""},
+		{"--cpus", c.Cpus != ""}, {"--print-bundle", c.PrintBundle}, {"-i", c.Interactive}, {"-t", c.Tty},
+	} {
+		if f.on {
+			set = append(set, f.name)
+		}
+	}
+	return set
+}
+
+// checkBundleArgs refuses image flags and non-bundle arguments on a run
+// of bundles.
+func (c *RunCmd) checkBundleArgs() error {
+	if set := c.imageOnly(); len(set) > 0 {
+		return fmt.Errorf("%s: only for budgie run IMAGE; a bundle sets these in its fields (docs/bundle.md): %w", strings.Join(set, ", "), errInvalid)
+	}
+	if c.Detach && c.Attach {
+		return fmt.Errorf("-d and --attach exclude each other: %w", errInvalid)
+	}
+	for _, a := range c.Args[1:] {
+		switch {
+		case strings.HasPrefix(a, "-"):
+			return fmt.Errorf("%s after a bundle: put flags before the first bundle (budgie run %s %s): %w", a, a, c.Args[0], errInvalid)
+		case !isBundleArg(a):
+			return fmt.Errorf("%s is not a bundle file (after a bundle, every argument is one; an image goes first: budgie run IMAGE CMD): %w", a, errInvalid)
+		}
+	}
+	return nil
+}
+
+// runImage runs one container from an image, docker run's way: its flags
+// become a bundle (checked before containerd is reached), which runs
+// through the same engine path as a bundle file's.
+func (c *RunCmd) runImage(g *Globals) error {
+	if c.Interactive || c.Tty {
+		return fmt.Errorf("-i and -t are not supported: budgie cannot give a container's main process a stdin or a terminal "+
+			"(run it detached with a long-running command, then: budgie exec -it NAME sh): %w", errInvalid)
+	}
+	if c.Detach && c.Attach {
+		return fmt.Errorf("-d and --attach exclude each other: %w", errInvalid)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("find the working directory: %w", err)
+	}
+	data, err := engine.AdhocBundle(engine.AdhocOptions{
+		Image: c.Args[0], Args: c.Args[1:], Name: c.Name, Env: hostEnv(c.Env, os.LookupEnv),
+		Publish: c.Publish, Volumes: c.Volume, Networks: c.Network, Restart: c.Restart,
+		Memory: c.Memory, CPUs: c.Cpus, Dir: wd,
+	})
+	if err != nil {
+		return err
+	}
+	if c.PrintBundle {
+		_, err := os.Stdout.Write(data)
+		return err
+	}
+	eng, err := g.Engine()
+	if err != nil {
+		return err
+	}
+	attached := !c.Detach
+	started, err := eng.RunBundleText(g.ctx, engine.AdhocFile, data, engine.RunBundleOptions{
+		Single: true, AutoRemove: c.Rm, Pull: g.pullFunc(), KeeperArgv: eng.KeeperCommand(),
+		Started: func(ctr models.Container) {
+			if !attached {
+				fmt.Println(ctr.ID)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	return c.follow(g, started, attached)
+}
+
+// hostEnv resolves docker's -e KEY (no =) from budgie's own environment:
+// KEY=VALUE when it is set, left out when it is not.
+func hostEnv(env []string, lookup func(string) (string, bool)) []string {
+	out := make([]string, 0, len(env))
+	for _, e := range env {
+		if strings.Contains(e, "=") {
+			out = append(out, e)
+		} else if v, ok := lookup(e); ok {
+			out = append(out, e+"="+v)
+		}
+	}
+	return out
+}
