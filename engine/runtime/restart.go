@@ -69,7 +69,7 @@ func (r *Runtime) Status(ctx context.Context, id string) (Status, error) {
 		return Status{}, fmt.Errorf("container %s is not budgie's: %w", models.ShortID(id), errdefs.ErrNotFound)
 	}
 	resp, err := r.client.TaskService().Get(ctx, &tasks.GetRequest{ContainerID: id})
-	if err != nil && !cerrdefs.IsNotFound(err) {
+	if err != nil && !taskNotFound(err) {
 		return Status{}, fmt.Errorf("get task of %s: %w", rec.Labels[LabelName], errdefs.FromContainerd(err))
 	}
 	c := r.fromRecord(&rec, nil)

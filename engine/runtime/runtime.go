@@ -18,7 +18,9 @@ import (
 	tasks "github.com/containerd/containerd/api/services/tasks/v1"
 	tasktypes "github.com/containerd/containerd/api/types/task"
 	"github.com/containerd/containerd/containers"
+	ctrerrdefs "github.com/containerd/containerd/errdefs"
 	"github.com/containerd/containerd/namespaces"
+	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/network"
@@ -210,11 +212,74 @@ func (r *Runtime) fromRecord(rec *containers.Container, task *tasktypes.Process)
 
 // Get returns one container by full ID, name or unique ID prefix.
 func (r *Runtime) Get(ctx context.Context, ref string) (models.Container, error) {
+	if c, ok, err := r.getExact(ctx, ref); ok || err != nil {
+		return c, err
+	}
 	all, err := r.snapshot(ctx)
 	if err != nil {
 		return models.Container{}, err
 	}
 	return resolve(all, ref)
+}
+
+// getExact is Get's fast path for an exact ID or name: one filtered
+// container listing and one task lookup, instead of listing every
+// container and task (on containerd 1.6 a task listing asks every shim).
+// ok is false when ref is no exact ID or name (or could not be put in a
+// filter), and the caller resolves it the slow way.
+func (r *Runtime) getExact(ctx context.Context, ref string) (models.Container, bool, error) {
+	if !filterSafe(ref) {
+		return models.Container{}, false, nil
+	}
+	ctx = r.ns(ctx)
+	records, err := r.client.ContainerService().List(ctx, "id=="+ref, fmt.Sprintf("labels.%q==%s", LabelName, ref))
+	if err != nil {
+		return models.Container{}, false, fmt.Errorf("list containers: %w", errdefs.FromContainerd(err))
+	}
+	var rec *containers.Container
+	for i := range records { // an exact ID wins over a name, as in resolve
+		if records[i].Labels[LabelName] == "" {
+			continue
+		}
+		if records[i].ID == ref || rec == nil {
+			rec = &records[i]
+		}
+	}
+	if rec == nil {
+		return models.Container{}, false, nil
+	}
+	var task *tasktypes.Process
+	resp, err := r.client.TaskService().Get(ctx, &tasks.GetRequest{ContainerID: rec.ID})
+	switch {
+	case err == nil:
+		task = resp.Process
+	case !taskNotFound(err):
+		return models.Container{}, false, fmt.Errorf("get task of %s: %w", rec.Labels[LabelName], errdefs.FromContainerd(err))
+	}
+	out := []models.Container{r.fromRecord(rec, task)}
+	r.annotate(ctx, out)
+	return out[0], true, nil
+}
+
+// taskNotFound reports whether a task service call failed because the
+// container has no task. The raw task service answers with gRPC status
+// codes, which containerd's errdefs.FromGRPC turns into its sentinels.
+func taskNotFound(err error) bool {
+	return cerrdefs.IsNotFound(ctrerrdefs.FromGRPC(err))
+}
+
+// filterSafe accepts what a container name or ID may hold (letters,
+// digits, '_', '.', '-'), which needs no quoting in a containerd filter.
+func filterSafe(ref string) bool {
+	if ref == "" || len(ref) > 128 {
+		return false
+	}
+	for _, c := range ref {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // resolve finds ref among cs: an exact ID, then an exact name, then a unique ID prefix.

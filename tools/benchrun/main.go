@@ -7,8 +7,8 @@
 //
 //	go run ./tools/benchrun [-budgie bin/budgie] [-o docs/BENCHMARKS.md] [-rows nest,sync]
 //
-// -rows measures only the named rows (run, ps, nest, discovery, proxy,
-// sync), for iterating on one; `make bench` measures them all.
+// -rows measures only the named rows (run, ps, nest, web, discovery,
+// proxy, sync), for iterating on one; `make bench` measures them all.
 package main
 
 import (
@@ -30,11 +30,13 @@ type options struct {
 	runReps, psReps    int
 	nestReps           int
 	psCount, nestCount int
+	webReps, webFlips  int
+	webIdle            time.Duration
 	rows               string
 }
 
 // rowNames are the rows in the order they are measured.
-var rowNames = []string{"run", "ps", "nest", "discovery", "proxy", "sync"}
+var rowNames = []string{"run", "ps", "nest", "web", "discovery", "proxy", "sync"}
 
 // wants reports whether -rows names row (an empty -rows names all).
 func (o options) wants(row string) bool {
@@ -63,7 +65,10 @@ func main() {
 	flag.IntVar(&o.psReps, "ps-reps", 20, "repetitions of each side of ps")
 	flag.IntVar(&o.nestReps, "nest-reps", 10, "timed nest starts")
 	flag.IntVar(&o.psCount, "ps-containers", 300, "running containers for ps")
-	flag.IntVar(&o.nestCount, "nest-containers", 500, "containers for nest")
+	flag.IntVar(&o.nestCount, "nest-containers", 500, "containers for nest and web")
+	flag.IntVar(&o.webReps, "web-reps", 10, "timed loads of the dashboard's containers page")
+	flag.IntVar(&o.webFlips, "web-flips", 20, "container state changes timed to the dashboard")
+	flag.DurationVar(&o.webIdle, "web-idle", time.Minute, "window of each keeper CPU reading at rest (web)")
 	flag.StringVar(&o.rows, "rows", "", "measure only these rows, comma-separated ("+strings.Join(rowNames, ",")+"); empty: all")
 	flag.Parse()
 	if err := o.checkRows(); err != nil {
@@ -116,17 +121,30 @@ func runAll(ctx context.Context, o options) error {
 		return err
 	}
 	err = step("run", func() (Row, error) { return b.runRow(o.runReps) })
-	have := 0
+	have, population := 0, ""
 	if err == nil {
 		err = step("ps", func() (Row, error) { have = o.psCount; return b.psRow(ctx, o.psCount, o.psReps) })
 	}
 	if err == nil {
 		err = step("nest", func() (Row, error) {
-			population, err := b.fillTo(ctx, have, o.nestCount, availBefore)
+			p, err := b.fillTo(ctx, have, o.nestCount, availBefore)
 			if err != nil {
 				return Row{}, fmt.Errorf("nest: set up %d containers: %w", o.nestCount, err)
 			}
+			have, population = o.nestCount, p
 			return b.nestRow(o.nestCount, o.nestReps, o.repo, population)
+		})
+	}
+	if err == nil {
+		err = step("web", func() (Row, error) {
+			if have < o.nestCount { // nest did not run: make the containers it would have
+				p, err := b.webPopulation(ctx, have, o.psCount, o.nestCount, availBefore)
+				if err != nil {
+					return Row{}, fmt.Errorf("web: set up %d containers: %w", o.nestCount, err)
+				}
+				have, population = o.nestCount, p
+			}
+			return b.webRow(ctx, webScale{containers: o.nestCount, reps: o.webReps, flips: o.webFlips, idle: o.webIdle}, population)
 		})
 	}
 	if err == nil {
