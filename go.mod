@@ -39,6 +39,7 @@ require (
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/posener/complete v1.2.3
 	github.com/willabides/kongplete v0.4.0
+	golang.org/x/crypto v0.52.0
 )
 
 require (

@@ -55,8 +55,12 @@ type CLI struct {
 	Down       DownCmd       `cmd:"" help:"Stop and remove the containers of bundles (-v: and their volumes)."`
 	Kill       KillCmd       `cmd:"" help:"Send a signal to containers."`
 	Wait       WaitCmd       `cmd:"" help:"Wait for containers to stop; print their exit codes."`
-	Logs       LogsCmd       `cmd:"" help:"Show a container's output."`
+	Logs       LogsCmd       `cmd:"" help:"Show a container's output, or several containers' or a service's replicas', prefixed."`
 	Exec       ExecCmd       `cmd:"" help:"Run a command in a running container."`
+	Pause      PauseCmd      `cmd:"" help:"Freeze every process of running containers."`
+	Unpause    UnpauseCmd    `cmd:"" help:"Let paused containers run again."`
+	Top        TopCmd        `cmd:"" help:"Show a container's processes (docker top)."`
+	Cp         CpCmd         `cmd:"" help:"Copy files between a container and the host, or a tar stream."`
 	Inspect    InspectCmd    `cmd:"" help:"Show containers as JSON (docker inspect's shape)."`
 	Stats      StatsCmd      `cmd:"" help:"Show containers' resource use (CPU, memory, network, block I/O), live."`
 	Events     EventsCmd     `cmd:"" help:"Show container and keeper events, live (docker events)."`
@@ -69,6 +73,11 @@ type CLI struct {
 	Image      ImageCmd      `cmd:"" help:"Manage images (image prune; images, pull, load and rmi are top-level)."`
 	Rmi        RmiCmd        `cmd:"" help:"Remove images."`
 	Load       LoadCmd       `cmd:"" help:"Load images from an archive (OCI layout or docker save)."`
+	Save       SaveCmd       `cmd:"" help:"Save images to an archive (docker or OCI format) that budgie load reads back."`
+	Tag        TagCmd        `cmd:"" help:"Give an image a new name (for instance a registry's, to push it there)."`
+	Push       PushCmd       `cmd:"" help:"Push an image to its registry."`
+	Login      LoginCmd      `cmd:"" help:"Log in to a registry; pull and push then use the credentials."`
+	Logout     LogoutCmd     `cmd:"" help:"Remove the stored credentials of a registry."`
 	Serve      ServeCmd      `cmd:"" help:"Run the node keeper in the foreground (restart policies, health checks)."`
 	Keeper     KeeperCmd     `cmd:"" help:"Show, stop, restart the node keeper or read its log."`
 	Network    NetworkCmd    `cmd:"" help:"Manage networks."`

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -74,7 +73,7 @@ func loadEffective(g *Globals, std configStreams) (*config.Loaded, error) {
 
 // ConfigShowCmd prints the effective configuration.
 type ConfigShowCmd struct {
-	Format string `short:"f" help:"Output format: table or json." enum:"table,json" default:"table"`
+	Format string `short:"f" help:"Output format: table, json (one object: file, config, sources), or a Go template given that object, such as '{{.File}}'." default:"table"`
 
 	std configStreams
 }
@@ -85,10 +84,11 @@ func (c *ConfigShowCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	if c.Format == "json" {
-		return showJSON(c.std.stdout(), l)
+	doc, err := configDoc(l)
+	if err != nil {
+		return err
 	}
-	return showTable(c.std.stdout(), l)
+	return printList(c.std.stdout(), c.Format, doc, func(out io.Writer) error { return showTable(out, l) })
 }
 
 func showTable(out io.Writer, l *config.Loaded) error {
@@ -153,12 +153,14 @@ type configJSON struct {
 	Sources  map[string]config.Source `json:"sources"`
 }
 
-func showJSON(out io.Writer, l *config.Loaded) error {
+// configDoc is the effective configuration as --format json and
+// templates see it: config holds every key by section.
+func configDoc(l *config.Loaded) (configJSON, error) {
 	doc := configJSON{File: l.File, Searched: l.Searched, Config: map[string]any{}, Sources: l.Sources}
 	for _, key := range config.Keys() {
 		v, err := l.Get(key)
 		if err != nil {
-			return err
+			return configJSON{}, err
 		}
 		m := doc.Config
 		parts := strings.Split(key, ".")
@@ -170,9 +172,7 @@ func showJSON(out io.Writer, l *config.Loaded) error {
 		}
 		m[parts[len(parts)-1]] = v
 	}
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return doc, nil
 }
 
 // ConfigInitCmd writes a default budgie.yaml.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -123,17 +124,12 @@ func (c *PsCmd) Run(g *Globals) error {
 		}
 		return nil
 	}
-	switch c.Format {
-	case "table", "":
-		return psTable(cs, c.NoTrunc)
-	case "json":
-		return printJSON(cs)
-	}
-	return printTemplate(c.Format, cs)
+	return printList(os.Stdout, c.Format, cs, func(w io.Writer) error { return psTable(w, cs, c.NoTrunc) })
 }
 
-func psTable(cs []models.Container, noTrunc bool) error {
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 3, ' ', 0)
+// psTable writes docker's ps table.
+func psTable(out io.Writer, cs []models.Container, noTrunc bool) error {
+	w := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(w, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
 	for _, ctr := range cs {
 		id, cmd := ctr.ShortID(), command(ctr.Spec)

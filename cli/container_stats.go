@@ -47,6 +47,10 @@ func (c *StatsCmd) Run(g *Globals, eng *engine.Engine) error {
 	if c.Interval < 100*time.Millisecond {
 		return fmt.Errorf("--interval %s: want at least 100ms: %w", c.Interval, errInvalid)
 	}
+	format, err := parseFormat(c.Format)
+	if err != nil {
+		return err
+	}
 	cs, err := c.containers(g.ctx, eng)
 	if err != nil {
 		return err
@@ -55,7 +59,7 @@ func (c *StatsCmd) Run(g *Globals, eng *engine.Engine) error {
 	if err != nil {
 		return err
 	}
-	redraw := c.Format == "table" && !c.NoStream && term.IsTerminal(int(os.Stdout.Fd()))
+	redraw := format.isTable() && !c.NoStream && term.IsTerminal(int(os.Stdout.Fd()))
 	for {
 		select {
 		case <-g.ctx.Done():
@@ -72,7 +76,7 @@ func (c *StatsCmd) Run(g *Globals, eng *engine.Engine) error {
 		if redraw {
 			fmt.Print("\x1b[H\x1b[2J")
 		}
-		if err := c.print(os.Stdout, statsRows(cs, prev, cur)); err != nil {
+		if err := printStats(os.Stdout, format, statsRows(cs, prev, cur)); err != nil {
 			return err
 		}
 		if c.NoStream {
@@ -117,15 +121,13 @@ func statsRows(cs []models.Container, prev, cur map[string]models.Stats) []stats
 	return rows
 }
 
-// print writes one sample in the chosen format.
-func (c *StatsCmd) print(out io.Writer, rows []statsRow) error {
-	switch c.Format {
-	case "json":
-		return printJSONTo(out, rows)
-	case "table":
-	default:
-		return printTemplate(c.Format, rows)
-	}
+// printStats writes one sample in format: json is one array per line.
+func printStats(out io.Writer, format outputFormat, rows []statsRow) error {
+	return format.printLine(out, rows, func(out io.Writer) error { return statsTable(out, rows) })
+}
+
+// statsTable writes docker's stats table.
+func statsTable(out io.Writer, rows []statsRow) error {
 	w := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(w, "CONTAINER ID\tNAME\tCPU %\tMEM USAGE / LIMIT\tMEM %\tNET I/O\tBLOCK I/O\tPIDS")
 	for _, r := range rows {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/budgie-sh/budgie/engine"
@@ -102,26 +101,15 @@ func eventsTime(flag, s string, now time.Time, durations bool) (time.Time, error
 // eventPrinter returns what prints one event in format: a docker events
 // line, a JSON object per line, or a template per event.
 func eventPrinter(out io.Writer, format string) (func(engine.EventMessage) error, error) {
-	switch format {
-	case "table", "":
-		return func(m engine.EventMessage) error {
-			_, err := fmt.Fprintln(out, eventLine(m))
-			return err
-		}, nil
-	case "json":
-		return func(m engine.EventMessage) error { return printJSONTo(out, m) }, nil
-	}
-	tmpl, err := template.New("format").Funcs(template.FuncMap{
-		"json": func(v any) (string, error) { return jsonString(v) },
-	}).Parse(format + "\n")
+	f, err := parseFormat(format)
 	if err != nil {
-		return nil, fmt.Errorf("bad --format template: %w: %w", err, errInvalid)
+		return nil, err
 	}
 	return func(m engine.EventMessage) error {
-		if err := tmpl.Execute(out, m); err != nil {
-			return fmt.Errorf("--format template: %w: %w", err, errInvalid)
-		}
-		return nil
+		return f.printLine(out, m, func(out io.Writer) error {
+			_, err := fmt.Fprintln(out, eventLine(m))
+			return err
+		})
 	}, nil
 }
 

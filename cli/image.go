@@ -156,8 +156,7 @@ func (c *ImagesCmd) Run(g *Globals, eng *engine.Engine) error {
 	return c.print(os.Stdout, imgs)
 }
 
-// print writes imgs in the command's format; json and templates go to
-// standard output as the other commands' do.
+// print writes imgs in the command's format (-q: the IDs alone).
 func (c *ImagesCmd) print(w io.Writer, imgs []models.Image) error {
 	switch {
 	case c.Quiet:
@@ -165,12 +164,8 @@ func (c *ImagesCmd) print(w io.Writer, imgs []models.Image) error {
 			fmt.Fprintln(w, imageID(img.ID, c.NoTrunc))
 		}
 		return nil
-	case c.Format == "table" || c.Format == "":
-		return imagesTable(w, imgs, c.Digests, c.NoTrunc)
-	case c.Format == "json":
-		return printJSON(imgs)
 	}
-	return printTemplate(c.Format, imgs)
+	return printList(w, c.Format, imgs, func(w io.Writer) error { return imagesTable(w, imgs, c.Digests, c.NoTrunc) })
 }
 
 // imageID is docker's IMAGE ID: 12 hex characters, or the whole digest.

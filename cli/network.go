@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"text/tabwriter"
 
@@ -63,18 +64,14 @@ func (c *NetworkLsCmd) Run(g *Globals, eng *engine.Engine) error {
 			return err
 		}
 	}
-	switch c.Format {
-	case "table", "":
-		w := tabwriter.NewWriter(os.Stdout, 0, 0, 3, ' ', 0)
+	return printList(os.Stdout, c.Format, nets, func(out io.Writer) error {
+		w := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
 		fmt.Fprintln(w, "NAME\tBRIDGE\tSUBNET\tGATEWAY\tINTERNAL\tCONTAINERS")
 		for _, n := range nets {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%v\t%d\n", n.Name, n.Bridge, n.Subnet, n.Gateway, n.Internal, len(n.Endpoints))
 		}
 		return w.Flush()
-	case "json":
-		return printJSON(nets)
-	}
-	return printTemplate(c.Format, nets)
+	})
 }
 
 // NetworkInspectCmd shows networks as JSON.

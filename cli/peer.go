@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -29,7 +28,7 @@ type ChirpCmd struct {
 	Name    string        `help:"Name of the replica (default: the primary's)."`
 	Secrets []string      `name:"secret" sep:"none" placeholder:"NAME" help:"Let the replica read this node's secret NAME, which the primary's container uses (repeatable). Secrets not given are left out."`
 	Timeout time.Duration `help:"How long to listen when no keeper runs on this node (a keeper answers at once)." default:"2s"`
-	Format  string        `help:"Output format: table or json." enum:"table,json" default:"table"`
+	Format  string        `help:"Output format: table, json, or a Go template such as '{{.Name}}@{{.NodeName}}'." default:"table"`
 }
 
 // Run lists the LAN's containers, asking the node's keeper for its live
@@ -58,19 +57,13 @@ func (c *ChirpCmd) list(g *Globals) error {
 	for _, n := range nodes {
 		peers = append(peers, n.Containers...)
 	}
-	if c.Format == "json" {
-		if peers == nil {
-			peers = []models.Peer{}
+	return printList(os.Stdout, c.Format, peers, func(out io.Writer) error {
+		if len(peers) == 0 {
+			_, err := fmt.Fprintf(out, "No budgie containers found on the LAN (%s).\n", how)
+			return err
 		}
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(peers)
-	}
-	if len(peers) == 0 {
-		fmt.Printf("No budgie containers found on the LAN (%s).\n", how)
-		return nil
-	}
-	return printPeers(os.Stdout, peers, trustedNodes(g, nodes))
+		return printPeers(out, peers, trustedNodes(g, nodes))
+	})
 }
 
 // trustedNodes returns the IDs of the nodes whose announced identity this

@@ -20,6 +20,7 @@ import (
 // ImageCmd groups image commands that docker spells `docker image …`.
 type ImageCmd struct {
 	Prune ImagePruneCmd `cmd:"" help:"Remove unused images (dangling ones; -a: all unused)."`
+	Tag   TagCmd        `cmd:"" help:"Give an image a new name (as budgie tag)."`
 }
 
 // Help is the detail under the command's --help.

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"text/tabwriter"
 
 	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/engine/replica"
+	"github.com/budgie-sh/budgie/models"
 )
 
 // ShareCmd lets trusted nodes replicate containers (the owner's consent).
@@ -43,7 +45,7 @@ func shareAll(g *Globals, eng *engine.Engine, refs []string, off bool) error {
 
 // ReplicasCmd lists this node's replicas and how their sync goes.
 type ReplicasCmd struct {
-	Format string `help:"Output format: table or json." enum:"table,json" default:"table"`
+	Format string `help:"Output format: table, json, or a Go template such as '{{.Name}} {{.State}}'." default:"table"`
 }
 
 // Run asks the keeper for its replicas' status.
@@ -52,15 +54,12 @@ func (c *ReplicasCmd) Run(g *Globals, eng *engine.Engine) error {
 	if err != nil {
 		return err
 	}
-	if c.Format == "json" {
-		s, err := jsonString(reps)
-		if err != nil {
-			return err
-		}
-		fmt.Println(s)
-		return nil
-	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 3, ' ', 0)
+	return printList(os.Stdout, c.Format, reps, func(out io.Writer) error { return replicasTable(out, reps) })
+}
+
+// replicasTable writes the replicas table.
+func replicasTable(out io.Writer, reps []models.ReplicaStatus) error {
+	w := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(w, "NAME\tCONTAINER ID\tPRIMARY\tSTATE\tLAST SYNC\tRECEIVED\tMESSAGE")
 	for _, r := range reps {
 		last := "never"

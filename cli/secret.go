@@ -134,18 +134,19 @@ func (c *SecretLsCmd) Run(g *Globals, eng *engine.Engine) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case c.Quiet:
+	if c.Quiet {
 		for _, s := range list {
 			fmt.Println(s.Name)
 		}
 		return nil
-	case c.Format == "json":
-		return printJSON(list)
-	case c.Format != "table" && c.Format != "":
-		return printTemplate(c.Format, list)
 	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 3, ' ', 0)
+	return printList(os.Stdout, c.Format, list, func(out io.Writer) error { return secretsTable(out, list) })
+}
+
+// secretsTable writes the secret ls table; a secret that cannot be read
+// says why instead of its size and dates.
+func secretsTable(out io.Writer, list []secrets.Secret) error {
+	w := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(w, "NAME\tSIZE\tCREATED\tUSED BY")
 	for _, s := range list {
 		if s.Error != "" {

@@ -19,7 +19,7 @@ type SystemCmd struct {
 
 // SystemInfoCmd prints engine.SystemInfo.
 type SystemInfoCmd struct {
-	Format string `help:"Output format: table or json." enum:"table,json" default:"table"`
+	Format string `help:"Output format: table, json (one object), or a Go template given that object, such as '{{.Containerd}} {{.Version}}'." default:"table"`
 }
 
 // Run prints the system information.
@@ -28,16 +28,18 @@ func (c *SystemInfoCmd) Run(g *Globals, eng *engine.Engine) error {
 	if err != nil {
 		return err
 	}
-	if c.Format == "json" {
-		return printJSON(info)
-	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	return printList(os.Stdout, c.Format, info, func(out io.Writer) error { return infoTable(out, info, g.version) })
+}
+
+// infoTable writes the system info table, budgie's own version first.
+func infoTable(out io.Writer, info engine.SystemInfo, version string) error {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	pid := ""
 	if info.Pid > 0 {
 		pid = fmt.Sprintf(" (pid %d)", info.Pid)
 	}
 	rows := [][2]string{
-		{"Budgie", g.version},
+		{"Budgie", version},
 		{"Node", info.Node},
 		{"Containerd", info.Containerd + pid},
 		{"Version", info.Version + " " + info.Revision},
@@ -56,7 +58,7 @@ func (c *SystemInfoCmd) Run(g *Globals, eng *engine.Engine) error {
 
 // SystemDfCmd prints engine.DiskUsage.
 type SystemDfCmd struct {
-	Format string `help:"Output format: table or json (sizes in bytes)." enum:"table,json" default:"table"`
+	Format string `help:"Output format: table, json (one object, sizes in bytes), or a Go template given that object, such as '{{.Images.Size}}'." default:"table"`
 }
 
 // Help is the detail and example under the command's --help.
@@ -81,10 +83,7 @@ func (c *SystemDfCmd) Run(g *Globals, eng *engine.Engine) error {
 	if err != nil {
 		return err
 	}
-	if c.Format == "json" {
-		return printJSON(du)
-	}
-	return dfTable(os.Stdout, du)
+	return printList(os.Stdout, c.Format, du, func(out io.Writer) error { return dfTable(out, du) })
 }
 
 // dfTable writes docker's system df table.

@@ -57,7 +57,7 @@ type TrustCmd struct {
 type TrustLsCmd struct {
 	All    bool   `short:"a" help:"Show denied nodes too."`
 	Quiet  bool   `short:"q" help:"Only display full IDs."`
-	Format string `help:"Output format: table or json (every list, denied included)." enum:"table,json" default:"table"`
+	Format string `help:"Output format: table, json (one object: trusted, pending and denied, every list), or a Go template given that object, such as '{{range .Trusted}}{{.ID}} {{end}}'." default:"table"`
 }
 
 // Run lists trusted nodes, then pending requests (and, with --all, denied nodes).
@@ -70,23 +70,27 @@ func (c *TrustLsCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	if c.Format == "json" {
-		return printJSON(l)
-	}
+	return printList(os.Stdout, c.Format, l, func(out io.Writer) error { return c.table(out, l) })
+}
+
+// table writes the trusted nodes and pending requests (and, with --all,
+// the denied nodes): the table, their full IDs (-q), or a hint when there
+// are none.
+func (c *TrustLsCmd) table(out io.Writer, l models.TrustList) error {
 	if !c.All {
 		l.Denied = nil
 	}
 	if c.Quiet {
 		for _, r := range trustRows(l) {
-			fmt.Println(models.Printable(r.id))
+			fmt.Fprintln(out, models.Printable(r.id))
 		}
 		return nil
 	}
 	if len(l.Trusted)+len(l.Pending)+len(l.Denied) == 0 {
-		fmt.Println("No trusted nodes and no pending requests. Give this node's ID (budgie id) to the nodes that should trust it.")
+		fmt.Fprintln(out, "No trusted nodes and no pending requests. Give this node's ID (budgie id) to the nodes that should trust it.")
 		return nil
 	}
-	return printTrust(os.Stdout, l)
+	return printTrust(out, l)
 }
 
 // trustRow is one line of budgie trust ls.

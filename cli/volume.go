@@ -2,10 +2,12 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"text/tabwriter"
 
 	"github.com/budgie-sh/budgie/engine"
+	"github.com/budgie-sh/budgie/models"
 )
 
 // VolumeCmd manages named volumes.
@@ -20,7 +22,7 @@ type VolumeCmd struct {
 // VolumeLsCmd lists volumes.
 type VolumeLsCmd struct {
 	Quiet  bool   `short:"q" help:"Only display names."`
-	Format string `help:"Output format: table, json, or a Go template." default:"table"`
+	Format string `help:"Output format: table, json, or a Go template such as '{{.Name}} {{.Mountpoint}}'." default:"table"`
 }
 
 // Run lists volumes.
@@ -29,18 +31,18 @@ func (c *VolumeLsCmd) Run(g *Globals, eng *engine.Engine) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case c.Quiet:
+	if c.Quiet {
 		for _, v := range vs {
 			fmt.Println(v.Name)
 		}
 		return nil
-	case c.Format == "json":
-		return printJSON(vs)
-	case c.Format != "table" && c.Format != "":
-		return printTemplate(c.Format, vs)
 	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 3, ' ', 0)
+	return printList(os.Stdout, c.Format, vs, func(out io.Writer) error { return volumesTable(out, vs) })
+}
+
+// volumesTable writes the volume ls table.
+func volumesTable(out io.Writer, vs []models.Volume) error {
+	w := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(w, "VOLUME NAME\tUSED BY\tMOUNTPOINT")
 	for _, v := range vs {
 		used := "-"

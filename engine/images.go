@@ -31,6 +31,23 @@ func (e *Engine) RemoveImages(ctx context.Context, refs []string, opts images.Re
 	return e.ImageService.Remove(ctx, refs, opts)
 }
 
+// SaveImages writes the images refs name to w as an archive LoadImages
+// reads back (opts.Format: docker or oci).
+func (e *Engine) SaveImages(ctx context.Context, w io.Writer, refs []string, opts images.SaveOptions) error {
+	return e.ImageService.Save(ctx, w, refs, opts)
+}
+
+// TagImage gives the image source names the new name target.
+func (e *Engine) TagImage(ctx context.Context, source, target string) (models.Image, error) {
+	return e.ImageService.Tag(ctx, source, target)
+}
+
+// PushImage sends the image named ref to its registry with the stored
+// credentials (opts.Progress reports each layer's progress).
+func (e *Engine) PushImage(ctx context.Context, ref string, opts images.PushOptions) (models.Image, error) {
+	return e.ImageService.Push(ctx, ref, opts)
+}
+
 // ValidateBundle parses bundle text (name is used in messages) and returns
 // its problems, one per line, or nil.
 func (e *Engine) ValidateBundle(name string, data []byte) []string {

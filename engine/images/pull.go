@@ -43,7 +43,7 @@ func (s *Service) Pull(ctx context.Context, ref string, opts PullOptions) (model
 		platform = s.opts.Platform
 	}
 	remoteOpts := []containerd.RemoteOpt{
-		containerd.WithResolver(Resolver(s.opts.Insecure)),
+		containerd.WithResolver(s.resolver()),
 		containerd.WithPullUnpack,
 		containerd.WithPullSnapshotter(s.opts.Snapshotter),
 	}
@@ -85,8 +85,8 @@ func pullError(name string, err error) error {
 		return fmt.Errorf("pull %s: registry %s speaks plain HTTP (add it to registries.insecure in budgie.yaml): %w: %w", name, host, errdefs.ErrUnavailable, err)
 	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:"):
 		return fmt.Errorf("pull %s: TLS with registry %s failed (a plain-HTTP registry belongs in registries.insecure): %w: %w", name, host, errdefs.ErrUnavailable, err)
-	case cerrdefs.IsUnauthorized(err) || strings.Contains(msg, "401 Unauthorized"):
-		return fmt.Errorf("pull %s: registry %s refused access (Budgie pulls anonymously; is the image public?): %w", name, host, err)
+	case isAuthError(err):
+		return unauthorized("pull %s: registry %s refused access: unauthorized (log in: budgie login %s; or no such repository): %v", name, host, host, err)
 	case errors.As(err, &urlErr), errors.As(err, &netErr):
 		return fmt.Errorf("pull %s: cannot reach registry %s (is it running and is the network up? a plain-HTTP registry must be listed in registries.insecure): %w: %w", name, host, errdefs.ErrUnavailable, err)
 	}

@@ -54,9 +54,15 @@ func (w *worker) probeLoop(ctx context.Context, h models.HealthCheck, started ti
 			return
 		case <-tick.C:
 		}
+		if w.paused(ctx) {
+			continue // as Docker: a frozen container is not probed, nor marked unhealthy
+		}
 		res := w.probe(ctx, h)
 		if ctx.Err() != nil {
 			return
+		}
+		if res.ExitCode != 0 && w.paused(ctx) {
+			continue // paused while the probe ran: its failure says nothing
 		}
 		grace := h.StartPeriod > 0 && res.Start.Sub(started) < h.StartPeriod
 		status, changed := w.s.recordHealth(w.id, res, grace, retriesOf(h))
@@ -68,6 +74,12 @@ func (w *worker) probeLoop(ctx context.Context, h models.HealthCheck, started ti
 			w.send(ctx, message{kind: msgUnhealthy})
 		}
 	}
+}
+
+// paused reports whether the container's task is paused now.
+func (w *worker) paused(ctx context.Context) bool {
+	st, err := w.s.rt.Status(ctx, w.id)
+	return err == nil && st.Container.State == models.StatePaused
 }
 
 // recordHealth appends a result and returns the new status and whether it

@@ -24,7 +24,8 @@ const RegistryPath = "/usr/bin/docker-registry"
 
 // Registry is a private Docker registry (Debian's docker-registry, the
 // distribution project's registry) on a free loopback port, with no
-// authentication and its storage in a temporary directory.
+// authentication (StartAuthRegistry: basic auth) and its storage in a
+// temporary directory.
 type Registry struct {
 	dir  string
 	addr string
@@ -56,20 +57,27 @@ func (b *lockedBuffer) String() string {
 // (os.TempDir() when empty) and waits until GET /v2/ answers. It tries
 // three ports in case another process takes the free port it picked.
 func StartRegistry(parent string) (*Registry, error) {
+	return startRegistryWith(parent, nil)
+}
+
+// startRegistryWith is StartRegistry with extra configuration: extra (when
+// set) gets the registry's directory and returns YAML appended to its
+// configuration (see StartAuthRegistry).
+func startRegistryWith(parent string, extra func(dir string) (string, error)) (*Registry, error) {
 	if _, err := os.Stat(RegistryPath); err != nil {
 		return nil, fmt.Errorf("registry tests need %s (run as root after: make deps): %w", RegistryPath, err)
 	}
 	var err error
 	for range 3 {
 		var r *Registry
-		if r, err = startRegistry(parent); err == nil {
+		if r, err = startRegistry(parent, extra); err == nil {
 			return r, nil
 		}
 	}
 	return nil, err
 }
 
-func startRegistry(parent string) (*Registry, error) {
+func startRegistry(parent string, extra func(dir string) (string, error)) (*Registry, error) {
 	dir, err := os.MkdirTemp(parent, "bgreg")
 	if err != nil {
 		return nil, err
@@ -92,6 +100,14 @@ storage:
 http:
   addr: %s
 `, filepath.Join(dir, "data"), addr)
+	if extra != nil {
+		more, err := extra(dir)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		config += more
+	}
 	configPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(configPath, []byte(config), 0o600); err != nil {
 		os.RemoveAll(dir)
@@ -123,8 +139,8 @@ func freeLoopbackAddr() (string, error) {
 	return addr, l.Close()
 }
 
-// waitReady polls GET /v2/ until it answers 200, the process exits or the
-// timeout passes.
+// waitReady polls GET /v2/ until it answers 200 (401 with authentication),
+// the process exits or the timeout passes.
 func (r *Registry) waitReady(timeout time.Duration) error {
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(timeout)
@@ -137,7 +153,7 @@ func (r *Registry) waitReady(timeout time.Duration) error {
 		resp, err := client.Get("http://" + r.addr + "/v2/")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
 				return nil
 			}
 		}

@@ -1,6 +1,7 @@
 package containers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -57,6 +58,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return m.ask("start", false)
 	case key.Matches(msg, k.Stop):
 		return m.ask("stop", true)
+	case key.Matches(msg, k.Pause):
+		return m.togglePause()
 	case key.Matches(msg, k.Restart):
 		return m.ask("restart", true)
 	case key.Matches(msg, k.Remove):
@@ -210,6 +213,81 @@ func (m *Model) ask(verb string, destructive bool) tea.Cmd {
 	}
 	label := strings.ToUpper(verb[:1]) + verb[1:]
 	return common.AskConfirm(fmt.Sprintf("%s %d container(s)?\n%s", label, len(ids), list), label, m.actionCmd(verb, ids))
+}
+
+// pauser is a Backend that can also freeze and thaw containers (the
+// engine is one).
+type pauser interface {
+	Pause(ctx context.Context, ref string, opts engine.PauseOptions) (models.Container, error)
+	Unpause(ctx context.Context, ref string, opts engine.PauseOptions) (models.Container, error)
+}
+
+// togglePause pauses the running targets and unpauses the paused ones;
+// several targets are confirmed first. Pausing is undone by the same key,
+// so one container needs no dialog.
+func (m *Model) togglePause() tea.Cmd {
+	targets := m.targets()
+	if len(targets) == 0 {
+		return nil
+	}
+	p, ok := m.c.Backend.(pauser)
+	if !ok {
+		return common.ErrorCmd(errors.New("this backend cannot pause containers"))
+	}
+	ctx := m.c.Ctx
+	run := func() tea.Msg {
+		var paused, unpaused int
+		var errs []error
+		for _, c := range targets {
+			var err error
+			switch c.State {
+			case models.StatePaused:
+				_, err = p.Unpause(ctx, c.ID, engine.PauseOptions{})
+				unpaused++
+			case models.StateRunning:
+				_, err = p.Pause(ctx, c.ID, engine.PauseOptions{})
+				paused++
+			default:
+				err = fmt.Errorf("%s is %s: only a running container can be paused", c.Name, c.State)
+			}
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if len(errs) > 0 {
+			return common.ErrorMsg{Err: errors.Join(errs...)}
+		}
+		return common.ToastMsg{Text: pauseToast(paused, unpaused)}
+	}
+	if len(targets) == 1 {
+		return run
+	}
+	names := make([]string, len(targets))
+	for i, c := range targets {
+		names[i] = c.Name
+	}
+	list := strings.Join(names, ", ")
+	if len(names) > 5 {
+		list = strings.Join(names[:5], ", ") + fmt.Sprintf(" and %d more", len(names)-5)
+	}
+	return common.AskConfirm(fmt.Sprintf("Pause/unpause %d container(s)?\n%s", len(targets), list), "Toggle", run)
+}
+
+// pauseToast says what a toggle did: "paused: 1 container".
+func pauseToast(paused, unpaused int) string {
+	var parts []string
+	for _, p := range []struct {
+		verb string
+		n    int
+	}{{"paused", paused}, {"unpaused", unpaused}} {
+		switch {
+		case p.n == 1:
+			parts = append(parts, p.verb+": 1 container")
+		case p.n > 1:
+			parts = append(parts, fmt.Sprintf("%s: %d containers", p.verb, p.n))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // shell opens an interactive shell in the container through tea.ExecProcess.

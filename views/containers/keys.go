@@ -12,7 +12,7 @@ type keyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	Mark, MarkAll, Filter, ClearFilter      key.Binding
 	Details, Logs, Shell, Copy              key.Binding
-	Start, Stop, Restart, Remove            key.Binding
+	Start, Stop, Pause, Restart, Remove     key.Binding
 	RunBundle, NewBundle, EditBundle        key.Binding
 	SortNext, SortPrev                      key.Binding
 	SortName, SortImage, SortState          key.Binding
@@ -37,6 +37,7 @@ func newKeyMap(c common.Common) keyMap {
 		Copy:        c.Bind("copy_id", "copy ID", "y"),
 		Start:       c.Bind("start", "start", "u"),
 		Stop:        c.Bind("stop", "stop", "x"),
+		Pause:       c.Bind("pause", "pause/unpause", "p"),
 		Restart:     c.Bind("restart", "restart", "ctrl+r"),
 		Remove:      c.Bind("remove", "remove", "ctrl+d", "delete"),
 		RunBundle:   c.Bind("run_bundle", "run bundle", "r"),
@@ -77,7 +78,7 @@ func (m *Model) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Mark, k.MarkAll},
 		{k.Details, k.Logs, k.Shell, k.Copy, k.Filter, k.ClearFilter},
-		{k.Start, k.Stop, k.Restart, k.Remove, k.RunBundle, k.NewBundle, k.EditBundle},
+		{k.Start, k.Stop, k.Pause, k.Restart, k.Remove, k.RunBundle, k.NewBundle, k.EditBundle},
 		{k.SortNext, k.SortPrev, k.SortName, k.SortImage, k.SortState, k.SortUptime, k.SortCPU, k.SortMem, k.SortNode},
 	}
 }
