@@ -184,7 +184,7 @@ func TestWebDashboard(t *testing.T) {
 		fmt.Sprintf(`(() => { const r = %s; return !!r && /iB|B$/.test(r.querySelector('[data-stat=mem]').textContent) })()`, rowJS(name)), 10*time.Second)
 	webShot(t, ctx, "containers")
 
-	stopButton := fmt.Sprintf(`tr[data-name=%q] form[action$="/stop"] button`, name)
+	stopButton := fmt.Sprintf(`tr[data-name=%q] button[data-act=stop]`, name)
 	browserDo(t, ctx, chromedp.Click(chromedp.CSS(stopButton)), chromedp.WaitVisible(chromedp.ID("confirm")))
 	browserDo(t, ctx, chromedp.KeyEvent("\r")) // Enter on the focused default: Cancel
 	browserDo(t, ctx, chromedp.WaitNotVisible(chromedp.ID("confirm")))
@@ -205,7 +205,7 @@ func TestWebDashboard(t *testing.T) {
 	// The container page: start it again from there, follow and search the log.
 	browserDo(t, ctx, chromedp.Navigate(d.url+"/containers/"+name))
 	poll(t, ctx, "container page", `document.body.dataset.live === 'on' && !!document.querySelector('#state')`, 10*time.Second)
-	browserDo(t, ctx, chromedp.Click(chromedp.CSS(`#state form[action$="/start"] button`)))
+	browserDo(t, ctx, chromedp.Click(chromedp.CSS(`#state button[data-act=start]`)))
 	poll(t, ctx, "the state panel shows it running again", `document.querySelector('#state-value').textContent === 'running'`, 10*time.Second)
 	poll(t, ctx, "the log follows past the restart", `[...document.querySelectorAll('#log > div')].length > 30`, 15*time.Second)
 	browserDo(t, ctx, chromedp.SendKeys(chromedp.ID("log-search"), "tick-0007"))

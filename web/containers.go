@@ -5,8 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
@@ -14,12 +13,8 @@ import (
 	"github.com/budgie-sh/budgie/models"
 )
 
-const (
-	// statsEvery is how often an open page samples CPU and memory.
-	statsEvery = 2 * time.Second
-	// eventBatch gathers a burst of container events into one pass.
-	eventBatch = 50 * time.Millisecond
-)
+// statsEvery is how often an open page samples CPU and memory.
+const statsEvery = 2 * time.Second
 
 func (s *Server) containerRoutes(m *http.ServeMux) {
 	m.Handle("GET /containers", s.page(s.containersPage))
@@ -36,34 +31,44 @@ type containerRow struct {
 }
 
 func (s *Server) containersPage(w http.ResponseWriter, r *http.Request, sess *session) {
-	cs, err := s.eng.Containers(r.Context(), runtime.ListOptions{All: true})
+	cs, version, _, err := s.containers.snapshot(r.Context())
 	data := struct {
-		Rows  []containerRow
-		Error string
-	}{}
+		Rows    []containerRow
+		Version uint64
+		Error   string
+	}{Version: version}
 	if err != nil {
 		data.Error = err.Error()
 	}
-	slices.SortFunc(cs, func(a, b models.Container) int { return strings.Compare(a.Name, b.Name) })
 	for _, c := range cs {
 		data.Rows = append(data.Rows, containerRow{c, sess.csrf})
 	}
 	s.render(w, r, sess, "containers", data)
 }
 
-// containersStream keeps the containers table live: a row is sent again
-// when one of its container's events arrives, and CPU and memory every 2 s.
+// containersStream keeps the containers table live from the container
+// cache: the rows changed since the page's version (all of them when
+// that is too old), then each change as it comes; CPU and memory every
+// 2 s.
 func (s *Server) containersStream(w http.ResponseWriter, r *http.Request, sess *session) {
+	since, sinceErr := strconv.ParseUint(r.URL.Query().Get("since"), 10, 64)
 	st, done, err := s.openStream(w, sess)
 	if err != nil {
 		return
 	}
 	defer done()
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	rows := newRowSet()
-	events, errs := s.eng.Events(ctx)
-	if err := s.resyncContainers(ctx, st, rows); err != nil {
+	ctx := r.Context()
+	all, version, wake, err := s.containers.snapshot(ctx)
+	if err != nil {
+		_ = st.send("notice", map[string]string{"error": err.Error()})
+		return
+	}
+	if changed, gone, now, w2, ok := s.containers.since(since); ok && sinceErr == nil {
+		version, wake = now, w2
+		if s.sendRows(st, changed, gone) != nil {
+			return
+		}
+	} else if s.sendRows(st, all, nil) != nil || st.send("keep", keysOf(all)) != nil {
 		return
 	}
 	stats := newStatsFeed()
@@ -75,24 +80,20 @@ func (s *Server) containersStream(w http.ResponseWriter, r *http.Request, sess *
 		select {
 		case <-ctx.Done():
 			return
-		case ev, ok := <-events:
-			if !ok {
-				events = nil
-				continue
-			}
-			ids := gatherEvents(ev, events)
-			for _, id := range ids {
-				if err := s.sendContainerRow(ctx, st, rows, id); err != nil {
+		case <-wake:
+			changed, gone, now, w2, ok := s.containers.since(version)
+			if !ok { // fell behind the change log: start over
+				cs, v, w3, err := s.containers.snapshot(ctx)
+				if err != nil || s.sendRows(st, cs, nil) != nil || st.send("keep", keysOf(cs)) != nil {
 					return
 				}
-			}
-		case err, ok := <-errs:
-			if !ok {
-				errs = nil
+				version, wake = v, w3
 				continue
 			}
-			_ = st.send("notice", map[string]string{"error": "live updates paused: " + err.Error()})
-			return // the page's script reconnects, and the new stream resyncs
+			version, wake = now, w2
+			if s.sendRows(st, changed, gone) != nil {
+				return
+			}
 		case <-tick.C:
 			if err := stats.sample(ctx, s, st); err != nil {
 				return
@@ -105,63 +106,33 @@ func (s *Server) containersStream(w http.ResponseWriter, r *http.Request, sess *
 	}
 }
 
-// gatherEvents returns the container IDs of first and of the events that
-// follow it within eventBatch, once each, in order.
-func gatherEvents(first models.Event, events <-chan models.Event) []string {
-	ids := []string{first.ContainerID}
-	timer := time.NewTimer(eventBatch)
-	defer timer.Stop()
-	for {
-		select {
-		case ev, ok := <-events:
-			if !ok {
-				return ids
-			}
-			if !slices.Contains(ids, ev.ContainerID) {
-				ids = append(ids, ev.ContainerID)
-			}
-		case <-timer.C:
-			return ids
-		}
-	}
-}
-
-// resyncContainers sends every row (the page may have been drawn before
-// the stream opened).
-func (s *Server) resyncContainers(ctx context.Context, st *stream, rows *rowSet) error {
-	cs, err := s.eng.Containers(ctx, runtime.ListOptions{All: true})
-	if err != nil {
-		return st.send("notice", map[string]string{"error": err.Error()})
-	}
-	out := make([]row, 0, len(cs))
+// sendRows sends the rows of cs and names the gone containers.
+func (s *Server) sendRows(st *stream, cs []models.Container, gone []string) error {
 	for _, c := range cs {
 		html, err := s.partial("containers", "container-row", containerRow{c, st.sess.csrf})
 		if err != nil {
 			return err
 		}
-		out = append(out, row{Key: c.ID, HTML: html})
+		if err := st.send("row", row{Key: c.ID, HTML: html}); err != nil {
+			return err
+		}
 	}
-	return rows.replace(st, out)
+	for _, id := range gone {
+		if err := st.send("gone", map[string]string{"key": id}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// sendContainerRow sends the row of container id as it is now, or that it
-// is gone.
-func (s *Server) sendContainerRow(ctx context.Context, st *stream, rows *rowSet, id string) error {
-	if id == "" {
-		return nil
+// keysOf are the containers' IDs: after a full resync the page drops every
+// row not among them ("keep").
+func keysOf(cs []models.Container) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.ID
 	}
-	c, err := s.eng.Container(ctx, id)
-	if errors.Is(err, errdefs.ErrNotFound) {
-		return rows.remove(st, id)
-	}
-	if err != nil {
-		return st.send("notice", map[string]string{"error": err.Error()})
-	}
-	html, err := s.partial("containers", "container-row", containerRow{c, st.sess.csrf})
-	if err != nil {
-		return err
-	}
-	return rows.update(st, row{Key: c.ID, HTML: html})
+	return out
 }
 
 // statsFeed turns successive samples into CPU percentages and sends only

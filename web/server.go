@@ -50,11 +50,13 @@ type Server struct {
 	pages    *pages
 	jobs     *jobBoard
 	topics   *topics
-	streams  chan struct{} // a slot per open stream
-	version  string
-	secure   bool // served over TLS
-	ctx      context.Context
-	mux      *http.ServeMux
+	// containers is the event-kept list the Containers page is drawn from.
+	containers *containerCache
+	streams    chan struct{} // a slot per open stream
+	version    string
+	secure     bool // served over TLS
+	ctx        context.Context
+	mux        *http.ServeMux
 }
 
 // New returns the dashboard of opts.Engine, reading its credentials under
@@ -87,6 +89,7 @@ func newServer(opts Options, store *webauth.Store) (*Server, error) {
 	if opts.Engine != nil {
 		s.secure = engine.DashboardTLS(opts.Engine.Config.Web)
 	}
+	s.containers = newContainerCache(s)
 	s.routes()
 	return s, nil
 }

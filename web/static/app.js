@@ -86,6 +86,36 @@
     }
   });
 
+  // Container actions are buttons, not forms (a table of 500 rows stays
+  // light): the row or panel names the container, the button the action.
+  document.addEventListener("click", async (ev) => {
+    const b = ev.target.closest("button[data-act]");
+    if (!b) return;
+    const holder = b.closest("[data-name]");
+    if (!holder) return;
+    const question = b.dataset.confirm;
+    if (question && !(await confirmDialog(question))) return;
+    const body = new FormData();
+    body.append("_csrf", csrf);
+    if (holder.dataset.back) body.append("back", holder.dataset.back);
+    b.disabled = true;
+    try {
+      const res = await fetch("/containers/" + encodeURIComponent(holder.dataset.name) + "/" + b.dataset.act, {
+        method: "POST", body, credentials: "same-origin",
+        headers: { "X-Budgie-Fetch": "1", "X-CSRF-Token": csrf },
+      });
+      let data = {};
+      try { data = await res.json(); } catch (e) { data = { error: res.status + " " + res.statusText }; }
+      if (!res.ok || data.error) throw new Error(data.error || res.statusText);
+      toast((data.name ? data.name + ": " : "") + data.ok);
+      if (b.dataset.after) window.location.assign(b.dataset.after);
+    } catch (e) {
+      toast(e.message, true);
+    } finally {
+      b.disabled = false;
+    }
+  });
+
   function showProblems(problems) {
     const box = $("#problems");
     if (!box) return;
@@ -315,6 +345,10 @@
     const on = (name, f) => es.addEventListener(name, (e) => f(e.data ? JSON.parse(e.data) : null));
     on("row", upsert);
     on("gone", (d) => gone(d.key));
+    on("keep", (keys) => {
+      const live = new Set(keys);
+      $$("#rows > [data-key]").forEach((r) => { if (!live.has(r.dataset.key)) gone(r.dataset.key); });
+    });
     on("stats", (d) => {
       Object.keys(d).forEach((k) => {
         stats.set(k, d[k]);
