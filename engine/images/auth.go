@@ -338,8 +338,10 @@ func plainHTTP(insecure []string, host string) bool {
 	return isInsecure(insecure, host)
 }
 
-// resolver is Resolver with the credentials of DefaultAuthFile: basic
-// auth or the registry token flow, as each registry asks.
+// resolver is the service's registry resolver: plain HTTP for loopback
+// hosts and registries.insecure (plainHTTP), HTTPS for the others, with
+// the credentials of DefaultAuthFile (basic auth or the registry token
+// flow, as each registry asks).
 func (s *Service) resolver() remotes.Resolver {
 	client := registryClient()
 	authFile := DefaultAuthFile()

@@ -4,15 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	containerd "github.com/containerd/containerd"
 	cimages "github.com/containerd/containerd/images"
-	"github.com/containerd/containerd/remotes"
-	"github.com/containerd/containerd/remotes/docker"
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
@@ -100,25 +96,6 @@ func (s *Service) matcher(platform string) (platforms.MatchComparer, error) {
 		return nil, fmt.Errorf("bad platform %q (expected os/arch[/variant], e.g. linux/arm64): %w", platform, errdefs.ErrInvalid)
 	}
 	return platforms.Only(p), nil
-}
-
-// Resolver returns a registry resolver that uses plain HTTP for loopback
-// hosts and for the hosts in insecure, and HTTPS for the others.
-func Resolver(insecure []string) remotes.Resolver {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.DialContext = (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	transport.TLSHandshakeTimeout = 15 * time.Second
-	transport.ResponseHeaderTimeout = 60 * time.Second
-	client := &http.Client{Transport: transport}
-	plain := func(host string) (bool, error) {
-		if local, err := docker.MatchLocalhost(host); err == nil && local {
-			return true, nil
-		}
-		return isInsecure(insecure, host), nil
-	}
-	return docker.NewResolver(docker.ResolverOptions{
-		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(plain), docker.WithClient(client)),
-	})
 }
 
 // isInsecure says whether host ("name" or "name:port") is in list; an entry
