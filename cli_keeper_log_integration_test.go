@@ -18,7 +18,9 @@ import (
 // through the rotating writer (its stdout and stderr follow the current
 // keeper.log) and logs its start once, not a line per event at rest.
 func TestCLIKeeperLog(t *testing.T) {
-	stopKeeper(t)
+	// The test reads one keeper's lifetime: earlier tests' keepers of the
+	// shared data dir appended theirs to the same log.
+	stopKeeperClearLog(t)
 	t.Cleanup(func() { stopKeeper(t) })
 	path, _ := writeBundle(t, "args: [sleep, \"3600\"]\nrestart_policy: always\n")
 	must(t, "run", path)
