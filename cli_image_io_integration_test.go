@@ -5,17 +5,13 @@ package main
 import (
 	"archive/tar"
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/budgie-sh/budgie/internal/testkit"
 	"github.com/budgie-sh/budgie/models"
@@ -23,27 +19,6 @@ import (
 
 // The exit code of errors without a class (cli/exit.go).
 const exitError = 1
-
-// runAll returns stdout, stderr and the exit code of `budgie --headless args…`.
-func (c *imageCLI) runAll(stdin []byte, args ...string) (string, string, int) {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, c.bin, append([]string{"--headless"}, args...)...)
-	cmd.Env, cmd.Dir = c.env, c.dir
-	cmd.Stdin = bytes.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		return stdout.String(), stderr.String(), exit.ExitCode()
-	case err != nil:
-		c.t.Fatalf("budgie %v: %v", args, err)
-	}
-	return stdout.String(), stderr.String(), 0
-}
 
 // image returns the one image `budgie images NAME` lists.
 func (c *imageCLI) image(name string) models.Image {

@@ -46,8 +46,8 @@ func newImageCLI(t *testing.T, env *testkit.Env) *imageCLI {
 	)}
 }
 
-// run returns stdout and the exit code of `budgie --headless args…`.
-func (c *imageCLI) run(stdin []byte, args ...string) (string, int) {
+// runAll returns stdout, stderr and the exit code of `budgie --headless args…`.
+func (c *imageCLI) runAll(stdin []byte, args ...string) (string, string, int) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -60,12 +60,22 @@ func (c *imageCLI) run(stdin []byte, args ...string) (string, int) {
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
-		c.t.Logf("budgie %v: exit %d: %s", args, exit.ExitCode(), strings.TrimSpace(stderr.String()))
-		return stdout.String(), exit.ExitCode()
+		return stdout.String(), stderr.String(), exit.ExitCode()
 	case err != nil:
 		c.t.Fatalf("budgie %v: %v", args, err)
 	}
-	return stdout.String(), 0
+	return stdout.String(), stderr.String(), 0
+}
+
+// run returns stdout and the exit code of `budgie --headless args…`,
+// logging stderr when it fails.
+func (c *imageCLI) run(stdin []byte, args ...string) (string, int) {
+	c.t.Helper()
+	stdout, stderr, code := c.runAll(stdin, args...)
+	if code != 0 {
+		c.t.Logf("budgie %v: exit %d: %s", args, code, strings.TrimSpace(stderr))
+	}
+	return stdout, code
 }
 
 // ok runs args and fails the test unless budgie exits 0.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"strings"
 	"sync"
 
@@ -105,33 +103,6 @@ func (t *pushTracker) wrap(h cimages.Handler) cimages.Handler {
 		}
 		return children, err
 	})
-}
-
-// pushError turns a containerd push error into one that names the
-// registry and says what to try.
-func pushError(name string, err error) error {
-	host := "docker.io"
-	if named, perr := reference.ParseNormalizedNamed(name); perr == nil {
-		host = reference.Domain(named)
-	}
-	msg := err.Error()
-	var urlErr *url.Error
-	var netErr net.Error
-	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("push %s: %w", name, err)
-	case isAuthError(err):
-		return unauthorized("push %s: registry %s refused access: unauthorized (log in: budgie login %s)", name, host, host)
-	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
-		return fmt.Errorf("push %s: registry %s speaks plain HTTP (add it to registries.insecure in budgie.yaml): %w: %w", name, host, errdefs.ErrUnavailable, err)
-	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:"):
-		return fmt.Errorf("push %s: TLS with registry %s failed (a plain-HTTP registry belongs in registries.insecure): %w: %w", name, host, errdefs.ErrUnavailable, err)
-	case cerrdefs.IsNotFound(err):
-		return fmt.Errorf("push %s: part of the image is missing from the store (a multi-platform image pulled for one platform cannot be pushed whole; tag and push a single-platform image): %w: %w", name, err, errdefs.ErrNotFound)
-	case errors.As(err, &urlErr), errors.As(err, &netErr):
-		return fmt.Errorf("push %s: cannot reach registry %s (is it running and is the network up? a plain-HTTP registry must be listed in registries.insecure): %w: %w", name, host, errdefs.ErrUnavailable, err)
-	}
-	return fmt.Errorf("push %s: %w", name, errdefs.FromContainerd(err))
 }
 
 // isAuthError says whether a registry error means missing or refused
