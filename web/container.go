@@ -28,15 +28,25 @@ type containerData struct {
 	Error   string
 }
 
-func (s *Server) containerPage(w http.ResponseWriter, r *http.Request, sess *session) {
+// pathContainer is the container the request's {ref} names, checked
+// first; when there is none it answers the request and returns false.
+func (s *Server) pathContainer(w http.ResponseWriter, r *http.Request) (models.Container, bool) {
 	ref := r.PathValue("ref")
 	if err := checkRef(ref); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
+		return models.Container{}, false
 	}
 	c, err := s.eng.Container(r.Context(), ref)
 	if err != nil {
 		http.Error(w, err.Error(), statusOf(err))
+		return models.Container{}, false
+	}
+	return c, true
+}
+
+func (s *Server) containerPage(w http.ResponseWriter, r *http.Request, sess *session) {
+	c, ok := s.pathContainer(w, r)
+	if !ok {
 		return
 	}
 	data := containerData{C: c, CSRF: sess.csrf}
@@ -91,14 +101,8 @@ func (lw *lineWriter) Write(p []byte) (int, error) {
 // events, a CPU and memory sample every 2 s for the graphs, and its log,
 // followed (across restarts).
 func (s *Server) containerStream(w http.ResponseWriter, r *http.Request, sess *session) {
-	ref := r.PathValue("ref")
-	if err := checkRef(ref); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	c, err := s.eng.Container(r.Context(), ref)
-	if err != nil {
-		http.Error(w, err.Error(), statusOf(err))
+	c, ok := s.pathContainer(w, r)
+	if !ok {
 		return
 	}
 	st, done, err := s.openStream(w, sess)
