@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"time"
 
@@ -30,15 +31,31 @@ type containerRow struct {
 	CSRF string
 }
 
+// firstRows is how many rows the Containers page draws itself; its stream
+// sends the rest as soon as it opens, rowBatch to an event. A page of 500
+// containers is usable once its first screens are drawn, and parsing and
+// laying out 500 rows at once would keep it blank for most of a second.
+const (
+	firstRows = 100
+	rowBatch  = 100
+)
+
 func (s *Server) containersPage(w http.ResponseWriter, r *http.Request, sess *session) {
 	cs, version, _, err := s.containers.snapshot(r.Context())
 	data := struct {
 		Rows    []containerRow
 		Version uint64
-		Error   string
-	}{Version: version}
+		// After is the last name drawn when the stream sends the rest.
+		After string
+		Total int
+		Error string
+	}{Version: version, Total: len(cs)}
 	if err != nil {
 		data.Error = err.Error()
+	}
+	if len(cs) > firstRows {
+		cs = cs[:firstRows]
+		data.After = cs[firstRows-1].Name
 	}
 	for _, c := range cs {
 		data.Rows = append(data.Rows, containerRow{c, sess.csrf})
@@ -47,11 +64,17 @@ func (s *Server) containersPage(w http.ResponseWriter, r *http.Request, sess *se
 }
 
 // containersStream keeps the containers table live from the container
-// cache: the rows changed since the page's version (all of them when
-// that is too old), then each change as it comes; CPU and memory every
-// 2 s.
+// cache: the rows the page did not draw (those named after its last one,
+// ?after=NAME), the rows changed since the page's version (all of them
+// when that is too old), then each change as it comes; CPU and memory
+// every 2 s.
 func (s *Server) containersStream(w http.ResponseWriter, r *http.Request, sess *session) {
-	since, sinceErr := strconv.ParseUint(r.URL.Query().Get("since"), 10, 64)
+	q := r.URL.Query()
+	since, sinceErr := strconv.ParseUint(q.Get("since"), 10, 64)
+	after := q.Get("after")
+	if after != "" && checkRef(after) != nil {
+		sinceErr = errors.New("after: not a container name") // a page we did not draw: resend everything
+	}
 	st, done, err := s.openStream(w, sess)
 	if err != nil {
 		return
@@ -65,15 +88,15 @@ func (s *Server) containersStream(w http.ResponseWriter, r *http.Request, sess *
 	}
 	if changed, gone, now, w2, ok := s.containers.since(since); ok && sinceErr == nil {
 		version, wake = now, w2
-		if s.sendRows(st, changed, gone) != nil {
+		if s.sendRows(st, undrawn(all, after, changed, gone), nil) != nil || s.sendRows(st, changed, gone) != nil {
 			return
 		}
 	} else if s.sendRows(st, all, nil) != nil || st.send("keep", keysOf(all)) != nil {
 		return
 	}
 	stats := newStatsFeed()
-	tick := time.NewTicker(statsEvery)
-	defer tick.Stop()
+	samples, unsubscribe := s.stats.subscribe()
+	defer unsubscribe()
 	beat := time.NewTicker(heartbeat)
 	defer beat.Stop()
 	for {
@@ -94,8 +117,8 @@ func (s *Server) containersStream(w http.ResponseWriter, r *http.Request, sess *
 			if s.sendRows(st, changed, gone) != nil {
 				return
 			}
-		case <-tick.C:
-			if err := stats.sample(ctx, s, st); err != nil {
+		case cur := <-samples:
+			if err := stats.send(cur, st); err != nil {
 				return
 			}
 		case <-beat.C:
@@ -106,16 +129,47 @@ func (s *Server) containersStream(w http.ResponseWriter, r *http.Request, sess *
 	}
 }
 
-// sendRows sends the rows of cs and names the gone containers.
+// undrawn are the containers of all (sorted by name) that a page which
+// drew every name up to after has not drawn, leaving out the changed and
+// gone ones: those follow, newer, from the change log.
+func undrawn(all []models.Container, after string, changed []models.Container, gone []string) []models.Container {
+	if after == "" {
+		return nil
+	}
+	skip := make(map[string]bool, len(changed)+len(gone))
+	for _, c := range changed {
+		skip[c.ID] = true
+	}
+	for _, id := range gone {
+		skip[id] = true
+	}
+	i := sort.Search(len(all), func(i int) bool { return all[i].Name > after })
+	var out []models.Container
+	for _, c := range all[i:] {
+		if !skip[c.ID] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// sendRows sends the rows of cs, rowBatch to a "rows" event, and names
+// the gone containers.
 func (s *Server) sendRows(st *stream, cs []models.Container, gone []string) error {
-	for _, c := range cs {
-		html, err := s.partial("containers", "container-row", containerRow{c, st.sess.csrf})
-		if err != nil {
+	for len(cs) > 0 {
+		n := min(len(cs), rowBatch)
+		batch := make([]row, 0, n)
+		for _, c := range cs[:n] {
+			html, err := s.partial("containers", "container-row", containerRow{c, st.sess.csrf})
+			if err != nil {
+				return err
+			}
+			batch = append(batch, row{Key: c.ID, HTML: html})
+		}
+		if err := st.send("rows", batch); err != nil {
 			return err
 		}
-		if err := st.send("row", row{Key: c.ID, HTML: html}); err != nil {
-			return err
-		}
+		cs = cs[n:]
 	}
 	for _, id := range gone {
 		if err := st.send("gone", map[string]string{"key": id}); err != nil {
@@ -155,11 +209,13 @@ func newStatsFeed() *statsFeed {
 	return &statsFeed{prev: map[string]models.Stats{}, sent: map[string]statsCell{}}
 }
 
-func (f *statsFeed) sample(ctx context.Context, s *Server, st *stream) error {
-	cur, err := s.eng.Stats(ctx)
-	if err != nil {
-		return nil // a container going away mid-sample; the next tick tries again
-	}
+// sampleStats is the stats hub's sample: every container's, from the engine.
+func (s *Server) sampleStats(ctx context.Context) (map[string]models.Stats, error) {
+	return s.eng.Stats(ctx)
+}
+
+// send sends the cells of sample cur that changed since the last one sent.
+func (f *statsFeed) send(cur map[string]models.Stats, st *stream) error {
 	changed := map[string]statsCell{}
 	for id, now := range cur {
 		cell := statsCell{Mem: formatBytes(now.MemoryUsage), MemVal: now.MemoryUsage, Limit: now.MemoryLimit}

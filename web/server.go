@@ -52,11 +52,13 @@ type Server struct {
 	topics   *topics
 	// containers is the event-kept list the Containers page is drawn from.
 	containers *containerCache
-	streams    chan struct{} // a slot per open stream
-	version    string
-	secure     bool // served over TLS
-	ctx        context.Context
-	mux        *http.ServeMux
+	// stats samples CPU and memory for the open Containers pages.
+	stats   *statsHub
+	streams chan struct{} // a slot per open stream
+	version string
+	secure  bool // served over TLS
+	ctx     context.Context
+	mux     *http.ServeMux
 }
 
 // New returns the dashboard of opts.Engine, reading its credentials under
@@ -90,6 +92,7 @@ func newServer(opts Options, store *webauth.Store) (*Server, error) {
 		s.secure = engine.DashboardTLS(opts.Engine.Config.Web)
 	}
 	s.containers = newContainerCache(s)
+	s.stats = newStatsHub(s.ctx, s.sampleStats, statsEvery)
 	s.routes()
 	return s, nil
 }

@@ -118,7 +118,7 @@ func (b *bench) browseDashboard(ctx context.Context, k *webKeeper, sc webScale, 
 	}
 	defer cancel()
 	if _, err := chromedp.Call(bctx, page.AddScriptToEvaluateOnNewDocument,
-		page.AddScriptToEvaluateOnNewDocumentParams{Source: fmt.Sprintf(readyScript, sc.containers)}); err != nil {
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: fmt.Sprintf(readyScript, sc.containers, pageFirstRows)}); err != nil {
 		return fmt.Errorf("web: instrument the page: %w", err)
 	}
 	if err := chromedp.Do(bctx, chromedp.Navigate(login)); err != nil {
@@ -139,33 +139,37 @@ func (b *bench) browseDashboard(ctx context.Context, k *webKeeper, sc webScale, 
 	return b.flipStates(bctx, sc.flips, m)
 }
 
+// pageFirstRows is how many rows the containers page draws itself (web's
+// firstRows); its stream sends the rest once it is open.
+const pageFirstRows = 100
+
 // readyScript runs in every new document before the page's own script.
 // It records, in performance.now() milliseconds since navigation start,
-// when the table first holds %d rows with the live stream open (ready),
-// when the stream's first row event arrived, when that many had each been
-// applied by the page's handler (settled), and the handlers' total time.
+// when the stream is open and the table holds its first min(%[1]d, %[2]d)
+// rows by name (ready: the first screens can be read and used), when it
+// holds all %[1]d (complete), when the stream's first row event arrived,
+// and the time spent in the page's row handlers.
 const readyScript = `(() => {
-  const want = %d;
-  const b = window.__bench = { ready: 0, settled: 0, rows: 0, firstRow: 0, rowMs: 0 };
+  const want = %[1]d, first = Math.min(want, %[2]d);
+  const b = window.__bench = { ready: 0, complete: 0, firstRow: 0, rowMs: 0 };
   const check = () => {
-    if (b.ready || !document.body || document.body.dataset.live !== 'on') return;
-    if (document.querySelectorAll('#rows > tr[data-key][data-name][data-state]').length !== want) return;
-    b.ready = performance.now();
-    mo.disconnect();
+    if (!document.body || document.body.dataset.live !== 'on') return;
+    const n = document.querySelectorAll('#rows > tr[data-key][data-name][data-state]').length;
+    const now = performance.now();
+    if (!b.ready && n >= first) b.ready = now;
+    if (!b.complete && n >= want) { b.complete = now; mo.disconnect(); }
   };
   const mo = new MutationObserver(check);
   mo.observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-live'] });
   const add = EventSource.prototype.addEventListener;
   EventSource.prototype.addEventListener = function (type, fn, opts) {
-    if (type === 'row') {
+    if (type === 'row' || type === 'rows') {
       const inner = fn;
       fn = function () {
         const t0 = performance.now();
         if (!b.firstRow) b.firstRow = t0;
         const r = inner.apply(this, arguments);
-        const t1 = performance.now();
-        b.rowMs += t1 - t0;
-        if (++b.rows === want) b.settled = t1;
+        b.rowMs += performance.now() - t0;
         return r;
       };
     }
@@ -176,9 +180,9 @@ const readyScript = `(() => {
 // pageLoad is one load of the containers page, in milliseconds since
 // navigation start, from the page's own clock.
 type pageLoad struct {
-	Ready    float64 `json:"ready"`    // all rows in the table, live stream open
-	Settled  float64 `json:"settled"`  // the stream's resync applied
-	FirstRow float64 `json:"firstRow"` // the resync's first row event
+	Ready    float64 `json:"ready"`    // the first rows in the table, live stream open
+	Complete float64 `json:"complete"` // every row in the table
+	FirstRow float64 `json:"firstRow"` // the stream's first row event
 	RowMs    float64 `json:"rowMs"`    // time in the page's row handlers (a duration)
 	TTFB     float64 `json:"ttfb"`     // first byte of the HTML
 	HTML     float64 `json:"html"`     // last byte of the HTML
@@ -187,33 +191,27 @@ type pageLoad struct {
 	Bytes    float64 `json:"bytes"`    // the HTML's size, decoded
 }
 
-// loadTimingJS reads a loaded page's timings once it is ready and settled.
+// loadTimingJS reads a loaded page's timings once it is complete.
 const loadTimingJS = `(() => {
   const n = performance.getEntriesByType('navigation')[0];
   const b = window.__bench;
-  return { ready: b.ready, settled: b.settled, firstRow: b.firstRow, rowMs: b.rowMs, ttfb: n.responseStart,
+  return { ready: b.ready, complete: b.complete, firstRow: b.firstRow, rowMs: b.rowMs, ttfb: n.responseStart,
     html: n.responseEnd, parsed: n.domInteractive, domReady: n.domContentLoadedEventEnd, bytes: n.decodedBodySize };
 })()`
 
 // loadContainersPage navigates to url and returns the page's timings once
-// it is ready and its stream has resynced.
+// every row is in its table.
 func loadContainersPage(ctx context.Context, url string) (pageLoad, error) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		return pageLoad{}, fmt.Errorf("web: navigate to %s: %w", url, err)
 	}
-	// The stream sends only rows changed since the page was drawn (the
-	// dashboard's container cache), so a page at rest has no resync to
-	// settle: ready is enough, and settled then equals ready.
-	if err := waitJS(ctx, `window.__bench && window.__bench.ready > 0`, time.Minute); err != nil {
+	if err := waitJS(ctx, `window.__bench && window.__bench.complete > 0`, time.Minute); err != nil {
 		v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify([window.__bench, document.querySelectorAll('#rows > tr').length, document.body.dataset.live])`))
 		return pageLoad{}, fmt.Errorf("web: the containers page was not ready (bench, rows, live = %s): %w", v, err)
 	}
 	l, err := chromedp.Run(ctx, chromedp.Evaluate[pageLoad](loadTimingJS))
 	if err != nil {
 		return pageLoad{}, fmt.Errorf("web: read the page's timings: %w", err)
-	}
-	if l.Settled == 0 {
-		l.Settled = l.Ready
 	}
 	return l, nil
 }
@@ -472,7 +470,8 @@ const noWebPeer = "no peer available here"
 func webLines(sc webScale, population string, m webMeasures) Row {
 	peer := Absent(noWebPeer)
 	ready := Summarize(loadSeconds(m.loads, func(l pageLoad) float64 { return l.Ready }))
-	settled := Summarize(loadSeconds(m.loads, func(l pageLoad) float64 { return l.Settled }))
+	complete := Summarize(loadSeconds(m.loads, func(l pageLoad) float64 { return l.Complete }))
+	first := min(sc.containers, pageFirstRows)
 	loads := fmt.Sprintf("%d loads", ready.N)
 	goalReady := fmt.Sprintf("≤ %d ms", goalPageReady.Milliseconds())
 	mean, worst := Mean(m.flips), slicesMax(m.flips)
@@ -486,11 +485,12 @@ func webLines(sc webScale, population string, m webMeasures) Row {
 		Budgie: "budgie --headless serve (the keeper's dashboard) in headless Chromium",
 		Peer:   "Portainer / Docker Desktop — " + noWebPeer + " (no Docker on this machine)",
 		Lines: []Line{
-			{Measure: fmt.Sprintf("containers page ready (%d rows, live), median", sc.containers), Budgie: Dur(ready.Median), Peer: peer, Reps: loads,
+			{Measure: fmt.Sprintf("containers page ready (first %d of %d rows drawn, live), median", first, sc.containers), Budgie: Dur(ready.Median), Peer: peer, Reps: loads,
 				Goal: goalReady, Verdict: Verdict(Dur(ready.Median), ready.Median <= goalPageReady.Seconds())},
-			{Measure: fmt.Sprintf("containers page ready (%d rows, live), p95", sc.containers), Budgie: Dur(ready.P95), Peer: peer, Reps: loads,
+			{Measure: fmt.Sprintf("containers page ready (first %d of %d rows drawn, live), p95", first, sc.containers), Budgie: Dur(ready.P95), Peer: peer, Reps: loads,
 				Goal: goalReady, Verdict: Verdict(Dur(ready.P95), ready.P95 <= goalPageReady.Seconds())},
-			{Measure: "stream resync applied, median", Budgie: Dur(settled.Median), Peer: peer, Reps: loads},
+			{Measure: fmt.Sprintf("all %d rows in the table, median", sc.containers), Budgie: Dur(complete.Median), Peer: peer, Reps: loads},
+			{Measure: fmt.Sprintf("all %d rows in the table, p95", sc.containers), Budgie: Dur(complete.P95), Peer: peer, Reps: loads},
 			{Measure: "state change reaches the browser, mean", Budgie: Dur(mean), Peer: peer, Reps: changes,
 				Goal: goalChange, Verdict: Verdict(Dur(mean), mean <= goalStateChange.Seconds())},
 			{Measure: "state change reaches the browser, worst", Budgie: Dur(worst), Peer: peer, Reps: changes,
@@ -523,22 +523,25 @@ func webNotes(sc webScale, population string, m webMeasures) []string {
 		"Containers: " + population + ".",
 		fmt.Sprintf("Page ready: after logging in with a one-time link (`budgie --headless dashboard --no-start --format json`) and one untimed load, "+
 			"%d navigations to /containers; a figure is the page's own clock (`performance.now()`, whose zero is the navigation's start) when a "+
-			"MutationObserver, installed before the page's script, first sees %d `#rows > tr` rows and `body[data-live=\"on\"]` (the event "+
-			"stream open), so no DevTools round trip is counted. Resync applied: when the %d `row` events the stream sends on opening have "+
-			"each been handled by the page's script. Medians of the parts: first byte of the HTML %s, last byte %s (%.0f KiB), HTML parsed %s, "+
-			"DOMContentLoaded handled (app.js ran) %s, ready %s, the stream's first row %s, resync applied %s (%s in the row handlers).",
-			len(m.loads), sc.containers, sc.containers, part(func(l pageLoad) float64 { return l.TTFB }), part(func(l pageLoad) float64 { return l.HTML }),
-			size/1024, part(func(l pageLoad) float64 { return l.Parsed }), part(func(l pageLoad) float64 { return l.DOMReady }),
-			part(func(l pageLoad) float64 { return l.Ready }), part(func(l pageLoad) float64 { return l.FirstRow }),
-			part(func(l pageLoad) float64 { return l.Settled }), part(func(l pageLoad) float64 { return l.RowMs })),
+			"MutationObserver, installed before the page's script, first sees `body[data-live=\"on\"]` (the event stream open) and %d "+
+			"`#rows > tr` rows, so no DevTools round trip is counted. The page draws the first %d containers by name itself (four screens "+
+			"of rows at 1280×800) and its stream sends the rest as soon as it opens, 100 to an event: ready is when the first ones are "+
+			"there and live, all rows when the table holds %d. Medians of the parts: first byte of the HTML %s, last byte %s (%.0f KiB), "+
+			"HTML parsed %s, DOMContentLoaded handled (app.js ran) %s, ready %s, the stream's first rows %s, all rows %s "+
+			"(%s in the row handlers).",
+			len(m.loads), min(sc.containers, pageFirstRows), pageFirstRows, sc.containers, part(func(l pageLoad) float64 { return l.TTFB }),
+			part(func(l pageLoad) float64 { return l.HTML }), size/1024, part(func(l pageLoad) float64 { return l.Parsed }),
+			part(func(l pageLoad) float64 { return l.DOMReady }), part(func(l pageLoad) float64 { return l.Ready }),
+			part(func(l pageLoad) float64 { return l.FirstRow }), part(func(l pageLoad) float64 { return l.Complete }),
+			part(func(l pageLoad) float64 { return l.RowMs })),
 		fmt.Sprintf("State change: with the page open and live, `budgie --headless stop %s` and `budgie --headless start %s` "+
 			"alternately, %d commands in all (%s is a busybox shell that exits on SIGTERM: one more row on the page). The clock starts "+
 			"when the CLI command returns (Go's `time.Now` once the process exited: the state change is done) and stops when a "+
 			"MutationObserver on the table sees the row's `data-state` become `exited` or `running` (`performance.timeOrigin + "+
 			"performance.now()` in the page). Both are this machine's wall clock; the browser's read %+.1f ms from Go's (± %.1f ms, "+
 			"best of 5 evaluations). A change the page showed before the command returned counts as 0: %d of %d here (unclamped, "+
-			"median %s, earliest %s; the commands took %s median). The keeper gathers container events for 50 ms before sending "+
-			"rows (web/containers.go eventBatch), which every figure includes; %s.",
+			"median %s, earliest %s; the commands took %s median). CPU and memory are sampled beside the stream (web/statshub.go), "+
+			"so a sample of every container never holds up a state change; %s.",
 			flipName, flipName, len(m.flips), flipName, m.skew*1000, m.skewErr*1000, early, len(m.signed),
 			signedMs(Median(m.signed)), signedMs(slicesMin(m.signed)), Dur(Median(m.cmds)), detours),
 		fmt.Sprintf("Keeper CPU at rest: the measure of the discovery rows' BenchmarkIdleMulticast — %.0f s after the keeper "+

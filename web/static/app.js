@@ -129,33 +129,48 @@
   }
 
   // ---- rows ----
+  // A table of 500 rows stays cheap: rows are found through a map, not a
+  // query, and the table is re-sorted at most once a frame, moving rows only
+  // when the order changed.
   const stats = new Map(); // key -> last stats cell
-  function rowFrom(html) {
-    const t = document.createElement("template");
-    t.innerHTML = html.trim();
-    return t.content.firstElementChild;
-  }
+  const rowsByKey = new Map(); // key -> its <tr>
+  $$("#rows > [data-key]").forEach((r) => rowsByKey.set(r.dataset.key, r));
   function keyed(key) {
-    return $$("#rows > [data-key]").find((r) => r.dataset.key === key);
+    return rowsByKey.get(key);
   }
-  function upsert(r) {
-    const tbody = $("#rows");
-    if (!tbody) return;
-    const el = rowFrom(r.html);
-    const old = keyed(r.key);
+  // put places a row the stream sent: in its old row's place, or (new) in
+  // fresh, to be appended; the filter applies at once, the sort next frame.
+  function put(el, fresh) {
+    const key = el.dataset.key;
+    const old = keyed(key);
+    el.hidden = hiddenByFilter(el);
     if (old) {
       if (old.outerHTML === el.outerHTML) return;
       old.replaceWith(el);
-    } else tbody.appendChild(el);
+    } else fresh.appendChild(el);
+    rowsByKey.set(key, el);
     applyStats(el);
     tickUptime(el);
-    refreshTable();
+  }
+  function upsertAll(rs) {
+    const tbody = $("#rows");
+    if (!tbody) return;
+    const t = document.createElement("template");
+    t.innerHTML = rs.map((r) => r.html.trim()).join("");
+    const fresh = document.createDocumentFragment();
+    Array.from(t.content.children).forEach((el) => put(el, fresh));
+    tbody.appendChild(fresh);
+    refreshSoon();
+  }
+  function upsert(r) {
+    upsertAll([r]);
   }
   function gone(key) {
     const old = keyed(key);
     if (old) old.remove();
+    rowsByKey.delete(key);
     stats.delete(key);
-    refreshTable();
+    refreshSoon();
   }
   function applyStats(tr) {
     const s = stats.get(tr.dataset.key);
@@ -168,22 +183,40 @@
   }
 
   // ---- filter and sort ----
-  let sortKey = "name", sortDir = 1, sortNum = false;
+  // Names compare by code unit, as the server sorts them, so a page drawn
+  // in order is not re-sorted.
+  let sortKey = "name", sortDir = 1, sortNum = false, refreshing = 0;
+  function refreshSoon() {
+    if (!refreshing) refreshing = requestAnimationFrame(() => { refreshing = 0; refreshTable(); });
+  }
+  function compareRows(a, b) {
+    const x = a.dataset[sortKey] || "", y = b.dataset[sortKey] || "";
+    const c = sortNum ? (parseFloat(x) || 0) - (parseFloat(y) || 0) : (x < y ? -1 : x > y ? 1 : 0);
+    const k = a.dataset.key || "", l = b.dataset.key || "";
+    return c * sortDir || (k < l ? -1 : k > l ? 1 : 0);
+  }
+  function filterText() {
+    return (($("#filter") || {}).value || "").trim().toLowerCase();
+  }
+  function hiddenByFilter(r, q) {
+    if (q === undefined) q = filterText();
+    return q !== "" && !r.textContent.toLowerCase().includes(q);
+  }
   function refreshTable() {
     const tbody = $("#rows");
     if (!tbody) return;
-    const f = ($("#filter") || {}).value || "";
-    const q = f.trim().toLowerCase();
-    const rows = $$(":scope > tr", tbody);
-    rows.forEach((r) => { r.hidden = q !== "" && !r.textContent.toLowerCase().includes(q); });
-    rows.sort((a, b) => {
-      const x = a.dataset[sortKey] || "", y = b.dataset[sortKey] || "";
-      const c = sortNum ? (parseFloat(x) || 0) - (parseFloat(y) || 0) : x.localeCompare(y);
-      return c * sortDir || (a.dataset.key || "").localeCompare(b.dataset.key || "");
+    const q = filterText();
+    const rows = Array.from(tbody.children);
+    let shown = false;
+    rows.forEach((r) => {
+      const hide = hiddenByFilter(r, q);
+      if (r.hidden !== hide) r.hidden = hide;
+      shown = shown || !hide;
     });
-    rows.forEach((r) => tbody.appendChild(r));
+    const sorted = rows.slice().sort(compareRows);
+    if (sorted.some((r, i) => r !== rows[i])) tbody.append(...sorted);
     const empty = $("#empty");
-    if (empty) empty.hidden = rows.some((r) => !r.hidden);
+    if (empty) empty.hidden = shown;
   }
   const filter = $("#filter");
   if (filter) filter.addEventListener("input", refreshTable);
@@ -213,7 +246,8 @@
     const now = Date.now() / 1000;
     $$("[data-since]", root).forEach((td) => {
       const since = parseInt(td.dataset.since, 10);
-      if (since > 0) td.textContent = human(now - since);
+      const text = since > 0 ? human(now - since) : "";
+      if (text && td.textContent !== text) td.textContent = text;
     });
   }
   setInterval(() => tickUptime(document), 5000);
@@ -344,6 +378,7 @@
     es.onerror = () => { if (live) live.className = "live off"; document.body.dataset.live = "off"; };
     const on = (name, f) => es.addEventListener(name, (e) => f(e.data ? JSON.parse(e.data) : null));
     on("row", upsert);
+    on("rows", upsertAll);
     on("gone", (d) => gone(d.key));
     on("keep", (keys) => {
       const live = new Set(keys);
@@ -355,7 +390,7 @@
         const tr = keyed(k);
         if (tr) applyStats(tr);
       });
-      if (sortKey === "cpu" || sortKey === "mem") refreshTable();
+      if (sortKey === "cpu" || sortKey === "mem") refreshSoon();
     });
     on("notice", (d) => toast(d.error || d.message, !!d.error));
     on("logout", () => window.location.assign("/login"));
