@@ -120,8 +120,9 @@ func TestCLIRunAdhocForeground(t *testing.T) {
 }
 
 // TestCLIRunAdhocErrors: bad flags fail with the bundle parser's message
-// named after the flag (exit 2) and make nothing; -i/-t say what to do
-// instead; image flags on a bundle and flags after it are refused.
+// named after the flag (exit 2) and make nothing; -it without a terminal
+// and -d -i say what to do instead; image flags on a bundle and flags
+// after it are refused.
 func TestCLIRunAdhocErrors(t *testing.T) {
 	name := "bad" + uniq()
 	bundlePath, _ := writeBundle(t, "args: [sleep, '60']\n")
@@ -135,7 +136,8 @@ func TestCLIRunAdhocErrors(t *testing.T) {
 		{"memory and cpus", []string{"run", "--name", name, "--memory", "64 potatoes", "--cpus", "0", cliImage},
 			[]string{`--memory 64 potatoes: unknown unit "potatoes"`, "--cpus 0: must be at least 0.01"}},
 		{"restart", []string{"run", "-d", "--name", name, "--restart", "sometimes", cliImage}, []string{`--restart sometimes: invalid restart policy "sometimes"`}},
-		{"tty", []string{"run", "-it", "--name", name, cliImage, "sh"}, []string{"-i and -t are not supported", "budgie exec -it NAME sh"}},
+		{"tty without a terminal", []string{"run", "-it", "--name", name, cliImage, "sh"}, []string{"the input device is not a TTY", "drop -t"}},
+		{"detached stdin", []string{"run", "-d", "-i", "--name", name, cliImage, "sh"}, []string{"-d with -i: budgie has no attach", "-dit"}},
 		{"image flag on a bundle", []string{"run", "-e", "A=1", bundlePath}, []string{"-e/--env: only for budgie run IMAGE"}},
 		{"flag after a bundle", []string{"run", bundlePath, "--attach"}, []string{"put flags before the first bundle"}},
 		{"missing bundle", []string{"run", "no-such.bun"}, []string{"bundle no-such.bun does not exist"}},

@@ -53,6 +53,8 @@ type CLI struct {
 	Restart    RestartCmd    `cmd:"" help:"Restart containers."`
 	Rm         RmCmd         `cmd:"" aliases:"remove,delete" help:"Remove containers."`
 	Down       DownCmd       `cmd:"" help:"Stop and remove the containers of bundles (-v: and their volumes)."`
+	Convert    ConvertCmd    `cmd:"" help:"Convert a docker compose file into a bundle (run then runs the same containers)."`
+	Kube       KubeCmd       `cmd:"" help:"Write Kubernetes manifests of containers (kube generate), run a manifest (kube play), undo it (kube down)."`
 	Kill       KillCmd       `cmd:"" help:"Send a signal to containers."`
 	Wait       WaitCmd       `cmd:"" help:"Wait for containers to stop; print their exit codes."`
 	Logs       LogsCmd       `cmd:"" help:"Show a container's output, or several containers' or a service's replicas', prefixed."`

@@ -33,8 +33,8 @@ type RunCmd struct {
 	Restart     string   `placeholder:"POLICY" help:"Image: restart policy: no, always, unless-stopped, on-failure[:N] (the keeper carries it out)."`
 	Memory      string   `short:"m" placeholder:"SIZE" help:"Image: memory limit, e.g. 64m or 1g (docker's units: k, m, g = KiB, MiB, GiB)."`
 	Cpus        string   `name:"cpus" placeholder:"N" help:"Image: CPU limit in CPUs, e.g. 0.5."`
-	Interactive bool     `short:"i" help:"Not supported: budgie cannot give a container's main process a stdin (use budgie exec -it NAME sh)."`
-	Tty         bool     `short:"t" help:"Not supported: budgie cannot give a container's main process a terminal (use budgie exec -it NAME sh)."`
+	Interactive bool     `short:"i" help:"Image: keep stdin open: the container reads budgie's stdin in the foreground (a bundle's stdin_open; not with -d unless -t)."`
+	Tty         bool     `short:"t" help:"Image: allocate a terminal; with -i an interactive session in this one (raw mode: Ctrl-C goes to the container). A bundle's tty."`
 	PrintBundle bool     `help:"Image: print the equivalent bundle (.bun) to stdout and run nothing; budgie run FILE of it makes the same container."`
 	Args        []string `arg:"" name:"bundle|image" passthrough:"partial" help:"Bundle files, or IMAGE [COMMAND [ARG...]] (flags go before it)."`
 }
@@ -57,13 +57,23 @@ func (c *RunCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
+	var session *attachSession // a bundle with tty or stdin_open gets budgie's streams
+	if c.Attach {
+		session = newAttachSession()
+		defer session.close()
+	}
 	opts := engine.RunBundleOptions{
 		NameOverride: c.Name, Single: c.Attach, AutoRemove: c.Rm, Pull: g.pullFunc(), KeeperArgv: eng.KeeperCommand(),
 		Started: func(ctr models.Container) {
 			if !c.Attach {
 				fmt.Println(ctr.ID)
+			} else {
+				session.started(ctr)
 			}
 		},
+	}
+	if session != nil {
+		opts.Attach = &session.opts
 	}
 	if !c.Attach && !c.Rm { // a one-off run (--attach, --rm) is never reconciled
 		opts.Reconciled = func(r engine.ReconcileResult) { fmt.Printf("%s: %s\n", r.Name, r.Action) }
@@ -72,13 +82,17 @@ func (c *RunCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	return c.follow(g, started, c.Attach)
+	return c.follow(g, started, c.Attach, session)
 }
 
-// follow attaches to the one container started (attach), or has each
-// --rm container removed when it exits.
-func (c *RunCmd) follow(g *Globals, started []models.Container, attached bool) error {
+// follow attaches to the one container started (attach; through session
+// when its spec has tty or stdin_open), or has each --rm container
+// removed when it exits.
+func (c *RunCmd) follow(g *Globals, started []models.Container, attached bool, session *attachSession) error {
 	if attached {
+		if session != nil && started[0].Spec.Interactive() {
+			return session.wait(g, started[0], c.Rm)
+		}
 		return attach(g, started[0], c.Rm)
 	}
 	if c.Rm {

@@ -30,13 +30,25 @@ streamed and run exits with its exit code; Ctrl-C sends it SIGTERM. With
 -d it runs in the background and run prints its ID. Its flags are written
 into a bundle and checked by the bundle parser, so a bad value gets a
 bundle's message, named after the flag; --print-bundle shows that bundle.
-Not supported: -i and -t (a container's main process gets no stdin and no
-terminal; run it detached and use budgie exec -it NAME sh).
+
+-i and -t are docker's (the bundle's stdin_open and tty). -it is an
+interactive session: the container gets a terminal the size of this one
+(resizes follow), this terminal is in raw mode until it exits (Ctrl-C
+goes to the container), and run exits with its exit code. -i alone pipes
+budgie's stdin to it, stdout and stderr kept apart; -t alone gives it a
+terminal for its output. What it prints is in budgie logs NAME too
+(with a terminal: as the terminal showed it, typed echo included). -dt
+keeps a shell waiting on its terminal (then: budgie exec -it NAME sh);
+-d -i without -t is refused: there is no attach, so its stdin would end
+at once. --attach does the same for a bundle whose container sets tty or
+stdin_open (docs/bundle.md).
 
 Examples:
   budgie --headless run web.bun worker.bun          # IDs; again: web: unchanged …
   budgie --headless run -d --name web -p 8080:80 -e TZ=UTC nginx
   budgie --headless run --rm busybox echo hello     # prints hello, exits 0
+  budgie --headless run -it --rm busybox sh         # a shell in a new container; gone when it exits
+  echo hi | budgie --headless run -i --rm busybox cat  # prints hi
   budgie --headless run -d -v data:/data --memory 64m --cpus 0.5 --restart on-failure:3 redis
   budgie --headless run --print-bundle --name web -p 8080:80 nginx > web.bun`
 }
@@ -96,12 +108,11 @@ func (c *RunCmd) checkBundleArgs() error {
 // become a bundle (checked before containerd is reached), which runs
 // through the same engine path as a bundle file's.
 func (c *RunCmd) runImage(g *Globals) error {
-	if c.Interactive || c.Tty {
-		return fmt.Errorf("-i and -t are not supported: budgie cannot give a container's main process a stdin or a terminal "+
-			"(run it detached with a long-running command, then: budgie exec -it NAME sh): %w", errInvalid)
-	}
 	if c.Detach && c.Attach {
 		return fmt.Errorf("-d and --attach exclude each other: %w", errInvalid)
+	}
+	if err := c.checkTerminalFlags(); err != nil {
+		return err
 	}
 	wd, err := os.Getwd()
 	if err != nil {
@@ -110,7 +121,7 @@ func (c *RunCmd) runImage(g *Globals) error {
 	data, err := engine.AdhocBundle(engine.AdhocOptions{
 		Image: c.Args[0], Args: c.Args[1:], Name: c.Name, Env: hostEnv(c.Env, os.LookupEnv),
 		Publish: c.Publish, Volumes: c.Volume, Networks: c.Network, Restart: c.Restart,
-		Memory: c.Memory, CPUs: c.Cpus, Dir: wd,
+		Memory: c.Memory, CPUs: c.Cpus, Tty: c.Tty, StdinOpen: c.Interactive, Dir: wd,
 	})
 	if err != nil {
 		return err
@@ -124,18 +135,30 @@ func (c *RunCmd) runImage(g *Globals) error {
 		return err
 	}
 	attached := !c.Detach
-	started, err := eng.RunBundleText(g.ctx, engine.AdhocFile, data, engine.RunBundleOptions{
+	var session *attachSession // -i, -t in the foreground: budgie's streams
+	if attached && (c.Interactive || c.Tty) {
+		session = newAttachSession()
+		defer session.close()
+	}
+	opts := engine.RunBundleOptions{
 		Single: true, AutoRemove: c.Rm, Pull: g.pullFunc(), KeeperArgv: eng.KeeperCommand(),
 		Started: func(ctr models.Container) {
-			if !attached {
+			switch {
+			case !attached:
 				fmt.Println(ctr.ID)
+			case session != nil:
+				session.started(ctr)
 			}
 		},
-	})
+	}
+	if session != nil {
+		opts.Attach = &session.opts
+	}
+	started, err := eng.RunBundleText(g.ctx, engine.AdhocFile, data, opts)
 	if err != nil {
 		return err
 	}
-	return c.follow(g, started, attached)
+	return c.follow(g, started, attached, session)
 }
 
 // hostEnv resolves docker's -e KEY (no =) from budgie's own environment:

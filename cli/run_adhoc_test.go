@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -55,6 +56,9 @@ func TestRunArgs(t *testing.T) {
 			RunCmd{Name: "w", Memory: "64m", Cpus: "0.5", Args: []string{"img"}}},
 		{[]string{"run", "--attach", "--rm", "a.bun", "b.bun"},
 			RunCmd{Attach: true, Rm: true, Args: []string{"a.bun", "b.bun"}}},
+		{[]string{"run", "-it", "--rm", "busybox", "sh", "-i"},
+			RunCmd{Interactive: true, Tty: true, Rm: true, Args: []string{"busybox", "sh", "-i"}}},
+		{[]string{"run", "-dit", "busybox"}, RunCmd{Detach: true, Interactive: true, Tty: true, Args: []string{"busybox"}}},
 	}
 	for _, tt := range tests {
 		var c CLI
@@ -68,5 +72,31 @@ func TestRunArgs(t *testing.T) {
 		if !reflect.DeepEqual(c.Run, tt.want) {
 			t.Errorf("parse %q = %+v, want %+v", tt.args, c.Run, tt.want)
 		}
+	}
+}
+
+// TestCheckTerminalFlags: -d with -i alone is refused (no attach: its
+// stdin would end at once); -dt, -dit and -t are run. (-it without a
+// terminal on stdin is refused too: TestCLIRunAdhocErrors, where stdin is
+// known not to be one.)
+func TestCheckTerminalFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		cmd  RunCmd
+		bad  bool
+	}{
+		{"-d -i", RunCmd{Detach: true, Interactive: true}, true},
+		{"-dit", RunCmd{Detach: true, Interactive: true, Tty: true}, false},
+		{"-dt", RunCmd{Detach: true, Tty: true}, false},
+		{"-t", RunCmd{Tty: true}, false},
+		{"none", RunCmd{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cmd.checkTerminalFlags()
+			if (err != nil) != tt.bad || (err != nil && !errors.Is(err, errInvalid)) {
+				t.Errorf("checkTerminalFlags() = %v, want refused: %v", err, tt.bad)
+			}
+		})
 	}
 }

@@ -52,6 +52,11 @@ type AdhocOptions struct {
 	Memory string
 	// CPUs is the CPU limit (--cpus 0.5).
 	CPUs string
+	// Tty gives the process a terminal (-t): the bundle's tty: true.
+	Tty bool
+	// StdinOpen gives it the caller's stdin when run attached (-i): the
+	// bundle's stdin_open: true.
+	StdinOpen bool
 	// Dir is the directory relative host paths are relative to; empty
 	// means the working directory.
 	Dir string
@@ -137,6 +142,14 @@ func adhocNode(opts AdhocOptions, dir string) (*yaml.Node, map[string]string) {
 		set("restart_policy", yamlString(opts.Restart))
 		flags["restart_policy"] = "--restart " + opts.Restart
 	}
+	if opts.Tty {
+		set("tty", yamlTrue())
+		flags["tty"] = "-t"
+	}
+	if opts.StdinOpen {
+		set("stdin_open", yamlTrue())
+		flags["stdin_open"] = "-i"
+	}
 	list("networks", "--network", opts.Networks)
 	return top, flags
 }
@@ -144,6 +157,11 @@ func adhocNode(opts AdhocOptions, dir string) (*yaml.Node, map[string]string) {
 // yamlString is a string scalar: quoted when YAML would read it as something else.
 func yamlString(s string) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+}
+
+// yamlTrue is the boolean true.
+func yamlTrue() *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"}
 }
 
 // yamlPlain is a scalar written as is (cpus: 0.5, memory: 64m); the parser

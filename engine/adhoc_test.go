@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/budgie-sh/budgie/engine/bundle"
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -23,7 +25,7 @@ func TestAdhocBundleSpec(t *testing.T) {
 		Image: "busybox", Name: "web", Args: []string{"sh", "-c", `echo "$A"; exit 0`, "", "two words", "80", "null"},
 		Env: []string{"A=1", "B=x: y # z", "EMPTY="}, Publish: []string{"18080:80", "127.0.0.1::53/udp"},
 		Volumes: []string{"./site:/var/www:ro", "data:/data"}, Networks: []string{"backend"},
-		Restart: "on-failure:3", Memory: "64m", CPUs: "0.5", Dir: dir,
+		Restart: "on-failure:3", Memory: "64m", CPUs: "0.5", Tty: true, StdinOpen: true, Dir: dir,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -37,6 +39,8 @@ volumes: ["` + filepath.Join(dir, "site") + `:/var/www:ro", "data:/data"]
 networks: [backend]
 restart_policy: on-failure:3
 resources: {memory: 64MiB, cpus: 0.5}
+tty: true
+stdin_open: true
 `
 	wb, err := bundle.Parse("want.bun", []byte(want), bundle.ParseOptions{Dir: t.TempDir()})
 	if err != nil {
@@ -49,6 +53,9 @@ resources: {memory: 64MiB, cpus: 0.5}
 	got, err := bundle.ParseFile(elsewhere, bundle.ParseOptions{})
 	if err != nil {
 		t.Fatalf("printed bundle does not parse: %v\n%s", err, data)
+	}
+	if !strings.Contains(string(data), "\ntty: true\nstdin_open: true\n") {
+		t.Errorf("printed bundle lacks tty: true and stdin_open: true (-t, -i):\n%s", data)
 	}
 	if !reflect.DeepEqual(got.Containers, wb.Containers) {
 		t.Errorf("printed bundle's spec:\n%+v\nwant:\n%+v\n%s", got.Containers[0], wb.Containers[0], data)
@@ -134,5 +141,31 @@ func TestAdhocBundleMinimal(t *testing.T) {
 	want := models.ContainerSpec{Name: "b", Image: "docker.io/library/busybox:latest"}
 	if !reflect.DeepEqual(b.Containers[0], want) {
 		t.Errorf("spec = %+v, want %+v", b.Containers[0], want)
+	}
+}
+
+// TestRunAttachChecks: attaching streams is refused, before containerd is
+// reached, to a run of more than one container and to replicas.
+func TestRunAttachChecks(t *testing.T) {
+	var e *Engine // the checks come first: no engine is needed
+	attach := &runtime.AttachOptions{}
+	tests := []struct {
+		name string
+		text string
+		opts RunBundleOptions
+		want string
+	}{
+		{"not single", "name: a\nimage: busybox\ntty: true\n", RunBundleOptions{Attach: attach},
+			"attaching streams needs a run of one container"},
+		{"replicas", "name: w\nimage: busybox\nstdin_open: true\nreplicas: 2\n", RunBundleOptions{Single: true, Attach: attach},
+			"w has replicas: one terminal or stdin cannot be attached to several containers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.RunBundleText(context.Background(), "t.bun", []byte(tt.text), tt.opts)
+			if !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("RunBundleText: %v, want ErrInvalid with %q", err, tt.want)
+			}
+		})
 	}
 }

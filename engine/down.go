@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/budgie-sh/budgie/engine/bundle"
+	"github.com/budgie-sh/budgie/engine/compose"
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/engine/stack"
@@ -42,7 +42,7 @@ type DownOptions struct {
 // idempotent. opts.Volumes then removes their named volumes. Down goes on
 // past a failure and returns every failure joined.
 func (e *Engine) Down(ctx context.Context, paths []string, opts DownOptions) error {
-	specs, err := downSpecs(paths)
+	specs, composed, err := downSpecs(ctx, paths)
 	if err != nil {
 		return err
 	}
@@ -85,22 +85,28 @@ func (e *Engine) Down(ctx context.Context, paths []string, opts DownOptions) err
 		wg.Wait()
 	}
 	if opts.Volumes {
-		errs = append(errs, e.removeVolumes(ctx, namedVolumes(specs, members), opts)...)
+		errs = append(errs, e.removeVolumes(ctx, withoutExternal(namedVolumes(specs, members), composed), opts)...)
 	}
+	errs = append(errs, e.downCompose(ctx, composed)...)
 	return errors.Join(errs...)
 }
 
-// downSpecs parses every bundle and returns their containers' specs.
-func downSpecs(paths []string) ([]models.ContainerSpec, error) {
+// downSpecs parses every bundle (converting compose files, whose
+// conversions it returns) and returns their containers' specs.
+func downSpecs(ctx context.Context, paths []string) ([]models.ContainerSpec, []*compose.Result, error) {
 	var specs []models.ContainerSpec
+	var composed []*compose.Result
 	for _, path := range paths {
-		b, err := bundle.ParseFile(path, bundle.ParseOptions{})
+		b, res, err := loadBundle(ctx, path, "")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if res != nil {
+			composed = append(composed, res)
 		}
 		specs = append(specs, b.Containers...)
 	}
-	return specs, nil
+	return specs, composed, nil
 }
 
 // takeDown stops c (marked as stopped by the user, so that the keeper

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/budgie-sh/budgie/engine/bundle"
+	"github.com/budgie-sh/budgie/engine/compose"
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/engine/keeper"
@@ -31,6 +32,12 @@ type RunBundleOptions struct {
 	// Started is called for each container once its task runs; on the
 	// reconcile path (see Reconciled) Reconciled is called instead.
 	Started func(models.Container)
+	// Attach, with Single, connects the container's main process to the
+	// caller's streams when its spec has tty or stdin_open (budgie run
+	// -it, run --attach): see runtime.AttachOptions. Its output is then
+	// also written to the container's log. nil, or a spec with neither
+	// field, means the output goes to the log alone (follow it with Logs).
+	Attach *runtime.AttachOptions
 	// Reconciled, when set, makes a run of bundles whose containers
 	// already exist reconcile them as docker compose up does instead of
 	// failing on the names (see reconcile): it is then called once per
@@ -48,8 +55,11 @@ type RunBundleOptions struct {
 // the containers start in dependency order, independent ones in parallel.
 // On failure, the containers it started are removed again.
 func (e *Engine) RunBundles(ctx context.Context, paths []string, opts RunBundleOptions) ([]models.Container, error) {
-	specs, bundleOf, err := loadBundles(paths, opts)
+	specs, bundleOf, composed, err := loadBundles(ctx, paths, opts)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.prepareCompose(ctx, composed); err != nil {
 		return nil, err
 	}
 	return e.runSpecs(ctx, specs, bundleOf, opts)
@@ -90,7 +100,8 @@ func (e *Engine) runSpecs(ctx context.Context, specs []models.ContainerSpec, bun
 	}
 	runOpts := func(published map[string][]models.PortMapping) func(models.ContainerSpec) runtime.RunOptions {
 		return func(s models.ContainerSpec) runtime.RunOptions {
-			return runtime.RunOptions{BundlePath: bundleOf[s.Name], AutoRemove: opts.AutoRemove, Pull: pull, Ports: published[s.Name]}
+			return runtime.RunOptions{BundlePath: bundleOf[s.Name], AutoRemove: opts.AutoRemove, Pull: pull, Ports: published[s.Name],
+				Attach: opts.Attach}
 		}
 	}
 	if opts.Reconciled != nil {
@@ -145,19 +156,24 @@ func (e *Engine) unpublish(ctx context.Context, published map[string][]models.Po
 	}
 }
 
-// loadBundles parses and checks every bundle, returning the specs and the
-// bundle path of each container name.
-func loadBundles(paths []string, opts RunBundleOptions) ([]models.ContainerSpec, map[string]string, error) {
+// loadBundles parses and checks every bundle (converting compose files,
+// whose conversions it returns), returning the specs and the bundle path
+// of each container name.
+func loadBundles(ctx context.Context, paths []string, opts RunBundleOptions) ([]models.ContainerSpec, map[string]string, []*compose.Result, error) {
 	var specs []models.ContainerSpec
+	var composed []*compose.Result
 	bundleOf := map[string]string{}
 	for _, path := range paths {
-		b, err := bundle.ParseFile(path, bundle.ParseOptions{NameOverride: opts.NameOverride})
+		b, res, err := loadBundle(ctx, path, opts.NameOverride)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
+		}
+		if res != nil {
+			composed = append(composed, res)
 		}
 		cs, err := checkBundle(b, opts)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		for _, s := range cs {
 			specs = append(specs, s)
@@ -165,27 +181,36 @@ func loadBundles(paths []string, opts RunBundleOptions) ([]models.ContainerSpec,
 		}
 	}
 	if err := checkCount(specs, opts); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return specs, bundleOf, nil
+	return specs, bundleOf, composed, nil
 }
 
 // checkBundle returns the containers of b, refusing what the run options
-// rule out (--rm with a restart policy).
+// rule out (--rm with a restart policy, a terminal or stdin for
+// replicas).
 func checkBundle(b *bundle.Bundle, opts RunBundleOptions) ([]models.ContainerSpec, error) {
 	for _, s := range b.Containers {
 		if opts.AutoRemove && s.RestartPolicy.Name != "" && s.RestartPolicy.Name != models.RestartNo {
 			return nil, fmt.Errorf("--rm conflicts with %s's restart_policy %s (a removed container cannot be restarted): %w",
 				s.Name, s.RestartPolicy.Name, errdefs.ErrInvalid)
 		}
+		if opts.Attach != nil && s.Interactive() && s.Replicas != nil {
+			return nil, fmt.Errorf("%s has replicas: one terminal or stdin cannot be attached to several containers "+
+				"(run it in the background, then: budgie exec -it %s-1 sh): %w", s.Name, s.Name, errdefs.ErrInvalid)
+		}
 	}
 	return b.Containers, nil
 }
 
-// checkCount refuses more than one container where one is needed (--attach, --name).
+// checkCount refuses more than one container where one is needed
+// (--attach, --name, Attach).
 func checkCount(specs []models.ContainerSpec, opts RunBundleOptions) error {
 	if (opts.Single || opts.NameOverride != "") && len(specs) != 1 {
 		return fmt.Errorf("this needs exactly one container, the bundles hold %d: %w", len(specs), errdefs.ErrInvalid)
+	}
+	if opts.Attach != nil && !opts.Single {
+		return fmt.Errorf("attaching streams needs a run of one container (Single): %w", errdefs.ErrInvalid)
 	}
 	return nil
 }

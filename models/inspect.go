@@ -79,6 +79,8 @@ type InspectConfig struct {
 	Labels      map[string]string `json:"Labels"`
 	StopSignal  string            `json:"StopSignal"`
 	StopTimeout int               `json:"StopTimeout"`
+	Tty         bool              `json:"Tty"`
+	OpenStdin   bool              `json:"OpenStdin"`
 }
 
 // InspectNetwork is docker's NetworkSettings, as far as Budgie has one.

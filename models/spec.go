@@ -46,7 +46,21 @@ type ContainerSpec struct {
 	Secrets []string `json:"secrets,omitempty"`
 	// Labels are user labels copied onto the container.
 	Labels map[string]string `json:"labels,omitempty"`
+	// Tty gives the main process a terminal (docker run -t, compose's
+	// tty), stdout and stderr merged into it: its output goes to the
+	// container's log, and also to the caller of an attached run
+	// (budgie run -it).
+	Tty bool `json:"tty,omitempty"`
+	// StdinOpen gives the main process the caller's stdin when it is run
+	// attached (docker run -i, compose's stdin_open). Started in the
+	// background (run -d, start, a keeper restart) nobody feeds it: it
+	// reads end-of-file at once, or, with Tty, a terminal that waits.
+	StdinOpen bool `json:"stdin_open,omitempty"`
 }
+
+// Interactive reports whether the container is run attached to the
+// caller's streams instead of its log alone (tty or stdin_open set).
+func (s ContainerSpec) Interactive() bool { return s.Tty || s.StdinOpen }
 
 // PortMapping publishes a container port on the host.
 type PortMapping struct {

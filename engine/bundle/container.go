@@ -18,7 +18,7 @@ import (
 var containerFields = []string{
 	"name", "image", "command", "args", "workdir", "user", "hostname",
 	"env", "env_file", "ports", "volumes", "resources", "restart_policy",
-	"stop_timeout", "stop_signal", "health", "depends_on", "replicas",
+	"stop_timeout", "stop_signal", "tty", "stdin_open", "health", "depends_on", "replicas",
 	"networks", "secrets", "labels",
 }
 
@@ -39,6 +39,8 @@ var fieldFuncs = map[string]func(c *container, field string, v *yaml.Node){
 	"restart_policy": (*container).restartPolicy,
 	"stop_timeout":   (*container).stopTimeout,
 	"stop_signal":    (*container).stopSignal,
+	"tty":            func(c *container, f string, v *yaml.Node) { c.spec.Tty, _ = c.boolean(v, f) },
+	"stdin_open":     func(c *container, f string, v *yaml.Node) { c.spec.StdinOpen, _ = c.boolean(v, f) },
 	"health":         (*container).health,
 	"depends_on":     (*container).dependsOn,
 	"replicas":       (*container).replicas,

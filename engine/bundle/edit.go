@@ -79,6 +79,9 @@ func ParseDocument(data []byte) (*Document, error) {
 	if top == nil || top.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("cannot edit the bundle: it is not a map of fields: %w", errdefs.ErrInvalid)
 	}
+	if get(top, "services") != nil && get(top, "containers") == nil {
+		return nil, fmt.Errorf("cannot edit a compose file as a bundle (convert it: budgie convert -o app.bun FILE, then edit app.bun): %w", errdefs.ErrInvalid)
+	}
 	if list := get(top, "containers"); list != nil {
 		if list.Kind != yaml.SequenceNode || len(list.Content) == 0 || resolved(list.Content[0]).Kind != yaml.MappingNode {
 			return nil, fmt.Errorf("cannot edit the bundle: containers: is not a list of containers: %w", errdefs.ErrInvalid)

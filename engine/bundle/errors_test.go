@@ -117,6 +117,10 @@ func TestParseErrors(t *testing.T) {
 		{"signals", header + "stop_signal: SIGBOGUS\n", []string{
 			`b.bun:3:14: stop_signal: unknown signal "SIGBOGUS" (hint: write a name such as "SIGTERM", "TERM" or "SIGRTMIN+3", or a number such as 15)`}},
 		{"signal number", header + "stop_signal: 99\n", []string{`b.bun:3:14: stop_signal: unknown signal "99"`}},
+		{"tty and stdin_open", header + "tty: maybe\nstdin_open: [x]\ninteractive: true\n", []string{
+			`b.bun:3:6: tty: must be true or false, not "maybe"`,
+			`b.bun:4:13: stdin_open: must be true or false, not a list`,
+			`b.bun:5:1: interactive: unknown field "interactive" (hint: use stdin_open)`}},
 		{"health without probe", header + "health: {interval: 5s}\n", []string{
 			`b.bun:3:9: health: needs a probe (hint: add cmd:, http: or tcp:)`}},
 		{"health two probes", header + "health: {tcp: \"80\", http: \":80\"}\n", []string{
@@ -283,6 +287,8 @@ func TestSuggest(t *testing.T) {
 		{"dependson", containerFields, true, "did you mean depends_on?"},
 		{"enviroment", containerFields, true, "use env"},
 		{"healthcheck", containerFields, true, "use health"},
+		{"open_stdin", containerFields, true, "use stdin_open"},
+		{"ttty", containerFields, true, "did you mean tty?"},
 		{"xyz", containerFields, true, "the fields are listed in docs/bundle.md"},
 		{"memroy", resourceFields, false, "did you mean memory?"},
 		{"cpu", resourceFields, false, "did you mean cpus?"},

@@ -96,6 +96,8 @@ func TestParseFields(t *testing.T) {
 		{"stop signal short", "stop_signal: term\n", func(s *models.ContainerSpec) { s.StopSignal = "SIGTERM" }},
 		{"stop signal number", "stop_signal: 9\n", func(s *models.ContainerSpec) { s.StopSignal = "SIGKILL" }},
 		{"stop signal realtime", "stop_signal: RTMIN+3\n", func(s *models.ContainerSpec) { s.StopSignal = "SIGRTMIN+3" }},
+		{"tty and stdin_open", "tty: true\nstdin_open: yes\n", func(s *models.ContainerSpec) { s.Tty, s.StdinOpen = true, true }},
+		{"tty false", "tty: false\nstdin_open: off\n", func(s *models.ContainerSpec) {}},
 		{"health cmd list", "health:\n  cmd: [wget, -q, -O-, http://127.0.0.1:8080/]\n  interval: 5s\n  timeout: 1s\n  retries: 2\n  start_period: 10\n  on_unhealthy: restart\n",
 			func(s *models.ContainerSpec) {
 				s.Health = &models.HealthCheck{Cmd: []string{"wget", "-q", "-O-", "http://127.0.0.1:8080/"}, Interval: 5 * time.Second,

@@ -117,6 +117,8 @@ var composeAliases = map[string]string{
 	"deploy":            "replicas and resources",
 	"services":          "containers",
 	"expose":            "ports",
+	"interactive":       "stdin_open",
+	"open_stdin":        "stdin_open",
 }
 
 // suggest returns a hint for an unknown field: the nearest known name, if

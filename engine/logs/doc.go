@@ -12,7 +12,9 @@
 // splits lines longer than 16 KiB into several entries whose "log" does not
 // end in "\n" (as Docker does), and rotates the file by size into json.log.1,
 // json.log.2 and so on. A restarted container gets a new driver that appends
-// to the same files.
+// to the same files. A task attached to the caller's streams (budgie run
+// -it) has no driver process: the runtime runs Drive itself on the copy of
+// its output.
 //
 // Read prints the entries back, joining split lines, across rotated files,
 // with docker logs' --tail, --since, --timestamps and --follow.

@@ -34,6 +34,10 @@ type RunOptions struct {
 	// Ports are the published ports with the host ports the keeper bound
 	// (random ones resolved); nil means the spec's ports as written.
 	Ports []models.PortMapping
+	// Attach connects the first task of a container whose spec has tty or
+	// stdin_open to the caller's streams (see AttachOptions); nil, or a
+	// spec with neither, means its output goes to the log driver alone.
+	Attach *AttachOptions
 }
 
 // Run creates a container from spec and starts its task. It returns once
@@ -61,7 +65,7 @@ func (r *Runtime) createAndStart(ctx context.Context, spec models.ContainerSpec,
 		return models.Container{}, err
 	}
 	if start {
-		if err := r.startTask(ctx, cc); err != nil {
+		if err := r.startTask(ctx, cc, opts.Attach); err != nil {
 			return models.Container{}, err
 		}
 	}
@@ -225,8 +229,8 @@ func (r *Runtime) prepareVolumes(spec models.ContainerSpec, undo *undoStack) (ma
 }
 
 // startTask deletes a stopped task (recording its exit), creates a new one
-// with Budgie's log driver and starts it.
-func (r *Runtime) startTask(ctx context.Context, cc containerd.Container) error {
+// with Budgie's log driver (or attached to attach's streams) and starts it.
+func (r *Runtime) startTask(ctx context.Context, cc containerd.Container, attach *AttachOptions) error {
 	ctx = r.ns(ctx)
 	if old, err := cc.Task(ctx, nil); err == nil {
 		st, err := old.Status(ctx)
@@ -237,7 +241,7 @@ func (r *Runtime) startTask(ctx context.Context, cc containerd.Container) error 
 			return err
 		}
 	}
-	if _, err := r.newTask(ctx, cc); err != nil {
+	if _, err := r.newTask(ctx, cc, attach); err != nil {
 		return err
 	}
 	_, err := cc.SetLabels(ctx, map[string]string{LabelStoppedByUser: ""})
@@ -287,7 +291,7 @@ func (r *Runtime) Start(ctx context.Context, ref string) (models.Container, erro
 	if err != nil {
 		return c, fmt.Errorf("load container %s: %w", c.Name, errdefs.FromContainerd(err))
 	}
-	if err := r.startTask(ctx, cc); err != nil {
+	if err := r.startTask(ctx, cc, nil); err != nil {
 		return c, fmt.Errorf("start %s: %w", c.Name, err)
 	}
 	return r.Get(ctx, c.ID)

@@ -49,6 +49,8 @@ func (r *Runtime) Inspect(ctx context.Context, ref string) (models.Inspect, erro
 			Labels:      c.Labels,
 			StopSignal:  c.Spec.StopSignal,
 			StopTimeout: int(c.Spec.StopTimeout / time.Second),
+			Tty:         c.Spec.Tty,
+			OpenStdin:   c.Spec.StdinOpen,
 			Entrypoint:  c.Spec.Command,
 			Cmd:         c.Spec.Args,
 		},

@@ -10,11 +10,9 @@ import (
 
 	containerd "github.com/containerd/containerd"
 	tasks "github.com/containerd/containerd/api/services/tasks/v1"
-	"github.com/containerd/containerd/cio"
 	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
-	"github.com/budgie-sh/budgie/engine/logs"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -119,7 +117,7 @@ func (r *Runtime) RestartTask(ctx context.Context, id string, opts RestartTaskOp
 	if _, err := cc.SetLabels(ctx, map[string]string{LabelRestartCount: strconv.Itoa(opts.Count)}); err != nil {
 		return c, fmt.Errorf("restart %s: %w", c.Name, errdefs.FromContainerd(err))
 	}
-	task, err := r.newTask(ctx, cc)
+	task, err := r.newTask(ctx, cc, nil)
 	if err != nil {
 		return c, fmt.Errorf("restart %s: %w", c.Name, err)
 	}
@@ -132,10 +130,11 @@ func (r *Runtime) RestartTask(ctx context.Context, id string, opts RestartTaskOp
 	return st.Container, err
 }
 
-// newTask creates a task with Budgie's log driver, joins it to the
-// container's networks, starts it and records the start time, leaving
+// newTask creates a task with Budgie's log driver (or, with attach, IO to
+// the caller's streams: see taskIO), joins it to the container's
+// networks, starts it and records the start time, leaving
 // LabelStoppedByUser as it is. On failure it leaves no task, mount or lease.
-func (r *Runtime) newTask(ctx context.Context, cc containerd.Container) (containerd.Task, error) {
+func (r *Runtime) newTask(ctx context.Context, cc containerd.Container, attach *AttachOptions) (containerd.Task, error) {
 	labels, err := cc.Labels(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read labels: %w", errdefs.FromContainerd(err))
@@ -153,20 +152,27 @@ func (r *Runtime) newTask(ctx context.Context, cc containerd.Container) (contain
 	if err := r.mountSecrets(ctx, cc); err != nil {
 		return nil, err
 	}
-	task, err := cc.NewTask(ctx, cio.BinaryIO(r.opts.LogBinary, map[string]string{logs.DriverArg: logDir}))
+	tio, err := r.taskIO(spec, logDir, attach)
 	if err != nil {
+		_ = r.unmountSecrets(cc.ID())
+		return nil, err
+	}
+	task, err := cc.NewTask(ctx, tio.creator)
+	if err != nil {
+		tio.abort()
 		_ = r.unmountSecrets(cc.ID())
 		return nil, fmt.Errorf("create task: %w", explainStartError(errdefs.FromContainerd(err)))
 	}
 	fail := func(err error) (containerd.Task, error) {
 		_, _ = task.Delete(context.WithoutCancel(ctx), containerd.WithProcessKill)
+		tio.abort()
 		_ = r.unmountSecrets(cc.ID())
 		return nil, err
 	}
 	if err := r.attachNetworks(ctx, cc, task, spec); err != nil {
 		return fail(err)
 	}
-	if err := task.Start(ctx); err != nil {
+	if err := tio.start(ctx, task); err != nil {
 		_ = r.detachNetworks(context.WithoutCancel(ctx), cc)
 		return fail(fmt.Errorf("start task: %w", explainStartError(errdefs.FromContainerd(err))))
 	}

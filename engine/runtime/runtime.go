@@ -2,7 +2,9 @@
 // them from bundle specs, list them (one container-list and one task-list
 // call, however many there are), stop, restart and remove them, exec into
 // them, inspect them, and resolve names and ID prefixes. Container output is
-// captured by Budgie's log driver (see engine/logs).
+// captured by Budgie's log driver (see engine/logs); a run attached to the
+// caller's streams (budgie run -it, AttachOptions) copies it to the caller
+// and writes the same log itself.
 package runtime
 
 import (

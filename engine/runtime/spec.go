@@ -43,6 +43,7 @@ func (r *Runtime) specOpts(ctx context.Context, id string, spec models.Container
 		oci.WithCapabilities(defaultCapabilities),
 		seccomp.WithDefaultProfile(),
 	}
+	opts = append(opts, ttyOpts(spec)...) // after the image's env, before the bundle's
 	if r.hostNetwork(spec) {
 		opts = append(opts, oci.WithHostNamespace(specs.NetworkNamespace), oci.WithHostHostsFile)
 	} else {

@@ -58,6 +58,8 @@ var pages = []page{
 			suggest: []string{"no", "always", "unless-stopped", "on-failure"}},
 		{id: "stop_timeout", title: "Stop timeout", help: "e.g. 10s, 1m30s, or whole seconds"},
 		{id: "stop_signal", title: "Stop signal", help: "e.g. SIGTERM, SIGINT, 15", suggest: []string{"SIGTERM", "SIGINT", "SIGQUIT", "SIGKILL", "SIGHUP"}},
+		{id: "tty", title: "Terminal (tty)", help: "true gives the process a terminal (docker run -t)", suggest: []string{"true", "false"}},
+		{id: "stdin_open", title: "Stdin open", help: "true: budgie run --attach feeds it stdin (docker run -i)", suggest: []string{"true", "false"}},
 		{id: "depends_on", title: "Depends on", help: "name [started|healthy|completed_successfully [timeout]], one per line"},
 		{id: "replicas.count", title: "Replicas", help: "number of copies behind a load balancer, 1–1000"},
 		{id: "replicas.strategy", title: "Replica strategy", help: "round-robin (default) or least-connections",
