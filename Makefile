@@ -8,7 +8,7 @@ DEMO_TAR := build/demo.tar
 DEB_PKGS := containerd runc containernetworking-plugins docker-registry busybox-static \
             iproute2 iptables tmux rsync ca-certificates
 # The tools `make bench` compares Budgie with (installed by bench only).
-BENCH_PKGS := nginx-light wrk rsync chromium
+BENCH_PKGS := nginx-light haproxy wrk rsync chromium
 # What `make test` needs besides DEB_PKGS: a C toolchain for the race detector
 # (cgo); Avahi and a D-Bus daemon, the real third-party mDNS peer of the
 # discovery interop test (which starts its own, inside a lab namespace);
