@@ -8,7 +8,9 @@
 //	go run ./tools/benchrun [-budgie bin/budgie] [-o docs/BENCHMARKS.md] [-rows nest,sync]
 //
 // -rows measures only the named rows (run, ps, nest, web, discovery,
-// proxy, sync), for iterating on one; `make bench` measures them all.
+// proxy, sync), for iterating on one; `make bench` measures them all. With
+// -o naming an existing document, a partial run replaces only its rows'
+// sections and goals there, each saying when and where it was measured.
 package main
 
 import (
@@ -156,7 +158,7 @@ func runAll(ctx context.Context, o options) error {
 	if err == nil {
 		err = multi("sync", func() ([]Row, error) { return syncRows(defaultSyncScale) })
 	}
-	if werr := report(machine, rows, o.out); werr != nil && err == nil {
+	if werr := report(machine, rows, o.out, o.measured()); werr != nil && err == nil {
 		err = werr
 	}
 	if err != nil {
@@ -185,15 +187,34 @@ func budgieBinary(o options) (string, error) {
 	return filepath.Abs(filepath.Join(o.repo, "bin", "budgie"))
 }
 
-// report prints every row's table and writes the document to path.
-func report(m Machine, rows []Row, path string) error {
+// measured are the row groups a partial run (-rows) measured; nil for a
+// full run.
+func (o options) measured() []string {
+	if o.rows == "" {
+		return nil
+	}
+	return strings.Split(o.rows, ",")
+}
+
+// report prints every row's table and writes the document to path. A
+// partial run (groups set) into an existing document replaces only its
+// groups' sections and goals there (mergeDocument).
+func report(m Machine, rows []Row, path string, groups []string) error {
 	var doc bytes.Buffer
 	RenderDocument(&doc, m, rows)
 	os.Stdout.Write(doc.Bytes())
 	if path == "" {
 		return nil
 	}
-	if err := os.WriteFile(path, doc.Bytes(), 0o644); err != nil {
+	out := doc.Bytes()
+	if old, err := os.ReadFile(path); err == nil && groups != nil {
+		merged, err := mergeDocument(string(old), m, rows, groups)
+		if err != nil {
+			return fmt.Errorf("merge the %s rows into %s: %w", strings.Join(groups, ","), path, err)
+		}
+		out = []byte(merged)
+	}
+	if err := os.WriteFile(path, out, 0o644); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	fmt.Fprintln(os.Stderr, "benchrun: wrote", path)
