@@ -16,6 +16,7 @@ import (
 
 	"github.com/alecthomas/kong"
 	"github.com/containerd/log"
+	"github.com/sirupsen/logrus"
 
 	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/engine/config"
@@ -163,6 +164,7 @@ func Main(args []string, version string) int {
 	// containerd's client logs through logrus; keep its chatter ("trying
 	// next host") off the user's terminal unless asked for.
 	_ = log.SetLevel("warn")
+	logrus.SetFormatter(libraryLogFormat{})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	var cli CLI
 	cli.ctx, cli.version = ctx, version
