@@ -45,6 +45,7 @@ stdin_open (docs/bundle.md).
 
 Examples:
   budgie --headless run web.bun worker.bun          # IDs; again: web: unchanged …
+  budgie --headless run compose.yaml                # a docker compose file (docs/interop.md)
   budgie --headless run -d --name web -p 8080:80 -e TZ=UTC nginx
   budgie --headless run --rm busybox echo hello     # prints hello, exits 0
   budgie --headless run -it --rm busybox sh         # a shell in a new container; gone when it exits
