@@ -216,3 +216,172 @@ func must2(t *testing.T, env []string, args ...string) string {
 	}
 	return r.stdout
 }
+
+// writeCompose writes body as compose.yaml in a new directory dir/sub and
+// returns its path.
+func writeCompose(t *testing.T, dir, sub, body string) string {
+	t.Helper()
+	d := filepath.Join(dir, sub)
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(d, "compose.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// containerID returns a container's full ID.
+func containerID(t *testing.T, name string) string {
+	t.Helper()
+	var in []struct{ ID string }
+	if err := json.Unmarshal([]byte(must(t, "inspect", name)), &in); err != nil || len(in) != 1 {
+		t.Fatalf("inspect %s: %v", name, err)
+	}
+	return in[0].ID
+}
+
+// TestComposeProjectsOwnTheirContainers: two compose projects with a
+// service of the same name and a volume of the same explicit name. The
+// second's run is refused naming the first project (nothing of it made);
+// its down -v is refused too and leaves the first's container (same ID)
+// and volume; a plain bundle of that name is refused; the first's down
+// -v removes its volume. A network that existed before the project's run
+// is used and left by down.
+func TestComposeProjectsOwnTheirContainers(t *testing.T) {
+	u := uniq()
+	svc, vol, net := "own"+u, "ownv"+u, "ownn"+u
+	projA, projB := "owna"+u, "ownb"+u
+	body := func(project string) string {
+		return "name: " + project + "\nservices:\n  " + svc + ":\n    image: " + cliImage +
+			"\n    command: [sleep, '600']\n    volumes: [data:/data]\n    networks: [n]\n" +
+			"volumes:\n  data: {name: " + vol + "}\nnetworks:\n  n: {name: " + net + "}\n"
+	}
+	dir := t.TempDir()
+	a, b := writeCompose(t, dir, "a", body(projA)), writeCompose(t, dir, "b", body(projB))
+	t.Cleanup(func() {
+		budgie(t, "rm", "-f", svc)
+		budgie(t, "volume", "rm", vol)
+		budgie(t, "network", "rm", net)
+	})
+	must(t, "network", "create", net) // adopted by A, so never removed by its down
+
+	must(t, "run", a)
+	id := containerID(t, svc)
+	must(t, "exec", svc, "sh", "-c", "echo kept > /data/f")
+
+	r := budgie(t, "run", b)
+	if r.code == 0 || !strings.Contains(r.stderr, svc+" belongs to compose project "+projA) || !strings.Contains(r.stderr, "take "+projA+" down first") {
+		t.Errorf("run of project B over A's %s: exit %d, stderr %q", svc, r.code, r.stderr)
+	}
+	r = budgie(t, "down", "-t", "0", "-v", b)
+	if r.code == 0 || !strings.Contains(r.stderr, svc+" belongs to compose project "+projA) {
+		t.Errorf("down -v of project B: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if got := containerID(t, svc); got != id {
+		t.Errorf("A's %s was replaced (%s, want %s)", svc, got, id)
+	}
+	if out, code := execOut(t, svc, "cat", "/data/f"); code != 0 || out != "kept\n" {
+		t.Errorf("A's volume after B's down -v: exit %d %q", code, out)
+	}
+	bun := filepath.Join(dir, "plain.bun")
+	os.WriteFile(bun, []byte("name: "+svc+"\nimage: "+cliImage+"\nargs: [sleep, '600']\n"), 0o644)
+	if r := budgie(t, "run", bun); r.code == 0 || !strings.Contains(r.stderr, "belongs to compose project "+projA) {
+		t.Errorf("run of a plain bundle over A's %s: exit %d, stderr %q", svc, r.code, r.stderr)
+	}
+	if r := budgie(t, "down", bun); r.code == 0 || containerID(t, svc) != id {
+		t.Errorf("down of a plain bundle took A's %s: exit %d, stderr %q", svc, r.code, r.stderr)
+	}
+
+	must(t, "down", "-t", "0", "-v", a)
+	if containerdHas(t, svc) || volumeExists(vol) {
+		t.Errorf("A's down -v left its container (%v) or its volume (%v)", containerdHas(t, svc), volumeExists(vol))
+	}
+	if nets := must(t, "network", "ls"); !strings.Contains(nets, net) {
+		t.Errorf("A's down removed network %s, which existed before its run:\n%s", net, nets)
+	}
+}
+
+// TestComposeFailedRunLeavesNothing: a compose run that fails (its image
+// does not exist) leaves none of what it made first: its network, its
+// imported secret, its bind-mount directory, its volume.
+func TestComposeFailedRunLeavesNothing(t *testing.T) {
+	u := uniq()
+	svc, net, sec, vol := "fail"+u, "failn"+u, "fails"+u, "failv"+u
+	dir := t.TempDir()
+	file := writeCompose(t, dir, "p", "name: fail"+u+"\nservices:\n  "+svc+":\n    image: 127.0.0.1:5000/budgie-no-such-image-"+u+":1\n"+
+		"    volumes: [data:/data, ./made/here:/here]\n    networks: [n]\n    secrets: ["+sec+"]\n"+
+		"volumes:\n  data: {name: "+vol+"}\nnetworks:\n  n: {name: "+net+"}\nsecrets:\n  "+sec+": {environment: FAIL_SECRET}\n")
+	t.Cleanup(func() {
+		budgie(t, "rm", "-f", svc)
+		budgie(t, "volume", "rm", vol)
+		budgie(t, "network", "rm", net)
+		budgie(t, "secret", "rm", sec)
+	})
+	r := budgieEnv(t, append(testEnv(), "FAIL_SECRET=v"), "run", file)
+	if r.code == 0 || !strings.Contains(r.stderr, "budgie-no-such-image-"+u) {
+		t.Fatalf("run of a missing image: exit %d, stderr %q, want it to fail on the image (after the network, secret and directory were made)", r.code, r.stderr)
+	}
+	if containerdHas(t, svc) {
+		t.Errorf("container %s left", svc)
+	}
+	if nets := must(t, "network", "ls"); strings.Contains(nets, net) {
+		t.Errorf("network %s left:\n%s", net, nets)
+	}
+	if secrets := must(t, "secret", "ls"); strings.Contains(secrets, sec) {
+		t.Errorf("secret %s left:\n%s", sec, secrets)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "p", "made")); !os.IsNotExist(err) {
+		t.Errorf("bind-mount directory left: %v", err)
+	}
+	if volumeExists(vol) {
+		t.Errorf("volume %s left", vol)
+	}
+
+	// A failure partway through what is made first: the network is made,
+	// then the external secret is missing.
+	file = writeCompose(t, dir, "q", "name: fail"+u+"\nservices:\n  "+svc+":\n    image: "+cliImage+"\n"+
+		"    networks: [n]\n    secrets: ["+sec+"]\n"+
+		"networks:\n  n: {name: "+net+"}\nsecrets:\n  "+sec+": {external: true}\n")
+	if r := budgie(t, "run", file); r.code == 0 || !strings.Contains(r.stderr, "external secret "+sec) {
+		t.Fatalf("run with a missing external secret: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if nets := must(t, "network", "ls"); strings.Contains(nets, net) {
+		t.Errorf("network %s left by a failure in what is made first:\n%s", net, nets)
+	}
+}
+
+// TestComposeDownWithoutEnv: a project whose secret comes from a variable
+// runs with it set and goes down without it: down does not convert the
+// file again, it takes down what the project's runs made (container,
+// network, secret).
+func TestComposeDownWithoutEnv(t *testing.T) {
+	u := uniq()
+	svc, net, sec := "noenv"+u, "noenvn"+u, "noenvs"+u
+	file := writeCompose(t, t.TempDir(), "p", "name: noenv"+u+"\nservices:\n  "+svc+":\n    image: "+cliImage+"\n"+
+		"    command: [sleep, '600']\n    networks: [n]\n    secrets: ["+sec+"]\n"+
+		"networks:\n  n: {name: "+net+"}\nsecrets:\n  "+sec+": {environment: NOENV_SECRET}\n")
+	t.Cleanup(func() {
+		budgie(t, "rm", "-f", svc)
+		budgie(t, "network", "rm", net)
+		budgie(t, "secret", "rm", sec)
+	})
+	must2(t, append(testEnv(), "NOENV_SECRET=v"), "run", file)
+	if r := budgie(t, "run", file); r.code == 0 || !strings.Contains(r.stderr, "NOENV_SECRET is not set") {
+		t.Errorf("run without the variable: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r := budgie(t, "down", "-t", "0", "-v", file)
+	if r.code != 0 {
+		t.Fatalf("down without the variable: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if containerdHas(t, svc) {
+		t.Errorf("container %s left after down", svc)
+	}
+	if nets := must(t, "network", "ls"); strings.Contains(nets, net) {
+		t.Errorf("network %s left after down:\n%s", net, nets)
+	}
+	if secrets := must(t, "secret", "ls"); strings.Contains(secrets, sec) {
+		t.Errorf("secret %s left after down:\n%s", sec, secrets)
+	}
+}

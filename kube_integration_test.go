@@ -119,12 +119,14 @@ stop_timeout: 2s
 		t.Errorf("kube play again = %q, want %q", out, name+": unchanged\n")
 	}
 
+	// The volume existed before the play (the bundle's run made it): the
+	// play used it, and kube down -v leaves it.
 	r := budgie(t, "kube", "down", "-v", manifest)
-	if r.code != 0 || r.stdout != name+"\nvolume "+vol+"\n" {
+	if r.code != 0 || r.stdout != name+"\n" || !strings.Contains(r.stderr, "kept volume "+vol+": kube play did not create it") {
 		t.Fatalf("kube down -v: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
 	}
-	if containerdHas(t, name) || volumeExists(vol) {
-		t.Errorf("after kube down -v: container left %v, volume left %v", containerdHas(t, name), volumeExists(vol))
+	if containerdHas(t, name) || !volumeExists(vol) {
+		t.Errorf("after kube down -v: container left %v, volume kept %v", containerdHas(t, name), volumeExists(vol))
 	}
 	if r := budgie(t, "kube", "down", manifest); r.code != 0 || r.stdout != "" {
 		t.Errorf("a second kube down: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
@@ -220,5 +222,54 @@ func TestKubePlayRefuses(t *testing.T) {
 	if containerdHas(t, name) {
 		budgie(t, "rm", "-f", name)
 		t.Errorf("--print-bundle ran %s", name)
+	}
+}
+
+// TestKubeOwnsItsContainers: kube play of a manifest whose pod has the
+// name of a container made by `budgie run --name` is refused naming it,
+// and kube down of it leaves that container; a volume that existed before
+// the play (a claimName with no claim) is used by it and left by kube
+// down -v, which removes what the play made.
+func TestKubeOwnsItsContainers(t *testing.T) {
+	u := uniq()
+	name, other, vol, made := "kown"+u, "kowno"+u, "kownv"+u, "kownm"+u
+	t.Cleanup(func() { budgie(t, "rm", "-f", name, other); budgie(t, "volume", "rm", vol, made) })
+	must(t, "run", "-d", "--name", name, cliImage, "sleep", "600")
+	id := containerID(t, name)
+	dir := t.TempDir()
+	pod := func(n string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + n + "}\nspec:\n  containers:\n  - name: c\n    image: " + cliImage +
+			"\n    args: [sleep, '600']\n    volumeMounts: [{name: d, mountPath: /data}, {name: m, mountPath: /made}]\n" +
+			"  volumes: [{name: d, persistentVolumeClaim: {claimName: " + vol + "}}, {name: m, persistentVolumeClaim: {claimName: " + made + "}}]\n"
+	}
+	clash := filepath.Join(dir, "clash.yaml")
+	os.WriteFile(clash, []byte(pod(name)), 0o644)
+	r := budgie(t, "kube", "play", clash)
+	if r.code == 0 || !strings.Contains(r.stderr, name+" belongs to no compose project or manifest") {
+		t.Errorf("kube play over a run --name container: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := budgie(t, "kube", "down", "-t", "0", "-v", clash); r.code == 0 || !strings.Contains(r.stderr, "belongs to no compose project") {
+		t.Errorf("kube down of another's container: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if got := containerID(t, name); got != id {
+		t.Errorf("the run --name container was replaced (%s, want %s)", got, id)
+	}
+
+	must(t, "volume", "create", vol)
+	ok := filepath.Join(dir, "ok.yaml")
+	os.WriteFile(ok, []byte(pod(other)), 0o644)
+	must(t, "kube", "play", ok)
+	if !volumeExists(made) {
+		t.Fatalf("kube play did not make volume %s", made)
+	}
+	must(t, "kube", "down", "-t", "0", "-v", ok)
+	if containerdHas(t, other) {
+		t.Errorf("kube down left %s", other)
+	}
+	if !volumeExists(vol) {
+		t.Errorf("kube down -v removed volume %s, which existed before the play", vol)
+	}
+	if volumeExists(made) {
+		t.Errorf("kube down -v left volume %s, which the play made", made)
 	}
 }

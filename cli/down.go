@@ -40,6 +40,9 @@ func (c *DownCmd) Run(g *Globals, eng *engine.Engine) error {
 		VolumeKept: func(name string, usedBy []string) {
 			fmt.Fprintf(os.Stderr, "budgie: kept volume %s: still used by %s\n", name, models.Printable(strings.Join(usedBy, ", ")))
 		},
+		Kept: func(kind, name string) {
+			fmt.Fprintf(os.Stderr, "budgie: kept %s %s: the compose project did not create it (it existed before)\n", kind, models.Printable(name))
+		},
 	}
 	if c.Time != nil {
 		if *c.Time < 0 {

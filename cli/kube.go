@@ -113,7 +113,7 @@ func (c *KubePlayCmd) Run(g *Globals) error {
 		return err
 	}
 	_, err = eng.KubePlay(g.ctx, c.File, engine.KubePlayOptions{
-		Pull: g.pullFunc(), KeeperArgv: eng.KeeperCommand(),
+		Plan: plan, Pull: g.pullFunc(), KeeperArgv: eng.KeeperCommand(),
 		Started:    func(ctr models.Container) { fmt.Println(ctr.ID) },
 		Reconciled: func(r engine.ReconcileResult) { fmt.Printf("%s: %s\n", r.Name, r.Action) },
 		Warning:    func(w string) { printWarnings(os.Stderr, []string{w}) },
@@ -158,6 +158,9 @@ func (c *KubeDownCmd) Run(g *Globals) error {
 		VolumeRemoved: func(name string) { fmt.Println("volume " + name) },
 		VolumeKept: func(name string, usedBy []string) {
 			fmt.Fprintf(os.Stderr, "budgie: kept volume %s: still used by %s\n", name, models.Printable(strings.Join(usedBy, ", ")))
+		},
+		Kept: func(kind, name string) {
+			fmt.Fprintf(os.Stderr, "budgie: kept %s %s: kube play did not create it (it existed before)\n", kind, models.Printable(name))
 		},
 	}
 	if c.Time != nil {

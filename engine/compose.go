@@ -5,16 +5,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/budgie-sh/budgie/engine/bundle"
 	"github.com/budgie-sh/budgie/engine/compose"
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/network"
 	"github.com/budgie-sh/budgie/engine/secrets"
+	"github.com/budgie-sh/budgie/models"
 )
 
 // ConvertOptions tune ConvertCompose.
@@ -84,42 +86,85 @@ func loadBundle(ctx context.Context, path, nameOverride string) (*bundle.Bundle,
 	return b, nil, err
 }
 
+// composedRun is a compose file's conversion in a run, with its
+// containers' specs.
+type composedRun struct {
+	res   *compose.Result
+	specs []models.ContainerSpec
+}
+
 // prepareCompose makes what converted compose files need before their
 // containers start, as docker compose does: their networks (an external
 // one must exist), their secrets in the node's store (imported from the
 // file or the environment; an external one must exist), their external
-// volumes (which must exist) and missing bind-mount directories.
-func (e *Engine) prepareCompose(ctx context.Context, results []*compose.Result) error {
-	for _, r := range results {
+// volumes (which must exist) and, last, missing bind-mount directories.
+// What it creates is marked as the project's and listed in the undo list
+// it returns, which the run runs when it fails; on its own failure it
+// undoes what it made itself.
+func (e *Engine) prepareCompose(ctx context.Context, runs []composedRun) (undo undoList, err error) {
+	defer func() {
+		if err != nil {
+			undo.run(ctx)
+			undo = nil
+		}
+	}()
+	for _, c := range runs {
+		r := c.res
+		for _, v := range r.Volumes {
+			if _, err := e.Runtime.Volume(ctx, v); err != nil {
+				return undo, fmt.Errorf("%s: external volume %s: %w (create it: budgie volume create %s)", r.File, v, err, v)
+			}
+		}
 		for _, n := range r.Networks {
-			if err := e.composeNetwork(ctx, r, n); err != nil {
-				return err
+			if err := e.composeNetwork(ctx, r, n, &undo); err != nil {
+				return undo, err
 			}
 		}
 		for _, s := range r.Secrets {
-			if err := e.composeSecret(ctx, r, s); err != nil {
-				return err
+			if err := e.composeSecret(ctx, r, s, &undo); err != nil {
+				return undo, err
 			}
 		}
-		for _, v := range r.Volumes {
-			if _, err := e.Runtime.Volume(ctx, v); err != nil {
-				return fmt.Errorf("%s: external volume %s: %w (create it: budgie volume create %s)", r.File, v, err, v)
+	}
+	for _, c := range runs {
+		for _, d := range c.res.Dirs {
+			if err := makeDir(d, &undo); err != nil {
+				return undo, fmt.Errorf("%s: create bind-mount source %s: %w", c.res.File, d, err)
 			}
 		}
-		for _, d := range r.Dirs {
-			if _, err := os.Lstat(d); errors.Is(err, os.ErrNotExist) {
-				if err := os.MkdirAll(d, 0o755); err != nil {
-					return fmt.Errorf("%s: create bind-mount source %s: %w", r.File, d, err)
-				}
-			}
+	}
+	return undo, nil
+}
+
+// makeDir creates the missing directory d and its missing parents, adding
+// their removal (each only while empty) to undo.
+func makeDir(d string, undo *undoList) error {
+	var missing []string
+	for p := filepath.Clean(d); ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); err == nil {
+			break
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return err
 		}
+		missing = append(missing, p)
+		if filepath.Dir(p) == p {
+			break
+		}
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := os.Mkdir(missing[i], 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return err
+		}
+		dir := missing[i]
+		undo.add(func(context.Context) { _ = os.Remove(dir) })
 	}
 	return nil
 }
 
-// composeNetwork creates a compose network that does not exist yet; an
-// existing one must have the settings the file asks for.
-func (e *Engine) composeNetwork(ctx context.Context, r *compose.Result, n compose.Network) error {
+// composeNetwork creates a compose network that does not exist yet,
+// marked as the project's (its removal added to undo); an existing one
+// must have the settings the file asks for, and is used as it is.
+func (e *Engine) composeNetwork(ctx context.Context, r *compose.Result, n compose.Network, undo *undoList) error {
 	got, err := e.NetworkManager.Get(ctx, n.Name)
 	switch {
 	case errors.Is(err, errdefs.ErrNotFound) && n.External:
@@ -129,7 +174,11 @@ func (e *Engine) composeNetwork(ctx context.Context, r *compose.Result, n compos
 		if err != nil {
 			return fmt.Errorf("%s: create network %s: %w", r.File, n.Name, err)
 		}
-		return nil
+		undo.add(func(ctx context.Context) {
+			_ = e.RemoveNetwork(ctx, n.Name)
+			e.clearOwner(ownedNetwork, n.Name)
+		})
+		return e.setOwner(ctx, ownedNetwork, n.Name, composeOwner(r.Project))
 	case err != nil:
 		return fmt.Errorf("%s: network %s: %w", r.File, n.Name, err)
 	case n.External:
@@ -141,9 +190,10 @@ func (e *Engine) composeNetwork(ctx context.Context, r *compose.Result, n compos
 	return nil
 }
 
-// composeSecret puts a compose secret's value in the node's store, or
-// checks that the store holds it already with that value.
-func (e *Engine) composeSecret(ctx context.Context, r *compose.Result, s compose.Secret) error {
+// composeSecret puts a compose secret's value in the node's store,
+// labelled with the project (its removal added to undo), or checks that
+// the store holds it already with that value.
+func (e *Engine) composeSecret(ctx context.Context, r *compose.Result, s compose.Secret, undo *undoList) error {
 	if err := secrets.ValidName(s.Name); err != nil {
 		return fmt.Errorf("%s: secret %s: %w", r.File, s.Name, err)
 	}
@@ -168,6 +218,7 @@ func (e *Engine) composeSecret(ctx context.Context, r *compose.Result, s compose
 		if err != nil {
 			return fmt.Errorf("%s: import secret %s: %w", r.File, s.Name, err)
 		}
+		undo.add(func(ctx context.Context) { _ = e.SecretStore.Remove(ctx, s.Name, secrets.RemoveOptions{}) })
 		return nil
 	case err != nil:
 		return fmt.Errorf("%s: secret %s: %w", r.File, s.Name, err)
@@ -182,9 +233,11 @@ func (e *Engine) composeSecret(ctx context.Context, r *compose.Result, s compose
 }
 
 // readSecretFile reads a compose secret's file, bounded by the store's
-// largest value.
+// largest value. A symlink is followed, as docker compose follows it,
+// but what it leads to must be a regular file: the open does not block
+// on a FIFO (O_NONBLOCK) and nothing but a regular file is read.
 func readSecretFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("file %s does not exist: %w", path, errdefs.ErrNotFound)
@@ -192,52 +245,54 @@ func readSecretFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
+	data, regular, err := readRegularBounded(f, secrets.MaxSize)
+	switch {
+	case err != nil:
 		return nil, err
-	} else if !fi.Mode().IsRegular() {
+	case !regular:
 		return nil, fmt.Errorf("%s is not a regular file: %w", path, errdefs.ErrInvalid)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, secrets.MaxSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > secrets.MaxSize {
+	case len(data) > secrets.MaxSize:
 		return nil, fmt.Errorf("%s is larger than a secret may be (%d KiB): %w", path, secrets.MaxSize>>10, errdefs.ErrInvalid)
 	}
 	return data, nil
 }
 
-// downCompose removes what prepareCompose made for compose files once
-// their containers are gone: their networks (not external ones) and the
-// secrets it imported, each only when no container uses it any more.
-func (e *Engine) downCompose(ctx context.Context, results []*compose.Result) []error {
+// downCompose removes what runs of the compose project made once its
+// containers are gone: the networks marked as its own and the secrets it
+// imported, each only when no container uses it any more. A network or
+// secret that existed before the project's first run is left, and
+// reported to kept.
+func (e *Engine) downCompose(ctx context.Context, project string, networks []string, kept func(kind, name string)) []error {
 	var errs []error
-	for _, r := range results {
-		for _, n := range r.Networks {
-			if n.External {
-				continue
-			}
-			if _, err := e.NetworkManager.Get(ctx, n.Name); err != nil {
-				continue
-			}
-			if users, err := e.NetworkUsers(ctx, n.Name); err != nil || len(users) > 0 {
-				continue
-			}
-			if err := e.RemoveNetwork(ctx, n.Name); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
-				errs = append(errs, fmt.Errorf("down: %w", err))
+	owner := composeOwner(project)
+	mine := e.ownedBy(ctx, ownedNetwork, owner)
+	for _, n := range networks {
+		if !slices.Contains(mine, n) {
+			if _, err := e.NetworkManager.Get(ctx, n); err == nil && kept != nil {
+				kept("network", n)
 			}
 		}
-		for _, s := range r.Secrets {
-			if s.External {
-				continue
-			}
-			got, err := e.SecretStore.Inspect(ctx, s.Name)
-			if err != nil || got.Labels[composeLabel] != r.Project || len(got.UsedBy) > 0 {
-				continue
-			}
-			if err := e.SecretStore.Remove(ctx, s.Name, secrets.RemoveOptions{}); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
-				errs = append(errs, fmt.Errorf("down: %w", err))
-			}
+	}
+	for _, n := range mine {
+		if users, err := e.NetworkUsers(ctx, n); err != nil || len(users) > 0 {
+			continue
+		}
+		if err := e.RemoveNetwork(ctx, n); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+			errs = append(errs, fmt.Errorf("down: %w", err))
+			continue
+		}
+		e.clearOwner(ownedNetwork, n)
+	}
+	list, err := e.SecretStore.List(ctx)
+	if err != nil {
+		return append(errs, fmt.Errorf("down: %w", err))
+	}
+	for _, s := range list {
+		if s.Labels[composeLabel] != project || len(s.UsedBy) > 0 {
+			continue
+		}
+		if err := e.SecretStore.Remove(ctx, s.Name, secrets.RemoveOptions{}); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+			errs = append(errs, fmt.Errorf("down: %w", err))
 		}
 	}
 	return errs
@@ -250,19 +305,6 @@ func externalVolumes(results []*compose.Result) map[string]bool {
 	for _, r := range results {
 		for _, v := range r.Volumes {
 			out[v] = true
-		}
-	}
-	return out
-}
-
-// withoutExternal leaves the external volumes of compose files out of
-// names: down -v keeps them, as docker compose does.
-func withoutExternal(names []string, results []*compose.Result) []string {
-	ext := externalVolumes(results)
-	out := names[:0:0]
-	for _, n := range names {
-		if !ext[n] {
-			out = append(out, n)
 		}
 	}
 	return out

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +34,10 @@ type DownOptions struct {
 	// VolumeKept is called for each named volume left because other
 	// containers use it (their names); nil means nothing.
 	VolumeKept func(name string, usedBy []string)
+	// Kept is called for each network or named volume (kind "network",
+	// "volume") left because the compose project or manifest did not
+	// create it (it existed before, or another made it); nil means nothing.
+	Kept func(kind, name string)
 }
 
 // Down takes down what `budgie run` brought up from bundle files: every
@@ -39,38 +46,155 @@ type DownOptions struct {
 // container — a replicated one's replicas too — are stopped and removed in
 // reverse depends_on order (dependents first, independent ones in
 // parallel). Containers that do not exist are skipped, so Down is
-// idempotent. opts.Volumes then removes their named volumes. Down goes on
-// past a failure and returns every failure joined.
+// idempotent; one made by another compose project, by kube play or by a
+// plain run (for a compose file's) fails Down with errdefs.ErrConflict
+// before anything is touched. opts.Volumes then removes their named
+// volumes: for a compose file only those its runs created. A compose
+// file's networks and secrets its runs made go too. A compose file that
+// loads but no longer converts (a secret's variable or file missing, say)
+// is taken down by its project's name: whatever its runs made. Down goes
+// on past a failure and returns every failure joined.
 func (e *Engine) Down(ctx context.Context, paths []string, opts DownOptions) error {
-	specs, composed, err := downSpecs(ctx, paths)
+	var groups []downGroup
+	for _, path := range paths {
+		g, err := loadDownGroup(ctx, path)
+		if err != nil {
+			return err
+		}
+		groups = append(groups, g)
+	}
+	return e.downGroups(ctx, groups, opts)
+}
+
+// downGroup is one file given to down: its containers' specs, their owner,
+// and what else down removes for it.
+type downGroup struct {
+	owner string
+	specs []models.ContainerSpec
+	// byOwner: the specs are not known (a compose file that no longer
+	// converts); the owner's containers are taken down, whatever their
+	// names. err is the conversion's error, returned when the owner has
+	// nothing on the node.
+	byOwner bool
+	err     error
+	// project and networks are a compose file's project name and the
+	// non-external networks it names; external its external volumes.
+	project  string
+	networks []string
+	external map[string]bool
+	// claims are named volumes -v considers beyond the containers' (kube's
+	// claims).
+	claims []string
+}
+
+// loadDownGroup parses one file given to down (see loadBundle).
+func loadDownGroup(ctx context.Context, path string) (downGroup, error) {
+	b, res, err := loadBundle(ctx, path, "")
+	if err == nil && res == nil {
+		return downGroup{specs: b.Containers}, nil
+	}
+	if err == nil {
+		g := downGroup{owner: composeOwner(res.Project), specs: b.Containers, project: res.Project, external: externalVolumes([]*compose.Result{res})}
+		for _, n := range res.Networks {
+			if !n.External {
+				g.networks = append(g.networks, n.Name)
+			}
+		}
+		return g, nil
+	}
+	if !isComposeFile(path) {
+		return downGroup{}, err
+	}
+	src, lerr := compose.Load(ctx, path, compose.LoadOptions{})
+	if lerr != nil {
+		return downGroup{}, err
+	}
+	name := src.Project.Name
+	return downGroup{owner: composeOwner(name), byOwner: true, err: err, project: name}, nil
+}
+
+// isComposeFile reports whether run and down take path for a compose file.
+func isComposeFile(path string) bool {
+	if strings.EqualFold(filepath.Ext(path), ".bun") {
+		return false
+	}
+	data, err := compose.ReadFile(path)
+	return err == nil && compose.IsCompose(data)
+}
+
+// ownerSpecs returns the specs of owner's containers, a service of
+// replicas once, for a down that does not know them from the file;
+// depends_on is kept only between them.
+func ownerSpecs(owner string, all []models.Container) []models.ContainerSpec {
+	var specs []models.ContainerSpec
+	seen := map[string]bool{}
+	for _, c := range all {
+		if c.Owner != owner {
+			continue
+		}
+		s := c.Spec
+		s.Name = c.Name
+		if c.Replica > 0 {
+			s.Name = c.Service
+		}
+		if !seen[s.Name] {
+			seen[s.Name] = true
+			specs = append(specs, s)
+		}
+	}
+	for i := range specs {
+		var deps []models.Dependency
+		for _, d := range specs[i].DependsOn {
+			if seen[d.Name] {
+				deps = append(deps, d)
+			}
+		}
+		specs[i].DependsOn = deps
+	}
+	return specs
+}
+
+// downGroups is the one path Down and KubeDown take: the groups'
+// containers are found (each once), checked to be their owners' (else
+// errdefs.ErrConflict and nothing is touched), stopped and removed,
+// dependents first; then, with opts.Volumes, their named volumes (an
+// owner's only those marked as its own, a plain bundle's those no owner
+// marked), then compose projects' networks and secrets.
+func (e *Engine) downGroups(ctx context.Context, groups []downGroup, opts DownOptions) error {
+	all, err := e.Runtime.List(ctx, runtime.ListOptions{All: true})
 	if err != nil {
 		return err
+	}
+	var specs []models.ContainerSpec
+	ownerOf := map[string]string{}
+	for i := range groups {
+		g := &groups[i]
+		if g.byOwner {
+			g.specs = ownerSpecs(g.owner, all)
+			if len(g.specs) == 0 && len(e.ownedBy(ctx, ownedNetwork, g.owner)) == 0 && len(e.ownedBy(ctx, ownedVolume, g.owner)) == 0 {
+				return g.err
+			}
+		}
+		for _, s := range g.specs {
+			specs = append(specs, s)
+			ownerOf[s.Name] = g.owner
+		}
 	}
 	levels, err := stack.Levels(specs)
 	if err != nil {
 		return err
 	}
-	all, err := e.Runtime.List(ctx, runtime.ListOptions{All: true})
-	if err != nil {
+	if err := checkOwners(specs, ownerOf, all, nil); err != nil {
 		return err
 	}
-	members, taken := map[string][]models.Container{}, map[string]bool{}
-	for _, s := range specs {
-		for _, c := range all {
-			if (c.Name == s.Name || c.Service == s.Name) && !taken[c.ID] {
-				members[s.Name], taken[c.ID] = append(members[s.Name], c), true
-			}
-		}
-	}
+	mem := members(specs, all)
 	var errs []error
 	var mu sync.Mutex
 	for i := len(levels) - 1; i >= 0; i-- {
 		var wg sync.WaitGroup
 		for _, name := range levels[i] {
-			for _, c := range members[name] {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
+			for _, c := range mem[name] {
+				wg.Go(func() {
 					removed, err := e.takeDown(ctx, c, opts.Timeout)
 					mu.Lock()
 					defer mu.Unlock()
@@ -79,34 +203,52 @@ func (e *Engine) Down(ctx context.Context, paths []string, opts DownOptions) err
 					} else if removed && opts.Removed != nil {
 						opts.Removed(c)
 					}
-				}()
+				})
 			}
 		}
 		wg.Wait()
 	}
 	if opts.Volumes {
-		errs = append(errs, e.removeVolumes(ctx, withoutExternal(namedVolumes(specs, members), composed), opts)...)
+		for _, g := range groups {
+			errs = append(errs, e.removeVolumes(ctx, e.downVolumes(ctx, g, mem, opts), opts)...)
+		}
 	}
-	errs = append(errs, e.downCompose(ctx, composed)...)
+	for _, g := range groups {
+		if g.project != "" {
+			errs = append(errs, e.downCompose(ctx, g.project, g.networks, opts.Kept)...)
+		}
+	}
 	return errors.Join(errs...)
 }
 
-// downSpecs parses every bundle (converting compose files, whose
-// conversions it returns) and returns their containers' specs.
-func downSpecs(ctx context.Context, paths []string) ([]models.ContainerSpec, []*compose.Result, error) {
-	var specs []models.ContainerSpec
-	var composed []*compose.Result
-	for _, path := range paths {
-		b, res, err := loadBundle(ctx, path, "")
-		if err != nil {
-			return nil, nil, err
-		}
-		if res != nil {
-			composed = append(composed, res)
-		}
-		specs = append(specs, b.Containers...)
+// downVolumes are the named volumes down -v removes for g: those of its
+// specs, of the containers made from them and its claims (and, for an
+// owner, every volume marked as its own) that the group's owner made —
+// for a plain bundle, those no owner made. External volumes are kept, as
+// docker compose keeps them; one the owner found existing is reported to
+// opts.Kept.
+func (e *Engine) downVolumes(ctx context.Context, g downGroup, mem map[string][]models.Container, opts DownOptions) []string {
+	names := namedVolumes(g.specs, mem)
+	names = append(names, g.claims...)
+	if g.owner != "" {
+		names = append(names, e.ownedBy(ctx, ownedVolume, g.owner)...)
 	}
-	return specs, composed, nil
+	sort.Strings(names)
+	names = slices.Compact(names)
+	var out []string
+	for _, n := range names {
+		if g.external[n] {
+			continue
+		}
+		if e.ownerOf(ctx, ownedVolume, n) != g.owner {
+			if _, err := e.Runtime.Volume(ctx, n); err == nil && opts.Kept != nil {
+				opts.Kept("volume", n)
+			}
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // takeDown stops c (marked as stopped by the user, so that the keeper
@@ -172,6 +314,7 @@ func (e *Engine) removeVolumes(ctx context.Context, names []string, opts DownOpt
 			errs = append(errs, fmt.Errorf("down: %w", err))
 			continue
 		}
+		e.clearOwner(ownedVolume, name)
 		if opts.VolumeRemoved != nil {
 			opts.VolumeRemoved(name)
 		}

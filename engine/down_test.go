@@ -19,12 +19,12 @@ func TestDownSpecsBadBundle(t *testing.T) {
 	bad := filepath.Join(dir, "bad.bun")
 	os.WriteFile(good, []byte("name: a\nimage: busybox\n"), 0o644)
 	os.WriteFile(bad, []byte("name: x\nimgae: busybox\n"), 0o644)
-	if _, _, err := downSpecs(context.Background(), []string{good, bad}); !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), "bad.bun:2") {
+	if _, err := loadDownGroup(context.Background(), bad); !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), "bad.bun:2") {
 		t.Errorf("a bad bundle: %v, want ErrInvalid naming bad.bun:2", err)
 	}
-	specs, _, err := downSpecs(context.Background(), []string{good})
-	if err != nil || len(specs) != 1 || specs[0].Name != "a" {
-		t.Errorf("a good bundle: %+v, %v", specs, err)
+	g, err := loadDownGroup(context.Background(), good)
+	if err != nil || len(g.specs) != 1 || g.specs[0].Name != "a" || g.owner != "" {
+		t.Errorf("a good bundle: %+v, %v", g, err)
 	}
 }
 

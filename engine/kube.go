@@ -4,19 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
+	"syscall"
 
 	"github.com/budgie-sh/budgie/engine/bundle"
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/kube"
 	"github.com/budgie-sh/budgie/engine/runtime"
-	"github.com/budgie-sh/budgie/engine/stack"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -151,6 +148,10 @@ func containerSpec(all []models.Container, ref string) (models.ContainerSpec, er
 
 // KubePlayOptions tune KubePlay.
 type KubePlayOptions struct {
+	// Plan is what KubePlan made of the manifest, for a front end that
+	// read it already (so that it is read once); nil means KubePlay reads
+	// it.
+	Plan *kube.Plan
 	// Pull fetches a missing image; nil means a pull without progress.
 	Pull func(ctx context.Context, ref string) error
 	// KeeperArgv starts the node's keeper when a container needs it (see
@@ -171,10 +172,20 @@ type KubePlayOptions struct {
 // kube play), for the subset Budgie can honour: the manifest is read
 // (KubePlan), its secrets must exist on the node, and its bundle text
 // runs as RunBundleText runs any bundle, so that what is stored in the
-// containers' labels is an ordinary bundle. The named volumes of claims
-// no container mounts are created too.
+// containers' labels is an ordinary bundle. Its containers, and the named
+// volumes it creates, are marked as the manifest's (kube:ABSOLUTE-PATH):
+// a container of the same name made otherwise fails the play with
+// errdefs.ErrConflict. The named volumes of claims no container mounts
+// are created first; a failed play removes what it created.
 func (e *Engine) KubePlay(ctx context.Context, path string, opts KubePlayOptions) ([]models.Container, error) {
-	plan, err := KubePlan(path)
+	plan := opts.Plan
+	if plan == nil {
+		var err error
+		if plan, err = KubePlan(path); err != nil {
+			return nil, err
+		}
+	}
+	owner, err := kubeOwner(path)
 	if err != nil {
 		return nil, err
 	}
@@ -186,22 +197,26 @@ func (e *Engine) KubePlay(ctx context.Context, path string, opts KubePlayOptions
 	if err := e.checkKubeSecrets(ctx, plan); err != nil {
 		return nil, err
 	}
-	cs, err := e.RunBundleText(ctx, path, plan.Bundle, RunBundleOptions{
-		Pull: opts.Pull, KeeperArgv: opts.KeeperArgv, Started: opts.Started, Reconciled: opts.Reconciled,
-	})
+	runOpts := RunBundleOptions{Pull: opts.Pull, KeeperArgv: opts.KeeperArgv, Started: opts.Started, Reconciled: opts.Reconciled}
+	b, err := bundle.Parse(path, plan.Bundle, bundle.ParseOptions{})
 	if err != nil {
 		return nil, err
 	}
-	mounted := namedVolumes(plan.Specs, nil)
+	specs, err := checkBundle(b, runOpts)
+	if err != nil {
+		return nil, err
+	}
+	p := &runPlan{specs: specs, ownerOf: map[string]string{}, claims: map[string]string{}}
+	for _, s := range specs {
+		p.ownerOf[s.Name] = owner
+	}
+	mounted := namedVolumes(specs, nil)
 	for _, v := range plan.Volumes {
-		if slices.Contains(mounted, v) {
-			continue
-		}
-		if _, err := e.CreateVolume(ctx, v); err != nil && !errors.Is(err, errdefs.ErrConflict) {
-			return cs, err
+		if !slices.Contains(mounted, v) {
+			p.claims[v] = owner
 		}
 	}
-	return cs, nil
+	return e.runSpecs(ctx, p, runOpts)
 }
 
 // checkKubeSecrets refuses a plan whose containers mount a secret the
@@ -238,28 +253,25 @@ func KubePlan(path string) (*kube.Plan, error) {
 	return kube.Play(path, data)
 }
 
-// readManifest reads a regular file of at most 4 MiB.
+// readManifest reads a regular file of at most 4 MiB; the open does not
+// block on a FIFO (O_NONBLOCK), and a symlink is followed to what it
+// names, which must be a regular file.
 func readManifest(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("manifest %s does not exist (check the path): %w", path, errdefs.ErrNotFound)
 	} else if err != nil {
 		return nil, fmt.Errorf("read manifest %s: %w", path, err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("read manifest %s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("manifest %s is not a regular file: %w", path, errdefs.ErrInvalid)
-	}
 	const limit = 4 << 20
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
+	data, regular, err := readRegularBounded(f, limit)
+	switch {
+	case err != nil:
 		return nil, fmt.Errorf("read manifest %s: %w", path, err)
-	}
-	if len(data) > limit {
+	case !regular:
+		return nil, fmt.Errorf("manifest %s is not a regular file: %w", path, errdefs.ErrInvalid)
+	case len(data) > limit:
 		return nil, fmt.Errorf("manifest %s is larger than 4 MiB (split it): %w", path, errdefs.ErrInvalid)
 	}
 	return data, nil
@@ -269,59 +281,18 @@ func readManifest(path string) ([]byte, error) {
 // as Down takes down a bundle's containers: the manifest is read first (a
 // bad one fails with its file:line and nothing is touched), then every
 // container (with its replicas) is stopped and removed, dependents first.
-// Containers that are not there are skipped. opts.Volumes also removes the
-// named volumes of the manifest's claims, except those other containers
-// use.
+// Containers that are not there are skipped; one the manifest's plays did
+// not make fails it with errdefs.ErrConflict before anything is touched.
+// opts.Volumes also removes the named volumes of the manifest's claims
+// and containers that its plays created, except those containers use.
 func (e *Engine) KubeDown(ctx context.Context, path string, opts DownOptions) error {
 	plan, err := KubePlan(path)
 	if err != nil {
 		return err
 	}
-	levels, err := stack.Levels(plan.Specs)
+	owner, err := kubeOwner(path)
 	if err != nil {
 		return err
 	}
-	all, err := e.Runtime.List(ctx, runtime.ListOptions{All: true})
-	if err != nil {
-		return err
-	}
-	members := map[string][]models.Container{}
-	for _, s := range plan.Specs {
-		for _, c := range all {
-			if c.Name == s.Name || (c.Replica > 0 && c.Service == s.Name) {
-				members[s.Name] = append(members[s.Name], c)
-			}
-		}
-	}
-	var errs []error
-	var mu sync.Mutex
-	for i := len(levels) - 1; i >= 0; i-- {
-		var wg sync.WaitGroup
-		for _, name := range levels[i] {
-			for _, c := range members[name] {
-				wg.Go(func() {
-					removed, err := e.takeDown(ctx, c, opts.Timeout)
-					mu.Lock()
-					defer mu.Unlock()
-					if err != nil {
-						errs = append(errs, err)
-					} else if removed && opts.Removed != nil {
-						opts.Removed(c)
-					}
-				})
-			}
-		}
-		wg.Wait()
-	}
-	if opts.Volumes {
-		vols := namedVolumes(plan.Specs, members)
-		for _, v := range plan.Volumes {
-			if !slices.Contains(vols, v) {
-				vols = append(vols, v)
-			}
-		}
-		sort.Strings(vols)
-		errs = append(errs, e.removeVolumes(ctx, vols, opts)...)
-	}
-	return errors.Join(errs...)
+	return e.downGroups(ctx, []downGroup{{owner: owner, specs: plan.Specs, claims: plan.Volumes}}, opts)
 }

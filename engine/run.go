@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/budgie-sh/budgie/engine/bundle"
-	"github.com/budgie-sh/budgie/engine/compose"
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/images"
 	"github.com/budgie-sh/budgie/engine/keeper"
@@ -37,6 +36,8 @@ type RunBundleOptions struct {
 	// -it, run --attach): see runtime.AttachOptions. Its output is then
 	// also written to the container's log. nil, or a spec with neither
 	// field, means the output goes to the log alone (follow it with Logs).
+	// It cannot be combined with Reconciled (an unchanged container gets
+	// no new task to attach to).
 	Attach *runtime.AttachOptions
 	// Reconciled, when set, makes a run of bundles whose containers
 	// already exist reconcile them as docker compose up does instead of
@@ -53,16 +54,18 @@ type RunBundleOptions struct {
 // one is bad or asks for what cannot run yet, each problem named with its
 // file:line), the node's keeper is started when a container needs it, and
 // the containers start in dependency order, independent ones in parallel.
-// On failure, the containers it started are removed again.
+// A compose file's containers, and the networks and volumes its run
+// creates, are marked as its project's (models.Container.Owner): a name
+// another project, a manifest or a plain run holds fails the run with
+// errdefs.ErrConflict before anything changes. On failure, the containers
+// it started are removed again, and what it made for a compose file
+// (networks, secrets, volumes, directories) too.
 func (e *Engine) RunBundles(ctx context.Context, paths []string, opts RunBundleOptions) ([]models.Container, error) {
-	specs, bundleOf, composed, err := loadBundles(ctx, paths, opts)
+	p, err := loadBundles(ctx, paths, opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.prepareCompose(ctx, composed); err != nil {
-		return nil, err
-	}
-	return e.runSpecs(ctx, specs, bundleOf, opts)
+	return e.runSpecs(ctx, p, opts)
 }
 
 // RunBundleText runs the containers of bundle text that is not a file (an
@@ -81,16 +84,86 @@ func (e *Engine) RunBundleText(ctx context.Context, name string, data []byte, op
 	if err := checkCount(specs, opts); err != nil {
 		return nil, err
 	}
-	return e.runSpecs(ctx, specs, nil, opts)
+	return e.runSpecs(ctx, &runPlan{specs: specs}, opts)
+}
+
+// runPlan is what a run carries out once its bundles are parsed.
+type runPlan struct {
+	specs []models.ContainerSpec
+	// bundleOf and ownerOf map a container's name to its bundle file's
+	// path and its owner (see models.Container.Owner); "" for none.
+	bundleOf, ownerOf map[string]string
+	// composed are the compose files' conversions, whose networks,
+	// secrets and directories are made before the containers.
+	composed []composedRun
+	// claims are the named volumes, with their owner, that must exist
+	// though no container mounts them (kube's claims); they are created
+	// before the containers.
+	claims map[string]string
 }
 
 // runSpecs is the one path every run takes once its bundles are parsed:
-// start the keeper when needed, then reconcile with what exists (when
-// asked and something does) or bind the ports and start the stack.
-func (e *Engine) runSpecs(ctx context.Context, specs []models.ContainerSpec, bundleOf map[string]string, opts RunBundleOptions) ([]models.Container, error) {
-	if err := e.ensureKeeper(ctx, specs, opts.KeeperArgv); err != nil {
+// refuse names another owner's containers hold, start the keeper when
+// needed, make what compose files need (networks, secrets, directories)
+// and kube's claim volumes, then reconcile with what exists (when asked
+// and something does) or bind the ports and start the stack. A failure
+// undoes what the run made: nothing is left half-done.
+func (e *Engine) runSpecs(ctx context.Context, p *runPlan, opts RunBundleOptions) (cs []models.Container, err error) {
+	existing, err := e.Runtime.List(ctx, runtime.ListOptions{All: true})
+	if err != nil {
 		return nil, err
 	}
+	// A plain reconciling run may find another owner's container
+	// unchanged (the bundle `budgie convert` or `kube generate` wrote of
+	// it): it is left as it is, still its owner's. Anything else of
+	// another owner's, or an owner's run over a plain run's container,
+	// is refused before anything changes.
+	var unchangedNames map[string]bool
+	if opts.Reconciled != nil {
+		unchangedNames = map[string]bool{}
+		for name, st := range planReconcile(p.specs, existing).steps {
+			unchangedNames[name] = st.action == ReconcileUnchanged
+		}
+	}
+	if err := checkOwners(p.specs, p.ownerOf, existing, unchangedNames); err != nil {
+		return nil, err
+	}
+	if err := e.ensureKeeper(ctx, p.specs, opts.KeeperArgv); err != nil {
+		return nil, err
+	}
+	fresh, err := e.freshVolumes(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	undo, err := e.prepareCompose(ctx, p.composed)
+	if err != nil {
+		return nil, err
+	}
+	undo = append(undoList{func(ctx context.Context) { e.dropFresh(ctx, fresh) }}, undo...)
+	if err := e.createClaims(ctx, p.claims, &undo); err != nil {
+		undo.run(ctx)
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			undo.run(ctx)
+			return
+		}
+		for name, owner := range fresh {
+			if _, verr := e.Runtime.Volume(ctx, name); verr == nil {
+				if merr := e.setOwner(ctx, ownedVolume, name, owner); merr != nil && err == nil {
+					err = fmt.Errorf("the containers run, but down -v will keep volume %s: %w", name, merr)
+				}
+			}
+		}
+	}()
+	return e.startSpecs(ctx, p, existing, opts)
+}
+
+// startSpecs reconciles p's specs with the existing containers (when
+// asked and some exist) or binds their ports and starts them as a stack.
+func (e *Engine) startSpecs(ctx context.Context, p *runPlan, existing []models.Container, opts RunBundleOptions) ([]models.Container, error) {
+	specs := p.specs
 	pull := opts.Pull
 	if pull == nil {
 		pull = func(ctx context.Context, ref string) error {
@@ -100,15 +173,11 @@ func (e *Engine) runSpecs(ctx context.Context, specs []models.ContainerSpec, bun
 	}
 	runOpts := func(published map[string][]models.PortMapping) func(models.ContainerSpec) runtime.RunOptions {
 		return func(s models.ContainerSpec) runtime.RunOptions {
-			return runtime.RunOptions{BundlePath: bundleOf[s.Name], AutoRemove: opts.AutoRemove, Pull: pull, Ports: published[s.Name],
+			return runtime.RunOptions{BundlePath: p.bundleOf[s.Name], Owner: p.ownerOf[s.Name], AutoRemove: opts.AutoRemove, Pull: pull, Ports: published[s.Name],
 				Attach: opts.Attach}
 		}
 	}
 	if opts.Reconciled != nil {
-		existing, err := e.Runtime.List(ctx, runtime.ListOptions{All: true})
-		if err != nil {
-			return nil, err
-		}
 		if p := planReconcile(specs, existing); p.anyExists() {
 			return e.reconcile(ctx, p, runOpts, opts.Reconciled)
 		}
@@ -157,33 +226,34 @@ func (e *Engine) unpublish(ctx context.Context, published map[string][]models.Po
 }
 
 // loadBundles parses and checks every bundle (converting compose files,
-// whose conversions it returns), returning the specs and the bundle path
-// of each container name.
-func loadBundles(ctx context.Context, paths []string, opts RunBundleOptions) ([]models.ContainerSpec, map[string]string, []*compose.Result, error) {
-	var specs []models.ContainerSpec
-	var composed []*compose.Result
-	bundleOf := map[string]string{}
+// whose conversions it keeps), returning the run's plan: the specs, and
+// the bundle path and owner of each container name.
+func loadBundles(ctx context.Context, paths []string, opts RunBundleOptions) (*runPlan, error) {
+	p := &runPlan{bundleOf: map[string]string{}, ownerOf: map[string]string{}}
 	for _, path := range paths {
 		b, res, err := loadBundle(ctx, path, opts.NameOverride)
 		if err != nil {
-			return nil, nil, nil, err
-		}
-		if res != nil {
-			composed = append(composed, res)
+			return nil, err
 		}
 		cs, err := checkBundle(b, opts)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
+		}
+		owner := ""
+		if res != nil {
+			owner = composeOwner(res.Project)
+			p.composed = append(p.composed, composedRun{res: res, specs: cs})
 		}
 		for _, s := range cs {
-			specs = append(specs, s)
-			bundleOf[s.Name] = b.Path
+			p.specs = append(p.specs, s)
+			p.bundleOf[s.Name] = b.Path
+			p.ownerOf[s.Name] = owner
 		}
 	}
-	if err := checkCount(specs, opts); err != nil {
-		return nil, nil, nil, err
+	if err := checkCount(p.specs, opts); err != nil {
+		return nil, err
 	}
-	return specs, bundleOf, composed, nil
+	return p, nil
 }
 
 // checkBundle returns the containers of b, refusing what the run options
@@ -204,13 +274,17 @@ func checkBundle(b *bundle.Bundle, opts RunBundleOptions) ([]models.ContainerSpe
 }
 
 // checkCount refuses more than one container where one is needed
-// (--attach, --name, Attach).
+// (--attach, --name, Attach), and Attach with Reconciled.
 func checkCount(specs []models.ContainerSpec, opts RunBundleOptions) error {
 	if (opts.Single || opts.NameOverride != "") && len(specs) != 1 {
 		return fmt.Errorf("this needs exactly one container, the bundles hold %d: %w", len(specs), errdefs.ErrInvalid)
 	}
 	if opts.Attach != nil && !opts.Single {
 		return fmt.Errorf("attaching streams needs a run of one container (Single): %w", errdefs.ErrInvalid)
+	}
+	if opts.Attach != nil && opts.Reconciled != nil {
+		// an unchanged container gets no new task: nothing would attach
+		return fmt.Errorf("attaching streams conflicts with reconciling (a one-off run is never reconciled): %w", errdefs.ErrInvalid)
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ func (e *Engine) Scale(ctx context.Context, service string, n int, opts ScaleOpt
 			continue
 		}
 		c, err := e.Runtime.Run(ctx, runtime.ReplicaSpec(spec, i), runtime.RunOptions{
-			BundlePath: base.BundlePath, Service: service, Replica: i, Ports: base.Ports,
+			BundlePath: base.BundlePath, Owner: base.Owner, Service: service, Replica: i, Ports: base.Ports,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("scale %s to %d: %w", service, n, err)

@@ -56,6 +56,11 @@ type Container struct {
 	Node string `json:"node"`
 	// BundlePath is the absolute path of the .bun it came from, if any.
 	BundlePath string `json:"bundle_path,omitempty"`
+	// Owner is what made it: "compose:PROJECT" for a compose project's
+	// container, "kube:/abs/manifest.yaml" for kube play's; empty for a
+	// plain bundle or image run. Run and down of one owner never touch
+	// another's containers.
+	Owner string `json:"owner,omitempty"`
 	// RestartCount is how many times the keeper restarted it.
 	RestartCount int `json:"restart_count"`
 	// NextRestart is when the keeper will restart it next; zero if not pending.

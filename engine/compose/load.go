@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/types"
 	"gopkg.in/yaml.v3"
 
@@ -102,7 +103,11 @@ func ReadFile(path string) ([]byte, error) {
 // Load reads and loads the compose file at path as docker compose would
 // with `-f path` (no override file is added). A file compose-go refuses
 // fails with a *bundle.Error (errdefs.ErrInvalid) naming the file and,
-// where the message names a field, its line.
+// where the message names a field, its line. The other files compose-go
+// reads (.env, env_file, label_file, include, extends) are checked first:
+// each must be a regular file of at most 1 MiB, 16 MiB in all, so that a
+// FIFO, a device or a huge file is refused at the field that names it
+// rather than read.
 func Load(ctx context.Context, path string, opts LoadOptions) (*Source, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -117,6 +122,21 @@ func Load(ctx context.Context, path string, opts LoadOptions) (*Source, error) {
 		env = os.Environ()
 	}
 	dir := filepath.Dir(abs)
+	l := newLines(data)
+	check := newFileCheck(env)
+	if check.check(path, ".env", filepath.Join(dir, ".env"), nil) {
+		if vars, err := dotenv.GetEnvFromFile(check.env, []string{filepath.Join(dir, ".env")}); err == nil {
+			for k, v := range vars {
+				if _, set := check.env[k]; !set {
+					check.env[k] = v
+				}
+			}
+		}
+	}
+	check.scan(path, dir, l.root, 0)
+	if err := check.err(); err != nil {
+		return nil, err
+	}
 	po, err := cli.NewProjectOptions([]string{abs},
 		cli.WithWorkingDirectory(dir),
 		cli.WithEnv(env),
@@ -128,15 +148,28 @@ func Load(ctx context.Context, path string, opts LoadOptions) (*Source, error) {
 		cli.WithConsistency(true),
 		cli.WithResolvedPaths(true),
 		cli.WithDiscardEnvFile,
+		// env_file and label_file are read below, once checked.
+		cli.WithoutEnvironmentResolution,
+		cli.WithoutLabelsResolution,
 	)
 	if err != nil {
-		return nil, loadError(path, newLines(data), err)
+		return nil, loadError(path, l, err)
 	}
 	project, err := po.LoadProject(ctx)
 	if err != nil {
-		return nil, loadError(path, newLines(data), err)
+		return nil, loadError(path, l, err)
 	}
-	return &Source{File: path, Dir: dir, Project: project, lines: newLines(data)}, nil
+	check.checkProject(path, l, project)
+	if err := check.err(); err != nil {
+		return nil, err
+	}
+	if project, err = project.WithServicesEnvironmentResolved(true); err != nil {
+		return nil, loadError(path, l, err)
+	}
+	if project, err = project.WithServicesLabelsResolved(false); err != nil {
+		return nil, loadError(path, l, err)
+	}
+	return &Source{File: path, Dir: dir, Project: project, lines: l}, nil
 }
 
 // Patterns of compose-go's messages: the schema's ("validating FILE:

@@ -62,9 +62,9 @@ func (pl *player) container(w *workload, c *corev1.Container, path string) {
 	w.from("stdin_open", path+".stdin")
 	w.ports(c, path)
 	env := pl.env(w, c, path)
-	w.spec.Command = w.expandAll(c.Command, env, path+".command")
+	w.spec.Command = pl.expandAll(w, c.Command, env, path+".command")
 	w.from("command", path+".command")
-	w.spec.Args = w.expandAll(c.Args, env, path+".args")
+	w.spec.Args = pl.expandAll(w, c.Args, env, path+".args")
 	w.from("args", path+".args")
 	pl.volumeMounts(w, c, path)
 	pl.resources(w, c, path)
@@ -73,13 +73,15 @@ func (pl *player) container(w *workload, c *corev1.Container, path string) {
 }
 
 // expandAll expands $(VAR) in a command or its arguments with the
-// container's env, as Kubernetes does.
-func (w *workload) expandAll(list []string, env map[string]string, path string) []string {
+// container's env, as Kubernetes does, charging the play's budget.
+func (pl *player) expandAll(w *workload, list []string, env map[string]string, path string) []string {
 	var out []string
 	for i, s := range list {
-		v, err := expand(s, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-		if err != nil {
-			w.d.problem(fmt.Sprintf("%s[%d]", path, i), "", "%v", err)
+		v, ok := pl.expand(w, fmt.Sprintf("%s[%d]", path, i), s, 0, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		if !ok {
+			if pl.overBudget {
+				return nil
+			}
 			continue
 		}
 		out = append(out, v)
@@ -165,10 +167,12 @@ func (pl *player) env(w *workload, c *corev1.Container, path string) map[string]
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			if name := ef.Prefix + k; bundle.ValidEnvKey(name) {
+			if name := ef.Prefix + k; !bundle.ValidEnvKey(name) {
+				w.d.problem(p, "", "ConfigMap %s's key %q is no variable name", cm.Name, name)
+			} else if pl.charge(w, p, len(name)+1+len(cm.Data[k])) {
 				set(name, cm.Data[k])
 			} else {
-				w.d.problem(p, "", "ConfigMap %s's key %q is no variable name", cm.Name, name)
+				return vals
 			}
 		}
 	}
@@ -179,12 +183,12 @@ func (pl *player) env(w *workload, c *corev1.Container, path string) map[string]
 			continue
 		}
 		if e.ValueFrom == nil {
-			v, err := expand(e.Value, func(k string) (string, bool) { v, ok := vals[k]; return v, ok })
-			if err != nil {
-				w.d.problem(p+".value", "", "%v", err)
-				continue
+			v, ok := pl.expand(w, p+".value", e.Value, len(e.Name)+1, func(k string) (string, bool) { v, ok := vals[k]; return v, ok })
+			if ok {
+				set(e.Name, v)
+			} else if pl.overBudget {
+				return vals
 			}
-			set(e.Name, v)
 			continue
 		}
 		ref := e.ValueFrom.ConfigMapKeyRef
@@ -198,6 +202,8 @@ func (pl *player) env(w *workload, c *corev1.Container, path string) map[string]
 		}
 		v, ok := cm.Data[ref.Key]
 		switch {
+		case ok && !pl.charge(w, p+".valueFrom", len(e.Name)+1+len(v)):
+			return vals
 		case ok:
 			set(e.Name, v)
 		case ref.Optional == nil || !*ref.Optional:

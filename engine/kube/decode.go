@@ -85,8 +85,9 @@ var unknownFieldRE = regexp.MustCompile(`unknown field "([^"]+)"`)
 
 // decodeDocument decodes one document: its YAML, its kind, the strict
 // k8s.io/api decode and the allow-list walk. It returns nil when the
-// document cannot be used; its problems are recorded.
-func decodeDocument(file string, doc document, problems *[]Problem) *decoded {
+// document cannot be used; its problems are recorded. *size sums the
+// manifest's documents' sizes with aliases expanded (see checkSize).
+func decodeDocument(file string, doc document, problems *[]Problem, size *int) *decoded {
 	d := &decoded{file: file, doc: doc, lines: map[string]int{}, problems: problems}
 	var root yaml.Node
 	if err := yaml.Unmarshal(doc.text, &root); err != nil {
@@ -100,7 +101,7 @@ func decodeDocument(file string, doc document, problems *[]Problem) *decoded {
 	}
 	shiftLines(&root, doc.line-1)
 	d.apiVersion, d.kind, d.name = scalarAt(top, "apiVersion"), scalarAt(top, "kind"), scalarAt(deref(valueAt(top, "metadata")), "name")
-	if !d.checkKind(top) {
+	if !d.checkKind(top) || !d.checkSize(&root, size) {
 		return nil
 	}
 	d.obj = newObject(d.apiVersion, d.kind)

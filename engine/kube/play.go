@@ -35,7 +35,9 @@ type Plan struct {
 	// mounts them or not, sorted.
 	Volumes []string
 	// Warnings say what the manifest asks for that Budgie takes without
-	// carrying it out in full (a storage size, a memory request…).
+	// carrying it out in full (a storage size, a memory request…), and
+	// what it reaches on the node: a host path, the host's network, a
+	// secret of the node's store, a volume it declares no claim for.
 	Warnings []string
 
 	secrets []secretUse
@@ -90,17 +92,22 @@ func Play(file string, data []byte) (*Plan, error) {
 		return nil, newError(problems)
 	}
 	var ds []*decoded
+	size := 0
 	for _, doc := range docs {
-		if d := decodeDocument(file, doc, &problems); d != nil {
+		if d := decodeDocument(file, doc, &problems, &size); d != nil {
 			ds = append(ds, d)
 		}
 	}
 	if len(problems) > 0 {
 		return nil, newError(problems)
 	}
-	pl := &player{file: file, problems: &problems, configMaps: map[string]*corev1.ConfigMap{}, claims: map[string]string{}}
+	pl := &player{file: file, problems: &problems, configMaps: map[string]*corev1.ConfigMap{}, claims: map[string]string{},
+		budget: maxBundle}
 	pl.index(ds)
 	for _, d := range ds {
+		if pl.overBudget {
+			break
+		}
 		pl.workload(d)
 	}
 	for _, d := range ds {
@@ -127,6 +134,10 @@ type player struct {
 	refused  []*workload
 	warnings []string
 	secrets  []secretUse
+	// budget is what is left of maxBundle for the values the containers
+	// copy and expand (see charge); overBudget is set when it ran out.
+	budget     int
+	overBudget bool
 }
 
 // warn records a warning about a field of a document.
@@ -263,6 +274,9 @@ func (pl *player) plan() (*Plan, error) {
 	b, err := bundle.Parse(pl.file, text, bundle.ParseOptions{Dir: "/"})
 	if err != nil {
 		return nil, pl.fromBundle(err)
+	}
+	if err := newError(pl.checkReach(b.Containers)); err != nil {
+		return nil, err
 	}
 	vols := make([]string, 0, len(pl.volumes))
 	for v := range pl.volumes {

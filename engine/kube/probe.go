@@ -58,7 +58,7 @@ func (w *workload) probe(p *corev1.Probe, path string) *models.HealthCheck {
 	}
 	if t := p.TCPSocket; t != nil {
 		n++
-		if port, ok := w.probePort(t.Port, path+".tcpSocket.port"); ok {
+		if port, ok := w.probePort(t.Port, path+".tcpSocket.port"); ok && w.probeHost(t.Host, path+".tcpSocket.host") {
 			h.TCP = strconv.Itoa(port)
 			if t.Host != "" {
 				h.TCP = hostPort(t.Host, port)
@@ -100,10 +100,11 @@ func (w *workload) probeSeconds(n, k8sDefault int32, budgieDefault time.Duration
 }
 
 // httpProbe converts an httpGet: without a host it is ":PORT/path" (the
-// container's own address); with one, a URL fetched from the node.
+// container's own address); with one (a loopback address), a URL fetched
+// from the node.
 func (w *workload) httpProbe(g *corev1.HTTPGetAction, path string) string {
 	port, ok := w.probePort(g.Port, path+".port")
-	if !ok {
+	if !ok || !w.probeHost(g.Host, path+".host") {
 		return ""
 	}
 	p := g.Path
@@ -118,7 +119,7 @@ func (w *workload) httpProbe(g *corev1.HTTPGetAction, path string) string {
 		return "http://" + hostPort(g.Host, port) + p
 	case corev1.URISchemeHTTPS:
 		if g.Host == "" {
-			w.d.problem(path+".scheme", "Budgie probes the container's own port over http; for https, give host: (an address reachable from the node)",
+			w.d.problem(path+".scheme", "Budgie probes the container's own port over http; for https, give host: 127.0.0.1 and publish the port on it",
 				"HTTPS without host is not supported")
 			return ""
 		}
@@ -145,4 +146,26 @@ func (w *workload) probePort(p intstr.IntOrString, path string) (int, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// probeHost refuses a probe's host (at path) other than the loopback
+// addresses: the node's keeper runs the probe, and a manifest from a
+// download must not make it reach another address.
+func (w *workload) probeHost(host, path string) bool {
+	if loopbackHost(host) {
+		return true
+	}
+	w.d.problem(path, "Budgie's health check runs against the container itself: leave host out (or write 127.0.0.1 for a port published on the node)",
+		"a probe of host %q is not supported: the node would probe that address", host)
+	return false
+}
+
+// loopbackHost reports whether a probe's host is empty or the node's own
+// loopback address.
+func loopbackHost(host string) bool {
+	switch strings.Trim(host, "[]") {
+	case "", "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	return false
 }

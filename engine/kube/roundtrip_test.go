@@ -51,13 +51,13 @@ labels: {app: web, "weird key": "x y", tier: ""}
     depends_on: {api: {condition: healthy, timeout: 30s}, one: {}}
     user: nobody
     hostname: worker.example
-    health: {tcp: "db:5432", interval: 45s}
+    health: {tcp: "127.0.0.1:5432", interval: 45s}
   - name: one
     image: busybox
     replicas: 1
     restart_policy: always
     networks: [host]
-    health: {http: "https://example.com:8443/ready?x=1"}
+    health: {http: "https://localhost:8443/ready?x=1"}
   - name: "9lives"
     image: busybox
     resources: {cpu_quota: 33333, cpu_period: 50000, cpu_shares: 4096}

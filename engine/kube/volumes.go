@@ -45,6 +45,8 @@ func (pl *player) volumeMounts(w *workload, c *corev1.Container, cpath string) {
 					continue
 				}
 				pl.volumes[name] = true
+				pl.warn(w.d, vp+".persistentVolumeClaim.claimName",
+					"mounts the node's volume %s into container %s, though the manifest declares no PersistentVolumeClaim %s: a volume of that name that exists already is used as it is", name, w.spec.Name, name)
 			}
 			pl.mountNamed(w, name, m, v.PersistentVolumeClaim.ReadOnly, mp)
 		case v.HostPath != nil:
@@ -123,6 +125,7 @@ func (pl *player) mountSecret(w *workload, v corev1.Volume, vp string, m corev1.
 	default:
 		w.from(fmt.Sprintf("secrets[%d]", len(w.spec.Secrets)), mp)
 		w.spec.Secrets = append(w.spec.Secrets, name)
+		pl.warn(w.d, mp+".mountPath", "mounts the node's secret %s into container %s (the manifest holds no secret values: the node's store does)", name, w.spec.Name)
 		pl.secrets = append(pl.secrets, secretUse{name: name, at: Problem{File: w.d.file, Line: w.d.lineOf(mp + ".mountPath"),
 			Doc: w.d.doc.index, Kind: w.d.kind, Name: w.d.name, Field: mp + ".mountPath"}})
 	}

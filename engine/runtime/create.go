@@ -22,6 +22,9 @@ import (
 type RunOptions struct {
 	// BundlePath is recorded on the container (absolute path of the .bun).
 	BundlePath string
+	// Owner is recorded on the container (models.Container.Owner): the
+	// compose project or kube manifest that made it; empty for none.
+	Owner string
 	// AutoRemove marks the container for removal when it exits (--rm).
 	AutoRemove bool
 	// Pull fetches the image when it is not in the store; nil means a
@@ -113,6 +116,9 @@ func (r *Runtime) create(ctx context.Context, spec models.ContainerSpec, opts Ru
 	labels[LabelNode] = r.opts.NodeName
 	if opts.BundlePath != "" {
 		labels[LabelBundle] = opts.BundlePath
+	}
+	if opts.Owner != "" {
+		labels[LabelOwner] = opts.Owner
 	}
 	if opts.AutoRemove {
 		labels[LabelAutoRemove] = "true"

@@ -23,6 +23,9 @@ const (
 	LabelNode = "budgie.node"
 	// LabelBundle is the absolute path of the bundle file.
 	LabelBundle = "budgie.bundle"
+	// LabelOwner is what made the container: "compose:PROJECT" or
+	// "kube:/abs/manifest.yaml"; absent for a plain run.
+	LabelOwner = "budgie.owner"
 	// LabelSpec is the JSON spec, split over budgie.spec.0, budgie.spec.1, …
 	// because containerd caps a label at 4 KiB.
 	LabelSpec = "budgie.spec"

@@ -173,6 +173,7 @@ func (r *Runtime) fromRecord(rec *containers.Container, task *tasktypes.Process)
 		Labels:       userLabels(rec.Labels),
 		Node:         rec.Labels[LabelNode],
 		BundlePath:   rec.Labels[LabelBundle],
+		Owner:        rec.Labels[LabelOwner],
 		RestartCount: labelInt(rec.Labels, LabelRestartCount),
 		StartedAt:    labelTime(rec.Labels, LabelStartedAt),
 		FinishedAt:   labelTime(rec.Labels, LabelFinishedAt),
