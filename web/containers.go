@@ -36,7 +36,7 @@ type containerRow struct {
 // containers is usable once its first screens are drawn, and parsing and
 // laying out 500 rows at once would keep it blank for most of a second.
 const (
-	firstRows = 100
+	firstRows = 50
 	rowBatch  = 100
 )
 

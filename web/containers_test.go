@@ -102,9 +102,9 @@ func TestContainersStreamSendsUndrawn(t *testing.T) {
 			gone = append(gone, g["key"])
 		}
 	}
-	// 150 undrawn less the gone one, and the changed drawn one.
-	if len(order) != 150 {
-		t.Errorf("the stream sent %d rows, want 150 (149 undrawn, one of them changed, and the changed drawn one)", len(order))
+	// The undrawn less the gone one, and the changed drawn one.
+	if want := 250 - firstRows; len(order) != want {
+		t.Errorf("the stream sent %d rows, want %d (the undrawn but the gone one, and the changed drawn one)", len(order), want)
 	}
 	for id, n := range seen {
 		if n != 1 {

@@ -141,7 +141,7 @@ func (b *bench) browseDashboard(ctx context.Context, k *webKeeper, sc webScale, 
 
 // pageFirstRows is how many rows the containers page draws itself (web's
 // firstRows); its stream sends the rest once it is open.
-const pageFirstRows = 100
+const pageFirstRows = 50
 
 // readyScript runs in every new document before the page's own script.
 // It records, in performance.now() milliseconds since navigation start,
@@ -524,7 +524,7 @@ func webNotes(sc webScale, population string, m webMeasures) []string {
 		fmt.Sprintf("Page ready: after logging in with a one-time link (`budgie --headless dashboard --no-start --format json`) and one untimed load, "+
 			"%d navigations to /containers; a figure is the page's own clock (`performance.now()`, whose zero is the navigation's start) when a "+
 			"MutationObserver, installed before the page's script, first sees `body[data-live=\"on\"]` (the event stream open) and %d "+
-			"`#rows > tr` rows, so no DevTools round trip is counted. The page draws the first %d containers by name itself (four screens "+
+			"`#rows > tr` rows, so no DevTools round trip is counted. The page draws the first %d containers by name itself (two screens "+
 			"of rows at 1280×800) and its stream sends the rest as soon as it opens, 100 to an event: ready is when the first ones are "+
 			"there and live, all rows when the table holds %d. Medians of the parts: first byte of the HTML %s, last byte %s (%.0f KiB), "+
 			"HTML parsed %s, DOMContentLoaded handled (app.js ran) %s, ready %s, the stream's first rows %s, all rows %s "+
