@@ -61,9 +61,15 @@ func writeBundleFile(from, path string, data []byte) error {
 	if a, b := absOr(from), absOr(path); a == b {
 		return fmt.Errorf("-o %s is the compose file itself: write the bundle to another file (app.bun): %w", path, errInvalid)
 	}
+	return writeFileAtomic(path, data)
+}
+
+// writeFileAtomic writes data to path through a temporary file renamed
+// into place, so that a failed write leaves an older file whole.
+func writeFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return fmt.Errorf("write bundle: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // after the rename, a no-op
 	_, err = tmp.Write(data)
@@ -77,7 +83,7 @@ func writeBundleFile(from, path string, data []byte) error {
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
-		return fmt.Errorf("write bundle %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

@@ -33,23 +33,34 @@ Example:
 
 // Run takes the bundles down, printing what it removed.
 func (c *DownCmd) Run(g *Globals, eng *engine.Engine) error {
+	opts, err := downOptions(c.Volumes, c.Time, "the compose project")
+	if err != nil {
+		return err
+	}
+	return eng.Down(g.ctx, c.Bundles, opts)
+}
+
+// downOptions are down's and kube down's: each removed container and
+// volume printed, each one kept said on stderr (maker is who did not
+// create a kept network or volume), and --time checked.
+func downOptions(volumes bool, seconds *int, maker string) (engine.DownOptions, error) {
 	opts := engine.DownOptions{
-		Volumes:       c.Volumes,
+		Volumes:       volumes,
 		Removed:       func(ctr models.Container) { fmt.Println(models.Printable(ctr.Name)) },
 		VolumeRemoved: func(name string) { fmt.Println("volume " + name) },
 		VolumeKept: func(name string, usedBy []string) {
 			fmt.Fprintf(os.Stderr, "budgie: kept volume %s: still used by %s\n", name, models.Printable(strings.Join(usedBy, ", ")))
 		},
 		Kept: func(kind, name string) {
-			fmt.Fprintf(os.Stderr, "budgie: kept %s %s: the compose project did not create it (it existed before)\n", kind, models.Printable(name))
+			fmt.Fprintf(os.Stderr, "budgie: kept %s %s: %s did not create it (it existed before)\n", kind, models.Printable(name), maker)
 		},
 	}
-	if c.Time != nil {
-		if *c.Time < 0 {
-			return fmt.Errorf("--time %d: want 0 or more seconds: %w", *c.Time, errInvalid)
+	if seconds != nil {
+		if *seconds < 0 {
+			return opts, fmt.Errorf("--time %d: want 0 or more seconds: %w", *seconds, errInvalid)
 		}
-		d := time.Duration(*c.Time) * time.Second
+		d := time.Duration(*seconds) * time.Second
 		opts.Timeout = &d
 	}
-	return eng.Down(g.ctx, c.Bundles, opts)
+	return opts, nil
 }

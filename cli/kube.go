@@ -3,9 +3,6 @@ package cli
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/models"
@@ -152,47 +149,9 @@ func (c *KubeDownCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	opts := engine.DownOptions{
-		Volumes:       c.Volumes,
-		Removed:       func(ctr models.Container) { fmt.Println(models.Printable(ctr.Name)) },
-		VolumeRemoved: func(name string) { fmt.Println("volume " + name) },
-		VolumeKept: func(name string, usedBy []string) {
-			fmt.Fprintf(os.Stderr, "budgie: kept volume %s: still used by %s\n", name, models.Printable(strings.Join(usedBy, ", ")))
-		},
-		Kept: func(kind, name string) {
-			fmt.Fprintf(os.Stderr, "budgie: kept %s %s: kube play did not create it (it existed before)\n", kind, models.Printable(name))
-		},
-	}
-	if c.Time != nil {
-		if *c.Time < 0 {
-			return fmt.Errorf("--time %d: want 0 or more seconds: %w", *c.Time, errInvalid)
-		}
-		d := time.Duration(*c.Time) * time.Second
-		opts.Timeout = &d
+	opts, err := downOptions(c.Volumes, c.Time, "kube play")
+	if err != nil {
+		return err
 	}
 	return eng.KubeDown(g.ctx, c.File, opts)
-}
-
-// writeFileAtomic writes data to path through a temporary file renamed
-// into place, so that a failed write leaves an older file whole.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // after the rename, a no-op
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

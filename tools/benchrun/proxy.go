@@ -260,6 +260,12 @@ http {
 	}
 	// SIGTERM: nginx's master stops its workers too (SIGKILL would orphan them).
 	stop := func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }
+	return listening(port, stop, fmt.Sprintf("nginx (see %s/logs/error.log)", dir))
+}
+
+// listening waits up to 5 s for a peer started on port to accept, and
+// returns stop; if it never does, it stops the peer and says so.
+func listening(port int, stop func(), what string) (func(), error) {
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			c.Close()
@@ -267,7 +273,7 @@ http {
 		}
 	}
 	stop()
-	return nil, fmt.Errorf("proxy: nginx did not listen on %d (see %s/logs/error.log)", port, dir)
+	return nil, fmt.Errorf("proxy: %s did not listen on %d", what, port)
 }
 
 // startHAProxy runs HAProxy in the foreground as a load balancer on port
@@ -312,14 +318,7 @@ backend replicas
 		return nil, fmt.Errorf("proxy: start haproxy: %w", err)
 	}
 	stop := func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Close()
-			return stop, nil
-		}
-	}
-	stop()
-	return nil, fmt.Errorf("proxy: haproxy did not listen on %d", port)
+	return listening(port, stop, "haproxy")
 }
 
 // stopKeeper ends the keeper that `budgie run` started for the bench.
