@@ -9,6 +9,9 @@ import (
 	"os"
 
 	"github.com/budgie-sh/budgie/cli"
+	// Early: the log driver tells containerd's shim it is ready before
+	// the large libraries' init runs.
+	_ "github.com/budgie-sh/budgie/engine/logs/ready"
 	// First: stops Bubble Tea's init from querying the terminal.
 	_ "github.com/budgie-sh/budgie/internal/terminit"
 )

@@ -22,6 +22,7 @@ import (
 	"github.com/budgie-sh/budgie/engine/config"
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/logs"
+	"github.com/budgie-sh/budgie/engine/timing"
 )
 
 // Globals are the flags every command takes, and the lazily opened engine.
@@ -166,6 +167,11 @@ func Main(args []string, version string) int {
 	_ = log.SetLevel("warn")
 	logrus.SetFormatter(libraryLogFormat{})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	rec := timingsRecorder()
+	if rec != nil {
+		ctx = timing.NewContext(ctx, rec)
+		defer printTimings(os.Stderr, rec)
+	}
 	var cli CLI
 	cli.ctx, cli.version = ctx, version
 	parser := kong.Must(&cli,

@@ -18,6 +18,7 @@ import (
 	"github.com/budgie-sh/budgie/engine/network"
 	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/engine/secrets"
+	"github.com/budgie-sh/budgie/engine/timing"
 )
 
 // Engine is an open connection to containerd plus the configuration it was
@@ -69,6 +70,8 @@ type OpenOptions struct {
 // Open connects to containerd as cfg says, starting the managed containerd
 // under cfg.DataDir when nothing answers.
 func Open(ctx context.Context, cfg *config.Config, opts OpenOptions) (*Engine, error) {
+	defer timing.Start(ctx, "open")()
+	end := timing.Start(ctx, "open/containerd")
 	conn, err := daemon.Connect(ctx, daemon.Options{
 		Address:   cfg.Containerd.Address,
 		Namespace: cfg.Containerd.Namespace,
@@ -78,6 +81,7 @@ func Open(ctx context.Context, cfg *config.Config, opts OpenOptions) (*Engine, e
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errdefs.ErrUnavailable, err)
 	}
+	end()
 	nets, err := network.Open(network.Options{DataDir: cfg.DataDir,
 		DefaultBridge: cfg.Networks.DefaultBridge, DefaultSubnet: cfg.Networks.DefaultSubnet})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/budgie-sh/budgie/engine/keeper"
 	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/engine/stack"
+	"github.com/budgie-sh/budgie/engine/timing"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -61,7 +62,10 @@ type RunBundleOptions struct {
 // it started are removed again, and what it made for a compose file
 // (networks, secrets, volumes, directories) too.
 func (e *Engine) RunBundles(ctx context.Context, paths []string, opts RunBundleOptions) ([]models.Container, error) {
+	defer timing.Start(ctx, "run")()
+	end := timing.Start(ctx, "run/load")
 	p, err := loadBundles(ctx, paths, opts)
+	end()
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +113,9 @@ type runPlan struct {
 // and something does) or bind the ports and start the stack. A failure
 // undoes what the run made: nothing is left half-done.
 func (e *Engine) runSpecs(ctx context.Context, p *runPlan, opts RunBundleOptions) (cs []models.Container, err error) {
+	end := timing.Start(ctx, "run/list")
 	existing, err := e.Runtime.List(ctx, runtime.ListOptions{All: true})
+	end()
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +134,10 @@ func (e *Engine) runSpecs(ctx context.Context, p *runPlan, opts RunBundleOptions
 	if err := checkOwners(p.specs, p.ownerOf, existing, unchangedNames); err != nil {
 		return nil, err
 	}
-	if err := e.ensureKeeper(ctx, p.specs, opts.KeeperArgv); err != nil {
+	end = timing.Start(ctx, "run/keeper")
+	err = e.ensureKeeper(ctx, p.specs, opts.KeeperArgv)
+	end()
+	if err != nil {
 		return nil, err
 	}
 	fresh, err := e.freshVolumes(ctx, p)
@@ -182,7 +191,9 @@ func (e *Engine) startSpecs(ctx context.Context, p *runPlan, existing []models.C
 			return e.reconcile(ctx, p, runOpts, opts.Reconciled)
 		}
 	}
+	end := timing.Start(ctx, "run/publish")
 	published, err := e.publish(ctx, specs)
+	end()
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/logs/ready"
 )
 
 // DriverArg is the first argument of the log driver process: the shim runs
@@ -122,16 +123,32 @@ func RunDriver(logDir string) error {
 	if err != nil {
 		return err
 	}
-	ready := os.NewFile(5, "ready")
 	opts, cfgErr := readDriverConfig(logDir)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	ctx, stop := driverContext()
 	defer stop()
-	// The shim waits for EOF on this pipe before it starts the container.
+	// The shim waits for EOF on descriptor 5 before it starts the
+	// container; package ready's init has usually closed it already.
 	// Output written meanwhile waits in the pipes.
-	if ready != nil {
-		_ = ready.Close()
-	}
+	ready.Signal()
 	return errors.Join(cfgErr, Drive(ctx, logDir, stdout, stderr, opts))
+}
+
+// driverContext is cancelled by SIGTERM or SIGINT, counting those package
+// ready caught before main ran.
+func driverContext() (context.Context, context.CancelFunc) {
+	caught := ready.Stopping()
+	if caught == nil {
+		return signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-caught:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }
 
 // inheritedPipe wraps an inherited descriptor. It is made non-blocking so

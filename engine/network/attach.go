@@ -15,6 +15,7 @@ import (
 	"github.com/containernetworking/cni/pkg/version"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/timing"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -39,6 +40,30 @@ type AttachOptions struct {
 	NetNS string
 	// IfName is the interface inside the namespace; empty means eth0.
 	IfName string
+	// RulesReady says the caller ran Prepare for this network moments ago,
+	// so Attach need not check the firewall rules again.
+	RulesReady bool
+}
+
+// Prepare makes each named network ready for Attach without a namespace:
+// it installs the firewall rules that are missing and turns on
+// forwarding. A container's start runs it while containerd creates the
+// task, then attaches with RulesReady. Unknown networks are ErrNotFound.
+func (m *Manager) Prepare(ctx context.Context, networks []string) error {
+	defer timing.Start(ctx, "run/start/network-prepare/firewall")()
+	for _, name := range networks {
+		err := m.locked(ctx, func() error {
+			n, err := m.Get(ctx, name)
+			if err != nil {
+				return err
+			}
+			return ensureRules(ctx, n)
+		})
+		if err != nil {
+			return fmt.Errorf("prepare network %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // Attach joins a network namespace to a network (CNI ADD) and brings its
@@ -69,8 +94,13 @@ func (m *Manager) Attach(ctx context.Context, opts AttachOptions) (models.Endpoi
 		if err := m.checkFree(opts); err != nil {
 			return err
 		}
-		if err := ensureRules(ctx, n); err != nil {
-			return err
+		if !opts.RulesReady {
+			end := timing.Start(ctx, "run/start/network/firewall")
+			err = ensureRules(ctx, n)
+			end()
+			if err != nil {
+				return err
+			}
 		}
 		ep, err = m.add(ctx, list, n, opts)
 		return err
@@ -115,8 +145,8 @@ func (m *Manager) checkFree(opts AttachOptions) error {
 	return nil
 }
 
-// add runs ADD for the network and for loopback, undoing the network's ADD
-// when either fails. Callers hold the lock.
+// add runs ADD for the network and, at the same time, for loopback,
+// undoing the network's ADD when either fails. Callers hold the lock.
 func (m *Manager) add(ctx context.Context, list *libcni.NetworkConfigList, n models.Network, opts AttachOptions) (models.Endpoint, error) {
 	cni := m.cniConfig()
 	rt := &libcni.RuntimeConf{ContainerID: opts.ContainerID, NetNS: opts.NetNS, IfName: opts.IfName}
@@ -127,16 +157,26 @@ func (m *Manager) add(ctx context.Context, list *libcni.NetworkConfigList, n mod
 		}
 		return errors.Join(err, derr)
 	}
+	// Loopback is independent of the bridge: bring it up meanwhile (one
+	// plugin's start-up less on every container's start).
+	loopback := make(chan error, 1)
+	go func() {
+		defer timing.Start(ctx, "run/start/network/cni-loopback")()
+		lo, err := libcni.ConfListFromBytes([]byte(loopbackList))
+		if err == nil {
+			_, err = cni.AddNetworkList(ctx, lo, &libcni.RuntimeConf{ContainerID: opts.ContainerID, NetNS: opts.NetNS, IfName: "lo"})
+		}
+		loopback <- err
+	}()
+	end := timing.Start(ctx, "run/start/network/cni-bridge")
 	res, err := cni.AddNetworkList(ctx, list, rt)
+	end()
+	loErr := <-loopback
 	if err != nil {
 		return models.Endpoint{}, undo(err)
 	}
-	lo, err := libcni.ConfListFromBytes([]byte(loopbackList))
-	if err == nil {
-		_, err = cni.AddNetworkList(ctx, lo, &libcni.RuntimeConf{ContainerID: opts.ContainerID, NetNS: opts.NetNS, IfName: "lo"})
-	}
-	if err != nil {
-		return models.Endpoint{}, undo(fmt.Errorf("bring up loopback: %w", err))
+	if loErr != nil {
+		return models.Endpoint{}, undo(fmt.Errorf("bring up loopback: %w", loErr))
 	}
 	ep, err := endpointOf(res, n, opts)
 	if err != nil {

@@ -362,3 +362,43 @@ func TestRemove(t *testing.T) {
 		t.Fatalf("Get after Remove = %v, want ErrNotFound", err)
 	}
 }
+
+// TestFirewallFastPath: after an Attach, the one-listing check recognizes
+// every rule of the network (else each start would take the slow path of
+// nine iptables commands, and nothing would show it); with a rule deleted
+// by hand it does not, and the next Attach puts the rule back.
+func TestFirewallFastPath(t *testing.T) {
+	m := testManager(t)
+	n := testNetwork(t, m, false)
+	attach(t, m, n, newNetns(t))
+	ctx := context.Background()
+	filter, nat := networkRules(n)
+	all := append(append(chainRules(), filter...), nat...)
+	if !rulesPresent(ctx, all) {
+		t.Fatalf("rulesPresent = false right after Attach installed them: the fast path never applies\n%s", listRules(t))
+	}
+	gone := nat[0]
+	if err := deleteRules(ctx, []rule{gone}); err != nil {
+		t.Fatal(err)
+	}
+	if rulesPresent(ctx, all) {
+		t.Fatalf("rulesPresent = true with %s deleted", gone)
+	}
+	attach(t, m, n, newNetns(t))
+	if !exists(ctx, gone) {
+		t.Fatalf("Attach did not restore %s\n%s", gone, listRules(t))
+	}
+}
+
+func listRules(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	for _, table := range []string{"filter", "nat"} {
+		out, err := iptables(context.Background(), "-t", table, "-S")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(out)
+	}
+	return b.String()
+}

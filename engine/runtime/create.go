@@ -15,6 +15,7 @@ import (
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/logs"
+	"github.com/budgie-sh/budgie/engine/timing"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -63,20 +64,27 @@ func (r *Runtime) createAndStart(ctx context.Context, spec models.ContainerSpec,
 			undo.run()
 		}
 	}()
+	end := timing.Start(ctx, "run/create")
 	cc, err := r.create(ctx, spec, opts, &undo)
+	end()
 	if err != nil {
 		return models.Container{}, err
 	}
 	if start {
-		if err := r.startTask(ctx, cc, opts.Attach); err != nil {
+		end := timing.Start(ctx, "run/start")
+		err := r.startTask(ctx, cc, opts.Attach)
+		end()
+		if err != nil {
 			return models.Container{}, err
 		}
 	}
+	defer timing.Start(ctx, "run/get")()
 	return r.Get(ctx, cc.ID())
 }
 
 func (r *Runtime) create(ctx context.Context, spec models.ContainerSpec, opts RunOptions, undo *undoStack) (containerd.Container, error) {
 	ctx = r.ns(ctx)
+	end := timing.Start(ctx, "run/create/checks")
 	if err := CheckSupported(spec); err != nil {
 		return nil, err
 	}
@@ -86,7 +94,10 @@ func (r *Runtime) create(ctx context.Context, spec models.ContainerSpec, opts Ru
 	if err := r.checkNetworks(ctx, spec); err != nil {
 		return nil, err
 	}
+	end()
+	end = timing.Start(ctx, "run/create/names")
 	existing, err := r.snapshot(ctx)
+	end()
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +107,9 @@ func (r *Runtime) create(ctx context.Context, spec models.ContainerSpec, opts Ru
 				spec.Name, c.ShortID(), spec.Name, errdefs.ErrConflict)
 		}
 	}
+	end = timing.Start(ctx, "run/create/image")
 	image, err := r.image(ctx, spec.Image, opts.Pull)
+	end()
 	if err != nil {
 		return nil, err
 	}
@@ -142,10 +155,13 @@ func (r *Runtime) create(ctx context.Context, spec models.ContainerSpec, opts Ru
 			return nil, err
 		}
 	}
+	end = timing.Start(ctx, "run/create/spec")
 	specOpts, err := r.specOpts(ctx, id, spec, image)
+	end()
 	if err != nil {
 		return nil, err
 	}
+	end = timing.Start(ctx, "run/create/containerd")
 	cc, err := r.client.NewContainer(ctx, id,
 		containerd.WithImage(image),
 		containerd.WithSnapshotter(r.opts.Snapshotter),
@@ -159,7 +175,9 @@ func (r *Runtime) create(ctx context.Context, spec models.ContainerSpec, opts Ru
 		_ = r.client.SnapshotService(r.opts.Snapshotter).Remove(ctx, id)
 		return nil, fmt.Errorf("create container %s: %w", spec.Name, errdefs.FromContainerd(err))
 	}
+	end()
 	undo.push(func() { _ = cc.Delete(r.ns(context.WithoutCancel(ctx)), containerd.WithSnapshotCleanup) })
+	defer timing.Start(ctx, "run/create/logs")()
 	if err := r.copyUp(ctx, id, spec, created); err != nil {
 		return nil, err
 	}
@@ -250,6 +268,7 @@ func (r *Runtime) startTask(ctx context.Context, cc containerd.Container, attach
 	if _, err := r.newTask(ctx, cc, attach); err != nil {
 		return err
 	}
+	defer timing.Start(ctx, "run/start/labels")()
 	_, err := cc.SetLabels(ctx, map[string]string{LabelStoppedByUser: ""})
 	return errdefs.FromContainerd(err)
 }

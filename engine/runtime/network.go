@@ -18,6 +18,7 @@ import (
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/network"
+	"github.com/budgie-sh/budgie/engine/timing"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -92,14 +93,12 @@ func (r *Runtime) attachNetworks(ctx context.Context, cc containerd.Container, t
 	if r.opts.Networks == nil || len(nets) == 0 {
 		return nil
 	}
-	if err := r.gcLeases(ctx); err != nil {
-		return err
-	}
 	netns := fmt.Sprintf("/proc/%d/ns/net", task.Pid())
 	var eps []models.Endpoint
 	for i, n := range nets {
 		ep, err := r.opts.Networks.Attach(ctx, network.AttachOptions{
 			ContainerID: cc.ID(), ContainerName: spec.Name, Network: n, NetNS: netns, IfName: "eth" + strconv.Itoa(i),
+			RulesReady: true,
 		})
 		if err != nil {
 			r.detachEndpoints(ctx, cc.ID(), eps)
@@ -112,6 +111,29 @@ func (r *Runtime) attachNetworks(ctx context.Context, cc containerd.Container, t
 		return err
 	}
 	return nil
+}
+
+// prepareNetworks starts, in the background, what attachNetworks needs
+// before a namespace exists: leases of containers without a live task are
+// collected and each network's firewall rules checked (Prepare). The start
+// path runs it while containerd creates the task; the returned function
+// waits for it and returns its error.
+func (r *Runtime) prepareNetworks(ctx context.Context, spec models.ContainerSpec) (wait func() error) {
+	nets := networksOf(spec)
+	if r.opts.Networks == nil || len(nets) == 0 {
+		return func() error { return nil }
+	}
+	done := make(chan error, 1)
+	go func() {
+		end := timing.Start(ctx, "run/start/network-prepare/leases")
+		err := r.gcLeases(ctx)
+		end()
+		if err == nil {
+			err = r.opts.Networks.Prepare(ctx, nets)
+		}
+		done <- err
+	}()
+	return func() error { return <-done }
 }
 
 // detachNetworks releases every endpoint recorded on the container (its

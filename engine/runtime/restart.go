@@ -13,6 +13,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/timing"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -157,7 +158,16 @@ func (r *Runtime) newTask(ctx context.Context, cc containerd.Container, attach *
 		_ = r.unmountSecrets(cc.ID())
 		return nil, err
 	}
+	prepared := r.prepareNetworks(ctx, spec) // meanwhile: nothing in it needs the task
+	end := timing.Start(ctx, "run/start/task-create")
 	task, err := cc.NewTask(ctx, tio.creator)
+	end()
+	if perr := prepared(); err == nil && perr != nil {
+		_, _ = task.Delete(context.WithoutCancel(ctx), containerd.WithProcessKill)
+		tio.abort()
+		_ = r.unmountSecrets(cc.ID())
+		return nil, fmt.Errorf("join networks: %w", perr)
+	}
 	if err != nil {
 		tio.abort()
 		_ = r.unmountSecrets(cc.ID())
@@ -169,16 +179,26 @@ func (r *Runtime) newTask(ctx context.Context, cc containerd.Container, attach *
 		_ = r.unmountSecrets(cc.ID())
 		return nil, err
 	}
-	if err := r.attachNetworks(ctx, cc, task, spec); err != nil {
+	end = timing.Start(ctx, "run/start/network")
+	err = r.attachNetworks(ctx, cc, task, spec)
+	end()
+	if err != nil {
 		return fail(err)
 	}
-	if err := tio.start(ctx, task); err != nil {
+	end = timing.Start(ctx, "run/start/task-start")
+	err = tio.start(ctx, task)
+	end()
+	if err != nil {
 		_ = r.detachNetworks(context.WithoutCancel(ctx), cc)
 		return fail(fmt.Errorf("start task: %w", explainStartError(errdefs.FromContainerd(err))))
 	}
-	if _, err = cc.SetLabels(ctx, map[string]string{LabelStartedAt: now()}); err != nil {
+	end = timing.Start(ctx, "run/start/started-label")
+	_, err = cc.SetLabels(ctx, map[string]string{LabelStartedAt: now()})
+	end()
+	if err != nil {
 		return task, errdefs.FromContainerd(err)
 	}
+	defer timing.Start(ctx, "run/start/hosts")()
 	return task, r.RefreshHosts(ctx)
 }
 
