@@ -9,6 +9,11 @@ DEB_PKGS := containerd runc containernetworking-plugins docker-registry busybox-
             iproute2 iptables tmux rsync ca-certificates
 # The tools `make bench` compares Budgie with (installed by bench only).
 BENCH_PKGS := nginx-light haproxy wrk rsync chromium
+# rsync, the sync rows' peer, pinned at the Debian version the figures are
+# taken with (bookworm-security); its --fsync, the durable peer, needs
+# rsync 3.2.4 or later. A newer Debian release replaces this version in the
+# archive: bench-deps then fails, and the pin is moved on deliberately.
+RSYNC_VERSION := 3.5.0+ds1-0+deb12u1
 # What `make test` needs besides DEB_PKGS: a C toolchain for the race detector
 # (cgo); Avahi and a D-Bus daemon, the real third-party mDNS peer of the
 # discovery interop test (which starts its own, inside a lab namespace);
@@ -38,6 +43,10 @@ deps:
 
 bench-deps:
 	@$(MAKE) --no-print-directory install-pkgs PKGS="$(BENCH_PKGS)"
+	@have=$$(dpkg-query -W -f='$${Version}' rsync 2>/dev/null); \
+	if [ "$$have" = "$(RSYNC_VERSION)" ]; then echo "apt: rsync $(RSYNC_VERSION) present"; else \
+	  echo "apt: installing rsync=$(RSYNC_VERSION) (have: $${have:-none})"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --allow-downgrades rsync=$(RSYNC_VERSION); fi
 
 test-deps:
 	@$(MAKE) --no-print-directory install-pkgs PKGS="$(TEST_PKGS)"

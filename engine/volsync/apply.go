@@ -4,22 +4,60 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
 
 // receiver fields used while applying (kept apart from the diff state).
+// During the transfer the stream reader, the writers and the committer
+// share them: mu guards them and serializes the progress callback.
 type applyState struct {
+	mu         sync.Mutex
 	stale      []string
-	batch      []pendingRename
-	batchBytes int64
 	bytesDone  int64
 	bytesTotal int64
 	filesDone  int
+}
+
+// markStale leaves path for the next pass.
+func (r *receiver) markStale(path string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stale = append(r.stale, path)
+}
+
+// landed counts n bytes of file data in place (fetched, copied or kept)
+// and reports progress.
+func (r *receiver) landed(n int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.bytesDone += n
+	r.reportLocked("")
+}
+
+// synced counts a file that is durable under its real name (see
+// committer) and reports it.
+func (r *receiver) synced(path string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.filesDone++
+	r.st.FilesTransferred++
+	r.reportLocked(path)
+}
+
+// reportLocked calls the progress callback; r.mu is held, so calls never
+// overlap.
+func (r *receiver) reportLocked(path string) {
+	if r.opts.Progress == nil {
+		return
+	}
+	r.opts.Progress(Progress{BytesDone: r.bytesDone, BytesTotal: r.bytesTotal, FilesDone: r.filesDone, FilesTotal: len(r.files), Path: path})
 }
 
 // apply carries out the diff: removes entries of the wrong kind, creates
@@ -37,10 +75,8 @@ func (r *receiver) apply() ([]string, error) {
 			return nil, fmt.Errorf("remove %s to replace it: %w", p, err)
 		}
 	}
-	for _, en := range r.dirs {
-		if err := r.root.MkdirAll(en.Path, 0o755); err != nil {
-			return nil, r.rejected(en.Path, fmt.Errorf("create directory %s: %w", en.Path, err))
-		}
+	if err := r.makeDirs(); err != nil {
+		return nil, err
 	}
 	for _, en := range r.links {
 		if err := r.placeLink(en); err != nil {
@@ -65,6 +101,28 @@ func (r *receiver) apply() ([]string, error) {
 		}
 	}
 	return r.stale, nil
+}
+
+// makeDirs creates the directories of the index that are missing and
+// makes their names durable (an fsync of each parent that gained one), so
+// a file reported synced inside a new directory cannot lose its path.
+func (r *receiver) makeDirs() error {
+	parents := map[string]bool{}
+	for _, en := range r.dirs {
+		if err := r.root.MkdirAll(en.Path, 0o755); err != nil {
+			return r.rejected(en.Path, fmt.Errorf("create directory %s: %w", en.Path, err))
+		}
+		if loc, ok := r.local[en.Path]; !ok || loc.Kind != KindDir {
+			parents[parentOf(en.Path)] = true
+		}
+	}
+	for _, d := range slices.Sorted(maps.Keys(parents)) {
+		if err := syncDir(r.root, d); err != nil {
+			return err
+		}
+		r.c.event(evDirSynced, d)
+	}
+	return nil
 }
 
 // rejected logs an error that may come from a hostile index (a path that
@@ -161,7 +219,7 @@ func (r *receiver) setMeta(en *Entry, file bool) error {
 		return r.root.Chmod(en.Path, goMode(en.Mode))
 	}
 	if gone(err) {
-		r.stale = append(r.stale, en.Path)
+		r.markStale(en.Path)
 		return nil
 	}
 	if err != nil {
@@ -188,7 +246,7 @@ func (r *receiver) openForMeta(p string, file bool) (*os.File, error) {
 	if !file {
 		return openDir(r.root, p)
 	}
-	f, info, err := openRegular(r.root, p, os.O_RDONLY)
+	f, info, err := openRegular(r.root, nil, p, os.O_RDONLY)
 	if err != nil {
 		return nil, err
 	}

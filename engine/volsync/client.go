@@ -46,6 +46,17 @@ type Client struct {
 	pending Change // notifications set aside, merged (see queueChange)
 	queued  bool   // pending holds at least one notification
 	broken  error
+
+	// hook is a test hook: nil outside tests, where it observes the steps
+	// of a sync (see syncEvent), called from several goroutines.
+	hook func(ev syncEvent, path string)
+}
+
+// event reports a step of a sync to the test hook.
+func (c *Client) event(ev syncEvent, path string) {
+	if c.hook != nil {
+		c.hook(ev, path)
+	}
 }
 
 // DialTLS connects to a primary at addr with cfg and opens a Client.
@@ -253,7 +264,7 @@ func (c *Client) Plan(ctx context.Context, volume string) (files int, bytes int6
 	}
 	stop := c.watch(ctx)
 	defer stop()
-	entries, _, err := c.index(volume, nil)
+	entries, _, err := c.index(volume, nil, nil)
 	if err != nil {
 		return 0, 0, c.done(ctx, err)
 	}
@@ -267,8 +278,10 @@ func (c *Client) Plan(ctx context.Context, volume string) (files int, bytes int6
 }
 
 // index fetches and validates the primary's index of volume under prefixes
-// (nil: all). It returns the entries and the wire bytes they took.
-func (c *Client) index(volume string, prefixes []string) ([]Entry, int64, error) {
+// (nil: all). It returns the entries and the wire bytes they took. each,
+// when set, sees every batch of entries as it arrives, decoded but not yet
+// checked as a whole (unique paths, parents); its error ends the index.
+func (c *Client) index(volume string, prefixes []string, each func([]Entry) error) ([]Entry, int64, error) {
 	start := c.fr.bytes
 	var e enc
 	e.str(volume)
@@ -293,6 +306,11 @@ func (c *Client) index(volume string, prefixes []string) ([]Entry, int64, error)
 			}
 			if len(entries)+len(batch) > c.maxEntries {
 				return nil, 0, protoErr("index of volume %q has more than %d entries", volume, c.maxEntries)
+			}
+			if each != nil {
+				if err := each(batch); err != nil {
+					return nil, 0, err
+				}
 			}
 			entries = append(entries, batch...)
 		case msgIndexEnd:

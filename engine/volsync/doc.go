@@ -9,8 +9,10 @@
 // tree (a size+mtime quick check, then block hashes), asks for only the
 // blocks it lacks in one pipelined stream of requests, and writes each
 // changed file through a temp file in the same directory that is verified
-// block by block, fsynced and renamed over the target. Subscribe keeps a
-// volume in sync continuously from change notifications.
+// block by block and renamed over the target. Files are made durable in
+// batches beside the transfer and reported synced only once their data,
+// their name and their directory are on disk (see commit.go). Subscribe
+// keeps a volume in sync continuously from change notifications.
 //
 // Every file operation on either side goes through os.Root, so paths with
 // "..", absolute paths and symlinks that lead out of the volume are refused.

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash"
+	"io"
 	"os"
 	"runtime"
 	"sync"
@@ -29,15 +30,27 @@ type patchBlock struct {
 	last  int    // index in filePlan.spans of the block's last span
 }
 
-// planAll plans every file, hashing old copies on all cores.
-func (r *receiver) planAll() ([]*filePlan, error) {
+// planAll plans every file, hashing old copies on all cores, and takes
+// over the plans made early (see early.go). Each plan is also sent on
+// ready as soon as it is made, so its requests go out while others are
+// still being planned; ready is closed at the end.
+func (r *receiver) planAll(ready chan<- *filePlan) ([]*filePlan, error) {
+	defer close(ready)
 	plans := make([]*filePlan, len(r.files))
+	r.early.sealed()
 	var wg sync.WaitGroup
 	jobs := make(chan int)
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for i := range jobs {
-				plans[i] = r.plan(r.files[i])
+				en := r.files[i]
+				if p := r.early.take(en.Path); p != nil && r.basis[en.Path] == en.Path && sameEntry(p.en, en) {
+					p.en = en
+					plans[i] = p
+				} else {
+					plans[i] = r.plan(en)
+				}
+				ready <- plans[i]
 			}
 		})
 	}
@@ -55,38 +68,9 @@ func (r *receiver) planAll() ([]*filePlan, error) {
 	return plans, nil
 }
 
-// refine asks the primary, in one pipelined round, for the sub-block sums
-// of every candidate block and decides what to fetch: only the sub-blocks
-// that differ from the basis, or the whole block when all of them do.
-// It then lays out every plan's spans and counts them.
-func (r *receiver) refine(plans []*filePlan) error {
-	var ask []*filePlan
+// countPlans adds what the plans fetch and reuse to the stats.
+func (r *receiver) countPlans(plans []*filePlan) {
 	for _, p := range plans {
-		if len(p.cands) > 0 {
-			ask = append(ask, p)
-		}
-	}
-	errc := make(chan error, 1)
-	go func() {
-		for _, p := range ask {
-			req := fileRequest{volume: r.volume, path: p.en.Path, size: p.en.Size, mtime: p.en.ModTime, blocks: toU32(p.cands)}
-			if err := r.c.send(msgSums, encodeSumsRequest(&req)); err != nil {
-				errc <- fmt.Errorf("request sums of %s: %w", p.en.Path, err)
-				return
-			}
-		}
-		errc <- r.c.flush()
-	}()
-	for _, p := range ask {
-		if err := r.readSums(p); err != nil {
-			return err
-		}
-	}
-	if err := <-errc; err != nil {
-		return err
-	}
-	for _, p := range plans {
-		p.layout()
 		for _, sp := range p.spans {
 			r.st.BytesFetched += int64(sp.n)
 		}
@@ -99,7 +83,6 @@ func (r *receiver) refine(plans []*filePlan) error {
 		}
 		r.st.BlocksPatched += int64(len(p.partial))
 	}
-	return nil
 }
 
 func toU32(xs []int) []uint32 {
@@ -113,10 +96,8 @@ func toU32(xs []int) []uint32 {
 // readSums reads the sums answer for p's candidates and compares them
 // with the basis at the same offsets.
 func (r *receiver) readSums(p *filePlan) error {
-	src, err := r.openBasis(p.basis)
-	if err == nil {
-		defer src.Close()
-	}
+	var src *os.File // opened for the first block without local sums
+	var err error
 	bs := p.en.BlockSize
 	buf := getBuf(bs)
 	defer putBuf(buf)
@@ -148,31 +129,38 @@ func (r *receiver) readSums(p *filePlan) error {
 		if len(data)-4 != (n+sub-1)/sub*subSumLen {
 			return protoErr("primary sent %d bytes of sums for block %d of %q", len(data)-4, i, p.en.Path)
 		}
-		if err != nil {
-			continue // no basis any more: the file is stale
-		}
 		have := int(min(int64(n), p.basisSize-int64(i)*int64(bs)))
+		if p.localSums != nil && p.localSums[i] != nil { // taken while the basis was hashed
+			p.decide(i, data[4:], p.localSums[i], have, n, sub)
+			continue
+		}
+		if src == nil {
+			if err == nil {
+				src, err = r.openBasis(p.basis)
+			}
+			if err != nil {
+				continue // no basis any more: the file is stale
+			}
+			defer src.Close()
+		}
 		if have, err = src.ReadAt(buf[:have], int64(i)*int64(bs)); err != nil && have == 0 {
 			continue
 		}
 		err = nil
-		p.decide(i, data[4:], buf[:have], n, sub)
+		p.decide(i, data[4:], appendSubSums(nil, buf[:have], sub), have, n, sub)
 	}
 }
 
-// decide compares the primary's sub-block sums of block i with the basis
-// bytes at the same offset (local, possibly short).
-func (p *filePlan) decide(i int, sums, local []byte, n, sub int) {
+// decide compares the primary's sub-block sums of block i (n bytes) with
+// those of the basis at the same offset (localLen bytes, possibly short).
+func (p *filePlan) decide(i int, sums, local []byte, localLen, n, sub int) {
 	pb := &patchBlock{sums: bytes.Clone(sums), fetch: make([]bool, len(sums)/subSumLen)}
 	same := 0
 	for j := range pb.fetch {
 		lo, hi := j*sub, min((j+1)*sub, n)
-		if hi <= len(local) {
-			sum := sha256.Sum256(local[lo:hi])
-			if bytes.Equal(sum[:subSumLen], sums[j*subSumLen:(j+1)*subSumLen]) {
-				same++
-				continue
-			}
+		if hi <= localLen && bytes.Equal(local[j*subSumLen:(j+1)*subSumLen], sums[j*subSumLen:(j+1)*subSumLen]) && hi-lo == min(sub, localLen-lo) {
+			same++
+			continue
 		}
 		pb.fetch[j] = true
 	}
@@ -240,21 +228,27 @@ func mergeSpans(spans []span) []byteRange {
 // the spans in order; whole blocks are hashed and written as they come,
 // patched blocks are built in memory and written once verified.
 type assembler struct {
-	r      *receiver
-	f, src *os.File
-	p      *filePlan
-	h      hash.Hash
-	next   int    // span being received
-	got    int    // bytes of it received
-	block  int    // patched block held in buf, -1 for none
-	buf    []byte // patched block
-	stale  bool   // the basis changed: drop the rest of the stream
-	wb     writeback
+	r     *receiver
+	dst   io.WriterAt // the temp file, or a memFile
+	src   *os.File    // the basis, nil without one
+	p     *filePlan
+	h     hash.Hash
+	next  int    // span being received
+	got   int    // bytes of it received
+	block int    // patched block held in buf, -1 for none
+	buf   []byte // patched block
+	stale bool   // the basis changed: drop the rest of the stream
+	wb    writeback
+	bw    *blockWriter // hashes and writes whole blocks, when set
+	wbuf  []byte       // the whole block being received for bw
 }
 
 func (a *assembler) release() {
 	if a.buf != nil {
 		putBuf(a.buf)
+	}
+	if a.wbuf != nil {
+		putBuf(a.wbuf)
 	}
 }
 
@@ -265,6 +259,7 @@ func (a *assembler) chunk(data []byte) error {
 		return protoErr("primary sent data of %q that was not requested", p.en.Path)
 	}
 	data = data[8:]
+	defer a.r.landed(int64(len(data)))
 	for len(data) > 0 {
 		if a.next >= len(p.spans) {
 			return protoErr("primary sent too much data for %q", p.en.Path)
@@ -276,7 +271,6 @@ func (a *assembler) chunk(data []byte) error {
 		}
 		a.got += k
 		data = data[k:]
-		a.r.bytesDone += int64(k)
 		if a.got == sp.n {
 			if err := a.end(sp); err != nil {
 				return err
@@ -284,7 +278,6 @@ func (a *assembler) chunk(data []byte) error {
 			a.next, a.got = a.next+1, 0
 		}
 	}
-	a.r.report("")
 	return nil
 }
 
@@ -294,12 +287,19 @@ func (a *assembler) put(sp *span, b []byte) error {
 		return nil
 	}
 	pb := a.p.partial[sp.block]
+	if pb == nil && a.bw != nil {
+		if a.wbuf == nil {
+			a.wbuf = getBuf(a.p.en.BlockSize)
+		}
+		copy(a.wbuf[sp.off-int64(sp.block)*int64(a.p.en.BlockSize)+int64(a.got):], b)
+		return nil
+	}
 	if pb == nil {
 		a.h.Write(b)
-		if _, err := a.f.WriteAt(b, sp.off+int64(a.got)); err != nil {
+		if _, err := a.dst.WriteAt(b, sp.off+int64(a.got)); err != nil {
 			return fmt.Errorf("write %s: %w", a.p.tmp, err)
 		}
-		a.wb.wrote(a.f, len(b))
+		a.wb.wrote(a.dst, len(b))
 		return nil
 	}
 	if a.block != sp.block {
@@ -313,9 +313,9 @@ func (a *assembler) put(sp *span, b []byte) error {
 	return nil
 }
 
-// load reads a patched block's basis bytes and checks the reused
-// sub-blocks against the primary's sums; a mismatch means the local file
-// changed since it was compared, and the file is retried next pass.
+// load reads a patched block's basis bytes. Whether the reused
+// sub-blocks still match the primary's sums is only checked when the
+// rebuilt block fails its hash (see end).
 func (a *assembler) load(i int, pb *patchBlock) {
 	bs := a.p.en.BlockSize
 	if a.buf == nil {
@@ -323,22 +323,30 @@ func (a *assembler) load(i int, pb *patchBlock) {
 	}
 	a.block = i
 	n := blockLen(a.p.en.Size, bs, i)
-	sub := subBlockSize(bs)
 	clear(a.buf[:n])
-	if a.src != nil {
-		a.src.ReadAt(a.buf[:n], int64(i)*int64(bs))
+	if a.src == nil {
+		a.stale, a.p.stale = true, true
+		return
 	}
+	a.src.ReadAt(a.buf[:n], int64(i)*int64(bs))
+}
+
+// basisChanged reports whether a reused sub-block of the patched block in
+// buf no longer matches the primary's sums: the local copy changed since
+// it was compared, and the file is retried next pass.
+func (a *assembler) basisChanged(pb *patchBlock, n int) bool {
+	sub := subBlockSize(a.p.en.BlockSize)
 	for j, fetched := range pb.fetch {
 		if fetched {
 			continue
 		}
 		lo, hi := j*sub, min((j+1)*sub, n)
 		sum := sha256.Sum256(a.buf[lo:hi])
-		if a.src == nil || !bytes.Equal(sum[:subSumLen], pb.sums[j*subSumLen:(j+1)*subSumLen]) {
-			a.stale, a.p.stale = true, true
-			return
+		if !bytes.Equal(sum[:subSumLen], pb.sums[j*subSumLen:(j+1)*subSumLen]) {
+			return true
 		}
 	}
+	return false
 }
 
 // end finishes a span: a whole block is verified; a patched block is
@@ -348,6 +356,11 @@ func (a *assembler) end(sp *span) error {
 		return nil
 	}
 	pb := a.p.partial[sp.block]
+	if pb == nil && a.bw != nil {
+		a.bw.jobs <- blockJob{sp.block, a.wbuf, sp.n}
+		a.wbuf = nil
+		return nil
+	}
 	if pb == nil {
 		err := verifyBlock(a.h, a.p, sp.block)
 		a.h.Reset()
@@ -358,12 +371,16 @@ func (a *assembler) end(sp *span) error {
 	}
 	n := blockLen(a.p.en.Size, a.p.en.BlockSize, sp.block)
 	if Hash(sha256.Sum256(a.buf[:n])) != a.p.en.Blocks[sp.block] {
+		if a.basisChanged(pb, n) {
+			a.stale, a.p.stale = true, true
+			return nil
+		}
 		return protoErr("block %d of %q does not match its SHA-256 from the index", sp.block, a.p.en.Path)
 	}
-	if _, err := a.f.WriteAt(a.buf[:n], int64(sp.block)*int64(a.p.en.BlockSize)); err != nil {
+	if _, err := a.dst.WriteAt(a.buf[:n], int64(sp.block)*int64(a.p.en.BlockSize)); err != nil {
 		return fmt.Errorf("write %s: %w", a.p.tmp, err)
 	}
-	a.wb.wrote(a.f, n)
+	a.wb.wrote(a.dst, n)
 	return nil
 }
 
@@ -372,13 +389,60 @@ func (a *assembler) end(sp *span) error {
 // and the final fsync has little left to do.
 const writebackEvery = 8 << 20
 
-// writeback starts asynchronous writeback of a temp file as it grows.
-type writeback struct{ dirty int }
+// writeback counts what one writer wrote to a temp file and asks the
+// kicker to start its writeback every writebackEvery bytes.
+type writeback struct {
+	k     *kicker
+	dirty int
+}
 
-func (w *writeback) wrote(f *os.File, n int) {
+// wrote counts n bytes written to dst; only a file has writeback.
+func (w *writeback) wrote(dst io.WriterAt, n int) {
+	f, ok := dst.(*os.File)
+	if !ok || w.k == nil {
+		return
+	}
 	if w.dirty += n; w.dirty >= writebackEvery {
 		w.dirty = 0
-		// Only a hint: an error here shows up again at fsync.
-		unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
+		w.k.kick(f)
 	}
+}
+
+// kicker starts the writeback of temp files on a goroutine of its own:
+// sync_file_range blocks while the disk's queue is full (an fsync of the
+// file before, say), and the stream and the planners must not wait for
+// it. Hints are dropped while it is busy.
+type kicker struct {
+	files chan *os.File
+	done  chan struct{}
+}
+
+func startKicker() *kicker {
+	k := &kicker{files: make(chan *os.File, 8), done: make(chan struct{})}
+	go k.run()
+	return k
+}
+
+func (k *kicker) run() {
+	defer close(k.done)
+	for f := range k.files {
+		// Only a hint: an error here shows up again at fsync. A file
+		// closed meanwhile refuses Control.
+		if rc, err := f.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) { unix.SyncFileRange(int(fd), 0, 0, unix.SYNC_FILE_RANGE_WRITE) })
+		}
+	}
+}
+
+func (k *kicker) kick(f *os.File) {
+	select {
+	case k.files <- f:
+	default:
+	}
+}
+
+// stop waits for the hint in progress; no kick may follow.
+func (k *kicker) stop() {
+	close(k.files)
+	<-k.done
 }

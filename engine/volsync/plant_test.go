@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -202,9 +203,11 @@ func TestHostileReplicaOldCopies(t *testing.T) {
 	})
 }
 
-// TestHostileReplicaDuringSync plants while files are being written: after
-// the first file lands, a hard link to a host file takes a later file's
-// temp name and a later file's old copy (its basis) becomes a fifo.
+// TestHostileReplicaDuringSync plants while the sync works, at steps the
+// Client's test hook reports (Client.hook): a file's old copy (its basis)
+// becomes a fifo just before it is planned, a hard link to a host file
+// takes a temp name just before that temp file is created, and another
+// takes the name of a temp file that was just written, before its rename.
 func TestHostileReplicaDuringSync(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("planting device nodes needs root")
@@ -218,19 +221,46 @@ func TestHostileReplicaDuringSync(t *testing.T) {
 	writeFile(t, filepath.Join(e.repl, "z.bin"), old, 0o644)
 	long := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC) // file times are coarse: make them differ
 	mustDo(t, os.Chtimes(filepath.Join(e.repl, "z.bin"), long, long))
-	var unblock func()
-	planted := false
-	plant := func(p Progress) {
-		if planted || p.Path != "a.txt" {
-			return
+	var (
+		mu      sync.Mutex
+		planted = map[string]error{}
+		unblock func()
+	)
+	plant := func(name string, do func() error) {
+		if _, done := planted[name]; !done {
+			planted[name] = do()
 		}
-		planted = true
-		mustDo(t, os.Link(e.outside, filepath.Join(e.repl, InternalPrefix+"m.bin.tmp")))
-		mustDo(t, os.Remove(filepath.Join(e.repl, "z.bin")))
-		unblock = mkfifo(t, filepath.Join(e.repl, "z.bin"))
 	}
 	c := dial(t, startServer(t, map[string]string{"data": e.prim}, nil), nil)
-	st, err := syncWithin(t, c, e.repl, SyncOptions{Progress: plant}, func() {
+	c.hook = func(ev syncEvent, p string) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case ev == evPlan && p == "z.bin":
+			plant("fifo as an old copy", func() error {
+				if err := os.Remove(filepath.Join(e.repl, "z.bin")); err != nil {
+					return err
+				}
+				unblock = mkfifo(t, filepath.Join(e.repl, "z.bin"))
+				return nil
+			})
+		case ev == evCreate && p == InternalPrefix+"m.bin.tmp":
+			plant("hard link before the temp file", func() error {
+				return os.Link(e.outside, filepath.Join(e.repl, p))
+			})
+		case ev == evWritten && p == "a.txt":
+			plant("hard link after the temp file", func() error {
+				tmp := filepath.Join(e.repl, InternalPrefix+"a.txt.tmp")
+				if err := os.Remove(tmp); err != nil {
+					return err
+				}
+				return os.Link(e.outside, tmp)
+			})
+		}
+	}
+	st, err := syncWithin(t, c, e.repl, SyncOptions{}, func() {
+		mu.Lock()
+		defer mu.Unlock()
 		if unblock != nil {
 			unblock()
 		}
@@ -242,8 +272,13 @@ func TestHostileReplicaDuringSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("stats: %+v", st)
-	if !planted {
-		t.Fatal("the hostile container never got its turn")
+	if len(planted) != 3 {
+		t.Fatalf("the hostile container got %d of its 3 turns: %v", len(planted), planted)
+	}
+	for name, err := range planted {
+		if err != nil {
+			t.Fatalf("plant %s: %v", name, err)
+		}
 	}
 	assertSameTree(t, e.prim, e.repl)
 	e.checkOutside(t)

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -17,7 +18,9 @@ import (
 
 // SyncOptions configures one Sync.
 type SyncOptions struct {
-	// Progress, when set, is called as bytes land and files finish.
+	// Progress, when set, is called as bytes land and as files are made
+	// durable; the calls come from more than one goroutine but never
+	// overlap.
 	Progress func(Progress)
 	// DryRun computes what would be transferred and deleted without
 	// writing anything; Stats then counts what a real sync would do.
@@ -30,9 +33,13 @@ type SyncOptions struct {
 // Progress reports how far a Sync is. Totals cover the files whose content
 // is being transferred.
 type Progress struct {
+	// BytesDone counts file data received or copied so far.
 	BytesDone, BytesTotal int64
+	// FilesDone counts files that are durable under their real name: data
+	// on disk, renamed into place, directory fsynced (a crash keeps them).
 	FilesDone, FilesTotal int
-	// Path is the file being written.
+	// Path is the file that just became durable; empty when only bytes
+	// moved on.
 	Path string
 }
 
@@ -55,8 +62,9 @@ type Stats struct {
 	BytesFetched int64
 	// Entries is the number of index entries compared.
 	Entries int
-	// FilesTransferred had new content; FilesDeleted were removed;
-	// MetaUpdated only had mode, owner or times fixed.
+	// FilesTransferred had new content, now durable under their real
+	// names; FilesDeleted were removed; MetaUpdated only had mode, owner or
+	// times fixed.
 	FilesTransferred, FilesDeleted, MetaUpdated int
 	// Stale counts files that changed on the primary during the sync and
 	// were left for the next one.
@@ -111,33 +119,53 @@ func (c *Client) syncLocked(ctx context.Context, volume, localDir string, opts S
 }
 
 // pass runs one index-diff-transfer round and returns the stale paths.
+// While the index streams in, files whose old copy lies at their own
+// path are planned already (see early.go).
 func (c *Client) pass(ctx context.Context, volume, localDir string, prefixes []string, opts SyncOptions, st *Stats) ([]string, error) {
-	remote, ib, err := c.index(volume, prefixes)
+	r := &receiver{c: c, ctx: ctx, volume: volume, opts: opts, st: st}
+	if !opts.DryRun {
+		r.kick = startKicker()
+		r.early = &earlyPlans{r: r, localDir: localDir, prefixes: prefixes}
+	}
+	defer r.close()
+	var each func([]Entry) error
+	if r.early != nil {
+		each = r.early.offer
+	}
+	remote, ib, err := c.index(volume, prefixes, each)
 	st.IndexBytes += ib
 	if err != nil {
 		return nil, err
 	}
 	st.Entries += len(remote)
-	root, err := openLocal(localDir, opts.DryRun)
-	if err != nil {
-		return nil, err
+	if r.root == nil { // no entries came, or a dry run
+		if r.root, err = openLocal(localDir, opts.DryRun); err != nil {
+			return nil, err
+		}
 	}
-	if root != nil {
-		defer root.Close()
-	}
-	r := &receiver{c: c, ctx: ctx, root: root, volume: volume, opts: opts, st: st}
 	if err := r.diff(remote, prefixes); err != nil {
 		return nil, err
 	}
 	return r.apply()
 }
 
+// close waits for the early planners and releases the pass's resources.
+func (r *receiver) close() {
+	r.early.abort()
+	if r.kick != nil {
+		r.kick.stop()
+	}
+	if r.root != nil {
+		r.root.Close()
+	}
+}
+
 // openLocal opens (and creates) the replica directory; a dry run of a
 // missing directory gets a nil root.
 func openLocal(dir string, dry bool) (*os.Root, error) {
 	if !dry {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("create replica directory: %w", err)
+		if err := makeReplicaDir(dir); err != nil {
+			return nil, err
 		}
 	}
 	root, err := os.OpenRoot(dir)
@@ -148,6 +176,34 @@ func openLocal(dir string, dry bool) (*os.Root, error) {
 		return nil, fmt.Errorf("open replica directory: %w", err)
 	}
 	return root, nil
+}
+
+// makeReplicaDir creates dir and its missing parents, and fsyncs the
+// directory above each one it created, so files reported synced in it
+// cannot lose their path in a crash.
+func makeReplicaDir(dir string) error {
+	var made []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || filepath.Dir(d) == d {
+			break
+		}
+		made = append(made, d)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create replica directory: %w", err)
+	}
+	for _, d := range made {
+		parent, err := os.Open(filepath.Dir(d))
+		if err != nil {
+			return fmt.Errorf("create replica directory: %w", err)
+		}
+		err = parent.Sync()
+		parent.Close()
+		if err != nil {
+			return fmt.Errorf("create replica directory: fsync %s: %w", filepath.Dir(d), err)
+		}
+	}
+	return nil
 }
 
 // receiver holds the state of one sync pass.
@@ -168,6 +224,8 @@ type receiver struct {
 	deletes   []string          // local paths not on the primary
 	temps     map[string]string // target path → temp path found locally
 	basis     map[string]string // target path → local file with old content
+	kick      *kicker           // starts writeback of temp files; nil for a dry run
+	early     *earlyPlans       // nil for a dry run
 
 	applyState
 }
@@ -177,9 +235,12 @@ func (r *receiver) diff(remote []Entry, prefixes []string) error {
 	r.local, r.temps, r.basis = map[string]Entry{}, map[string]string{}, map[string]string{}
 	var temps []string
 	if r.root != nil {
-		entries, t, err := scanLocal(r.root, prefixes)
-		if err != nil {
-			return fmt.Errorf("scan replica: %w", err)
+		entries, t, ok := r.early.scanned()
+		if !ok {
+			var err error
+			if entries, t, err = scanLocal(r.root, prefixes); err != nil {
+				return fmt.Errorf("scan replica: %w", err)
+			}
 		}
 		temps = t
 		for _, en := range entries {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"runtime"
 	"sync"
 	"syscall"
 )
@@ -146,7 +147,7 @@ func isNotDir(err error) bool { return errors.Is(err, syscall.ENOTDIR) }
 // shrinks while it is read, or is no longer a regular file, gives
 // errChanged.
 func hashFile(root *os.Root, p string, bs int) (size, mtime int64, blocks []Hash, err error) {
-	f, info, err := openRegular(root, p, os.O_RDONLY)
+	f, info, err := openRegular(root, nil, p, os.O_RDONLY)
 	if errors.Is(err, errNotRegular) {
 		return 0, 0, nil, errChanged
 	}
@@ -162,22 +163,62 @@ func hashFile(root *os.Root, p string, bs int) (size, mtime int64, blocks []Hash
 	return size, mtime, blocks, err
 }
 
-// hashReader hashes the first size bytes of r in bs-sized blocks.
-func hashReader(r io.Reader, size int64, bs int) ([]Hash, error) {
-	buf := getBuf(bs)
-	defer putBuf(buf)
+// hashReader hashes the first size bytes of f in bs-sized blocks; a big
+// file in several parts at once (see inParts).
+func hashReader(f io.ReaderAt, size int64, bs int) ([]Hash, error) {
 	blocks := make([]Hash, blockCount(size, bs))
-	for i := range blocks {
-		n := blockLen(size, bs, i)
-		if _, err := io.ReadFull(r, buf[:n]); err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return blocks[:i], errChanged
+	var mu sync.Mutex
+	firstErr, errAt := error(nil), len(blocks)
+	inParts(len(blocks), partsFor(size), func(lo, hi int) {
+		buf := getBuf(bs)
+		defer putBuf(buf)
+		for i := lo; i < hi; i++ {
+			n := blockLen(size, bs, i)
+			if _, err := f.ReadAt(buf[:n], int64(i)*int64(bs)); err != nil {
+				mu.Lock()
+				if i < errAt {
+					firstErr, errAt = err, i
+				}
+				mu.Unlock()
+				return
 			}
-			return nil, err
+			blocks[i] = sha256.Sum256(buf[:n])
 		}
-		blocks[i] = sha256.Sum256(buf[:n])
+	})
+	if firstErr != nil {
+		if errors.Is(firstErr, io.EOF) || errors.Is(firstErr, io.ErrUnexpectedEOF) {
+			return blocks[:errAt], errChanged
+		}
+		return nil, firstErr
 	}
 	return blocks, nil
+}
+
+// partsMin is the file size from which a file's blocks are hashed in
+// several parts at once: a single big changed file then uses every core.
+const partsMin = 32 << 20
+
+// partsFor is the number of parts a file of size bytes is hashed in.
+func partsFor(size int64) int {
+	if size < partsMin {
+		return 1
+	}
+	return max(1, min(runtime.GOMAXPROCS(0), int(size/(partsMin/2))))
+}
+
+// inParts calls fn for parts contiguous ranges [lo, hi) of n blocks, on
+// a goroutine each when there are several, and waits for them.
+func inParts(n, parts int, fn func(lo, hi int)) {
+	if parts <= 1 || n < parts {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for k := range parts {
+		lo, hi := k*n/parts, (k+1)*n/parts
+		wg.Go(func() { fn(lo, hi) })
+	}
+	wg.Wait()
 }
 
 // bufPool recycles block buffers by size.
@@ -232,7 +273,7 @@ func (c *hashCache) drop(key string) {
 	delete(c.m, key)
 }
 
-// cachedHashFile hashes p, using and filling the cache under key.
+// hashFile hashes p, using and filling the cache under key.
 func (c *hashCache) hashFile(root *os.Root, key, p string, bs int) (size, mtime int64, blocks []Hash, err error) {
 	info, err := root.Lstat(p)
 	if err != nil {
@@ -241,11 +282,17 @@ func (c *hashCache) hashFile(root *os.Root, key, p string, bs int) (size, mtime 
 	if !info.Mode().IsRegular() {
 		return 0, 0, nil, errChanged
 	}
+	return c.hashSeen(root, key, p, bs, info.Size(), info.ModTime().UnixNano())
+}
+
+// hashSeen is hashFile for a regular file whose size and mtime were just
+// read (by a scan): a cache hit costs no system call.
+func (c *hashCache) hashSeen(root *os.Root, key, p string, bs int, seenSize, seenMtime int64) (size, mtime int64, blocks []Hash, err error) {
 	if bs == 0 {
-		bs = BlockSizeFor(info.Size())
+		bs = BlockSizeFor(seenSize)
 	}
-	if b, ok := c.get(key, info.Size(), info.ModTime().UnixNano(), bs); ok {
-		return info.Size(), info.ModTime().UnixNano(), b, nil
+	if b, ok := c.get(key, seenSize, seenMtime, bs); ok {
+		return seenSize, seenMtime, b, nil
 	}
 	size, mtime, blocks, err = hashFile(root, p, bs)
 	if err == nil {

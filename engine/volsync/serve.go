@@ -2,12 +2,16 @@ package volsync
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // entriesBatch is the payload size at which an entries frame is sent.
@@ -72,41 +76,55 @@ func withAncestors(root *os.Root, entries []Entry, prefixes []string) []Entry {
 }
 
 // streamIndex hashes files on all cores and sends entries in path order.
+// Files are hashed in that order too, a big one in parts on every core
+// (see hashJobs), and whenever the next entry is not hashed yet, the
+// entries ready so far are sent at once: the replica starts on a big file
+// as soon as it is hashed, not after the whole index.
 func (ss *session) streamIndex(root *os.Root, volume string, entries []Entry) error {
 	ctx, cancel := context.WithCancel(ss.ctx)
 	defer cancel()
 	done := make([]chan bool, len(entries))
-	jobs := make(chan int)
 	for i := range entries {
 		if entries[i].Kind == KindFile {
 			done[i] = make(chan bool, 1)
 		}
 	}
-	go func() {
-		defer close(jobs)
-		for i := range entries {
-			if done[i] == nil {
-				continue
-			}
-			select {
-			case jobs <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	jobs := make(chan hashJob)
+	go ss.hashJobs(ctx, root, volume, entries, done, jobs)
 	for range runtime.GOMAXPROCS(0) {
 		go func() {
-			for i := range jobs {
-				done[i] <- ss.hashEntry(root, volume, &entries[i])
+			for j := range jobs {
+				j.run()
 			}
 		}()
 	}
 	var e enc
 	count, sent := uint32(0), uint32(0)
+	flushed := true
 	for i := range entries {
-		if done[i] != nil && !<-done[i] {
-			continue
+		if done[i] != nil {
+			var ok bool
+			select {
+			case ok = <-done[i]:
+			default: // about to wait: let the replica have what is ready
+				if count > 0 {
+					if err := ss.sendEntries(count, e.b); err != nil {
+						return err
+					}
+					sent += count
+					e.b, count, flushed = e.b[:0], 0, false
+				}
+				if !flushed {
+					if err := ss.flush(); err != nil {
+						return err
+					}
+					flushed = true
+				}
+				ok = <-done[i]
+			}
+			if !ok {
+				continue
+			}
 		}
 		encodeEntry(&e, &entries[i])
 		count++
@@ -115,7 +133,7 @@ func (ss *session) streamIndex(root *os.Root, volume string, entries []Entry) er
 				return err
 			}
 			sent += count
-			e.b, count = e.b[:0], 0
+			e.b, count, flushed = e.b[:0], 0, false
 		}
 	}
 	if count > 0 {
@@ -129,6 +147,109 @@ func (ss *session) streamIndex(root *os.Root, volume string, entries []Entry) er
 	return ss.send(msgIndexEnd, end.b)
 }
 
+// hashJob hashes blocks [lo, hi) of one file; the last part to finish
+// completes the entry.
+type hashJob struct {
+	fh     *fileHash
+	lo, hi int
+}
+
+// fileHash is a file being hashed in parts.
+type fileHash struct {
+	ss     *session
+	root   *os.Root
+	volume string
+	en     *Entry
+	done   chan<- bool
+	f      *os.File
+	size   int64
+	mtime  int64
+	blocks []Hash
+	left   atomic.Int32 // parts still running
+	mu     sync.Mutex
+	err    error
+}
+
+// hashJobs queues the files' hashing in path order (closing jobs at the
+// end): a file the cache knows is done at once, any other is opened and
+// split into parts. At most a few files are open at a time, as jobs
+// blocks until a worker takes the part.
+func (ss *session) hashJobs(ctx context.Context, root *os.Root, volume string, entries []Entry, done []chan bool, jobs chan<- hashJob) {
+	defer close(jobs)
+	for i := range entries {
+		en := &entries[i]
+		if done[i] == nil {
+			continue
+		}
+		bs := BlockSizeFor(en.Size)
+		if b, ok := ss.srv.cache.get(volume+"\x00"+en.Path, en.Size, en.ModTime, bs); ok { // the scan just lstat'ed it
+			en.BlockSize, en.Blocks = bs, b
+			done[i] <- true
+			continue
+		}
+		f, info, err := openRegular(root, nil, en.Path, os.O_RDONLY)
+		if err != nil { // gone or replaced meanwhile: the careful way
+			done[i] <- ss.hashEntry(root, volume, en)
+			continue
+		}
+		fh := &fileHash{ss: ss, root: root, volume: volume, en: en, done: done[i], f: f,
+			size: info.Size(), mtime: info.ModTime().UnixNano()}
+		bs = BlockSizeFor(fh.size)
+		fh.blocks = make([]Hash, blockCount(fh.size, bs))
+		parts := min(partsFor(fh.size), max(1, len(fh.blocks)))
+		fh.left.Store(int32(parts))
+		for k := range parts {
+			select {
+			case jobs <- hashJob{fh, k * len(fh.blocks) / parts, (k + 1) * len(fh.blocks) / parts}:
+			case <-ctx.Done():
+				if fh.left.Add(int32(k-parts)) == 0 {
+					f.Close()
+				}
+				return
+			}
+		}
+	}
+}
+
+func (j hashJob) run() {
+	fh := j.fh
+	bs := BlockSizeFor(fh.size)
+	buf := getBuf(bs)
+	for i := j.lo; i < j.hi; i++ {
+		n := blockLen(fh.size, bs, i)
+		if _, err := fh.f.ReadAt(buf[:n], int64(i)*int64(bs)); err != nil {
+			fh.mu.Lock()
+			fh.err = err
+			fh.mu.Unlock()
+			break
+		}
+		fh.blocks[i] = sha256.Sum256(buf[:n])
+	}
+	putBuf(buf)
+	if fh.left.Add(-1) == 0 {
+		fh.finish()
+	}
+}
+
+// finish completes the entry once every part ran: a file that changed
+// while it was read is hashed again the careful way (hashEntry).
+func (fh *fileHash) finish() {
+	fh.f.Close()
+	if fh.err != nil {
+		if !errors.Is(fh.err, io.EOF) {
+			fh.ss.srv.log.Warn("sync cannot hash file; leaving it out", "volume", fh.volume, "path", fh.en.Path, "err", fh.err)
+			fh.done <- false
+			return
+		}
+		fh.done <- fh.ss.hashEntry(fh.root, fh.volume, fh.en)
+		return
+	}
+	bs := BlockSizeFor(fh.size)
+	fh.ss.srv.cache.put(fh.volume+"\x00"+fh.en.Path, fh.size, fh.mtime, bs, fh.blocks)
+	fh.en.Size, fh.en.ModTime, fh.en.BlockSize, fh.en.Blocks = fh.size, fh.mtime, bs, fh.blocks
+	fh.done <- true
+}
+
 func (ss *session) sendEntries(count uint32, body []byte) error {
 	var h enc
 	h.u32(count)
@@ -139,8 +260,15 @@ func (ss *session) sendEntries(count uint32, body []byte) error {
 // it is read. It returns false when the file should be left out.
 func (ss *session) hashEntry(root *os.Root, volume string, en *Entry) bool {
 	key := volume + "\x00" + en.Path
-	for range 3 {
-		size, mtime, blocks, err := ss.srv.cache.hashFile(root, key, en.Path, 0)
+	for try := range 3 {
+		var size, mtime int64
+		var blocks []Hash
+		var err error
+		if try == 0 { // the scan just lstat'ed it
+			size, mtime, blocks, err = ss.srv.cache.hashSeen(root, key, en.Path, 0, en.Size, en.ModTime)
+		} else {
+			size, mtime, blocks, err = ss.srv.cache.hashFile(root, key, en.Path, 0)
+		}
 		if err == nil {
 			en.Size, en.ModTime, en.BlockSize, en.Blocks = size, mtime, BlockSizeFor(size), blocks
 			return true

@@ -86,7 +86,7 @@ func (ss *session) openRequested(r *fileRequest) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, info, err := openRegular(root, r.path, os.O_RDONLY)
+	f, info, err := openRegular(root, &ss.dirs, r.path, os.O_RDONLY)
 	if err != nil {
 		return nil, nil
 	}

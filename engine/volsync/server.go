@@ -201,10 +201,12 @@ type session struct {
 	wmu    sync.Mutex
 	fw     *frameWriter
 	roots  map[string]*os.Root
+	dirs   dirCache // the directory of the last file served, while requests keep coming
 	subs   bool
 }
 
 func (ss *session) close() {
+	ss.dirs.close()
 	for _, r := range ss.roots {
 		r.Close()
 	}
@@ -242,6 +244,7 @@ func (ss *session) run() error {
 		// Flush replies only when no further request is already buffered,
 		// so pipelined requests share TLS records.
 		if ss.fr.r.Buffered() == 0 {
+			ss.dirs.close() // a pause: the next request walks from the root again
 			if err := ss.flush(); err != nil {
 				return err
 			}

@@ -19,7 +19,7 @@ import (
 // checkTemp marks the blocks of an interrupted temp file that already hold
 // the right data, and remembers which inode it checked.
 func (r *receiver) checkTemp(t string, p *filePlan) {
-	f, info, err := openRegular(r.root, t, os.O_RDONLY)
+	f, info, err := openRegular(r.root, nil, t, os.O_RDONLY)
 	if err != nil {
 		return
 	}
@@ -48,7 +48,7 @@ func (r *receiver) checkTemp(t string, p *filePlan) {
 // new one. It returns errChanged when blocks the plan counted on are gone.
 func (r *receiver) openTemp(p *filePlan) (*os.File, fileID, error) {
 	if p.tempID != (fileID{}) {
-		f, info, err := openRegular(r.root, p.tmp, os.O_RDWR)
+		f, info, err := openRegular(r.root, nil, p.tmp, os.O_RDWR)
 		if err == nil && idOf(info) == p.tempID && linksOf(info) == 1 {
 			return f, p.tempID, nil
 		}
@@ -60,24 +60,26 @@ func (r *receiver) openTemp(p *filePlan) (*os.File, fileID, error) {
 			return nil, fileID{}, errChanged
 		}
 	}
-	f, info, err := r.createTemp(p.tmp)
+	f, info, err := r.createTemp(p.tmp, nil)
 	if err != nil {
 		return nil, fileID{}, err
 	}
 	return f, idOf(info), nil
 }
 
-// createTemp unlinks whatever holds the name tmp (a fifo, a device node, a
-// hard link, a symlink, a directory) and creates a new, empty regular file
-// there with O_EXCL, retrying when the name is taken again meanwhile.
-func (r *receiver) createTemp(tmp string) (*os.File, fs.FileInfo, error) {
+// createTemp creates a new, empty regular file at the name tmp with
+// O_EXCL; when anything already holds the name (a fifo, a device node, a
+// hard link, a symlink, a directory), that is unlinked and the create
+// tried again, up to three times. dc may hold the directory.
+func (r *receiver) createTemp(tmp string, dc *dirCache) (*os.File, fs.FileInfo, error) {
+	r.c.event(evCreate, tmp)
 	for range 3 {
-		if err := r.root.RemoveAll(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, err
-		}
-		f, info, err := createExcl(r.root, tmp, 0o600)
+		f, info, err := createExcl(r.root, dc, tmp, 0o600)
 		if !errors.Is(err, fs.ErrExist) {
 			return f, info, err
+		}
+		if err := r.root.RemoveAll(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, err
 		}
 	}
 	return nil, nil, fmt.Errorf("create %s: the name keeps being taken: %w", tmp, fs.ErrExist)
@@ -86,7 +88,7 @@ func (r *receiver) createTemp(tmp string) (*os.File, fs.FileInfo, error) {
 // openBasis opens a local file to copy blocks from: a regular file with
 // one link (a hard link could lead to a host file).
 func (r *receiver) openBasis(p string) (*os.File, error) {
-	f, info, err := openRegular(r.root, p, os.O_RDONLY)
+	f, info, err := openRegular(r.root, nil, p, os.O_RDONLY)
 	if err != nil {
 		return nil, err
 	}
@@ -95,18 +97,4 @@ func (r *receiver) openBasis(p string) (*os.File, error) {
 		return nil, fmt.Errorf("basis %s has %d links: %w", p, linksOf(info), errNotRegular)
 	}
 	return f, nil
-}
-
-// stillOurs reports whether b's temp name still holds the file that was
-// written and verified. When it does not, the name is cleared, the file is
-// left for the next pass and a warning is logged.
-func (r *receiver) stillOurs(b pendingRename) bool {
-	info, err := r.root.Lstat(b.tmp)
-	if err == nil && idOf(info) == b.id {
-		return true
-	}
-	r.c.log.Warn("sync temp file was replaced before its rename; retrying", "volume", r.volume, "path", b.target, "err", err)
-	r.root.RemoveAll(b.tmp)
-	r.stale = append(r.stale, b.target)
-	return false
 }

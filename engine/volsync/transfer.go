@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"os"
 	"sort"
 )
@@ -21,30 +22,37 @@ type filePlan struct {
 	fetch     []int               // whole blocks requested from the primary, in order
 	cands     []int               // blocks that differ from the basis at the same offset
 	partial   map[int]*patchBlock // blocks rebuilt from the basis plus fetched sub-blocks
+	localSums [][]byte            // by block: sub-block sums of a basis block that differs at its offset, nil: not taken
 	spans     []span              // byte ranges requested, in file order
 	stale     bool                // the file changed on either side during the sync
 	drained   bool                // its block stream was (or is being) read
 }
 
 // plan works out the blocks of en that must be fetched (it runs on
-// several goroutines and so counts nothing): blocks found
-// anywhere in the basis are copied, blocks the basis also has at the same
-// offset are candidates for a sub-block comparison, the rest are fetched.
+// several goroutines and so counts nothing): blocks the basis holds at
+// their own offset are copied into the temp file while it is hashed (see
+// basisBlocks), blocks found elsewhere in the basis are copied later,
+// blocks the basis also has at the same offset are candidates for a
+// sub-block comparison, the rest are fetched.
 func (r *receiver) plan(en *Entry) *filePlan {
-	p := &filePlan{en: en, tmp: tempPath(en.Path), basis: r.basis[en.Path], copy: map[int]int64{}}
+	return r.planWith(en, r.basis[en.Path], r.temps[en.Path])
+}
+
+// planWith is plan with the basis and the interrupted temp file ("":
+// none) given.
+func (r *receiver) planWith(en *Entry, basis, temp string) *filePlan {
+	r.c.event(evPlan, en.Path)
+	p := &filePlan{en: en, tmp: tempPath(en.Path), basis: basis, copy: map[int]int64{}}
 	p.have = make([]bool, len(en.Blocks))
-	if t, ok := r.temps[en.Path]; ok && r.root != nil {
-		r.checkTemp(t, p)
+	if temp != "" && r.root != nil {
+		r.checkTemp(temp, p)
 	}
 	var local map[Hash]int64
 	if p.basis != "" {
-		size, _, blocks, err := r.c.cache.hashFile(r.root, r.cacheKey(p.basis), p.basis, en.BlockSize)
-		if err == nil {
-			p.basisSize = size
-			local = make(map[Hash]int64, len(blocks))
-			for i := len(blocks) - 1; i >= 0; i-- {
-				local[blocks[i]] = int64(i) * int64(en.BlockSize)
-			}
+		blocks := r.basisBlocks(p)
+		local = make(map[Hash]int64, len(blocks))
+		for i := len(blocks) - 1; i >= 0; i-- {
+			local[blocks[i]] = int64(i) * int64(en.BlockSize)
 		}
 	}
 	for i, h := range en.Blocks {
@@ -61,64 +69,51 @@ func (r *receiver) plan(en *Entry) *filePlan {
 	return p
 }
 
-// transfer plans every file (hashing old copies on all cores), asks for
-// sub-block sums of the blocks that differ in one pipelined round, then
-// sends the data requests from a goroutine while this one writes the files
-// as the data streams in.
+// transfer plans every file (hashing old copies on all cores) and, on
+// one connection, asks for the sub-block sums of each planned file's
+// blocks that differ and then for the data it needs, file by file as
+// plans are made (see stream.go), while this goroutine reads the answers:
+// small new files go to the writers, the rest is written here, and every
+// finished file goes to the committer, which makes it durable and renames
+// it into place (see commit.go).
 func (r *receiver) transfer() error {
-	plans, err := r.planAll()
+	ready := make(chan *filePlan, len(r.files))
+	var plans []*filePlan
+	var perr error
+	planned := make(chan struct{})
+	go func() { plans, perr = r.planAll(ready); close(planned) }()
+	cm := r.startCommitter()
+	ws := r.startWriters(cm)
+	err := r.stream(ready, ws, cm)
+	<-planned // the planners use the replica: never return before them
+	if err == nil {
+		err = perr
+	}
 	if err != nil {
+		cm.stop(nil)
+		ws.abort()
+	}
+	if werr := ws.wait(); err == nil {
+		err = werr
+	}
+	if err != nil {
+		cm.stop(nil)
+		cm.finish()
 		return err
 	}
-	if err := r.refine(plans); err != nil {
-		return err
-	}
-	quit := make(chan struct{})
-	defer close(quit)
-	ready := make(chan *filePlan, len(plans))
-	errc := make(chan error, 1)
-	go func() { errc <- r.requestAll(plans, ready, quit) }()
-	for p := range ready {
-		if err := r.writeFile(p); err != nil {
-			return err
-		}
-	}
-	if err := <-errc; err != nil {
-		return err
-	}
-	return r.flushBatch()
+	r.countPlans(plans)
+	return cm.finish()
 }
 
-// requestAll sends each file's data request and hands the plan on.
-func (r *receiver) requestAll(plans []*filePlan, ready chan<- *filePlan, quit <-chan struct{}) error {
-	defer close(ready)
-	for _, p := range plans {
-		if len(p.spans) > 0 && !p.stale {
-			req := fileRequest{volume: r.volume, path: p.en.Path, size: p.en.Size, mtime: p.en.ModTime, ranges: mergeSpans(p.spans)}
-			if err := r.c.send(msgBlocks, encodeBlocksRequest(&req)); err != nil {
-				return fmt.Errorf("request blocks of %s: %w", p.en.Path, err)
-			}
-		}
-		// Flush when the writer is about to wait for this file's data.
-		if len(ready) == 0 {
-			if err := r.c.flush(); err != nil {
-				return fmt.Errorf("request blocks of %s: %w", p.en.Path, err)
-			}
-		}
-		select {
-		case ready <- p:
-		case <-quit:
-			return nil
-		}
-	}
-	return r.c.flush()
-}
-
-// writeFile assembles one file in its temp file and queues the rename.
-func (r *receiver) writeFile(p *filePlan) error {
+// writeFile assembles one file: a small new one in memory for a writer,
+// any other in its temp file, which then goes to the committer.
+func (r *receiver) writeFile(p *filePlan, ws *writers, cm *committer) error {
 	if p.stale { // changed on the primary before its data was asked for
-		r.stale = append(r.stale, p.en.Path)
+		r.markStale(p.en.Path)
 		return nil
+	}
+	if ws.takes(p) {
+		return r.writeSmall(p, ws)
 	}
 	f, id, err := r.openTemp(p)
 	if err != nil {
@@ -131,7 +126,7 @@ func (r *receiver) writeFile(p *filePlan) error {
 		err = r.drainAfter(p, err)
 		if changed {
 			p.stale = true
-			r.stale = append(r.stale, p.en.Path)
+			r.markStale(p.en.Path)
 		}
 		return err
 	}
@@ -139,36 +134,51 @@ func (r *receiver) writeFile(p *filePlan) error {
 	if err == nil && !p.stale {
 		err = r.finishTemp(f, p)
 	}
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = cerr
+	big := p.en.Size >= syncAlone && err == nil && !p.stale
+	if !big {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
 	}
 	if errors.Is(err, ErrProtocol) {
 		r.root.Remove(p.tmp)
 		r.c.log.Warn("sync rejected a file from the primary", "volume", r.volume, "path", p.en.Path, "err", err)
 	}
 	if err != nil || p.stale {
+		if big {
+			f.Close()
+		}
 		if p.stale {
-			r.stale = append(r.stale, p.en.Path)
+			r.markStale(p.en.Path)
 		}
 		return err
 	}
-	return r.queueRename(p, id)
+	r.c.event(evWritten, p.en.Path)
+	ff := finished{p: p, id: id}
+	if big {
+		ff.f = f // the committer fsyncs and closes it
+	}
+	return cm.add(ff)
 }
 
-// queueRename counts a finished temp file (inode id) and queues its rename.
-func (r *receiver) queueRename(p *filePlan, id fileID) error {
-	// The file now holds exactly the indexed blocks: remember them so the
-	// next change to it needs no local hashing.
-	r.c.cache.put(r.cacheKey(p.en.Path), p.en.Size, p.en.ModTime, p.en.BlockSize, p.en.Blocks)
-	r.filesDone++
-	r.st.FilesTransferred++
-	r.batch = append(r.batch, pendingRename{p.tmp, p.en.Path, p.en.Size >= syncAlone, id})
-	r.batchBytes += p.en.Size
-	r.report(p.en.Path)
-	if len(r.batch) >= 512 || r.batchBytes >= 64<<20 {
-		return r.flushBatch()
+// writeSmall receives a small new file into memory, verified, and queues
+// it for a writer.
+func (r *receiver) writeSmall(p *filePlan, ws *writers) error {
+	data := make(memFile, p.en.Size)
+	if len(p.spans) > 0 {
+		p.drained = true // receiveSpans reads the stream to its end
+		if err := r.receiveSpans(data, nil, p); err != nil {
+			if errors.Is(err, ErrProtocol) {
+				r.c.log.Warn("sync rejected a file from the primary", "volume", r.volume, "path", p.en.Path, "err", err)
+			}
+			return err
+		}
 	}
-	return nil
+	if p.stale {
+		r.markStale(p.en.Path)
+		return nil
+	}
+	return ws.submit(p, data)
 }
 
 // drainAfter reads and drops a file's block stream after a local error
@@ -211,10 +221,14 @@ func (r *receiver) fill(f *os.File, p *filePlan) error {
 			return err
 		}
 	}
+	kept := int64(0)
 	for i, ok := range p.have {
 		if ok {
-			r.bytesDone += int64(blockLen(p.en.Size, p.en.BlockSize, i))
+			kept += int64(blockLen(p.en.Size, p.en.BlockSize, i))
 		}
+	}
+	if kept > 0 {
+		r.landed(kept)
 	}
 	if len(p.spans) == 0 {
 		return nil
@@ -234,7 +248,7 @@ func (r *receiver) copyBlocks(f, src *os.File, p *filePlan) (bool, error) {
 		idx = append(idx, i)
 	}
 	sort.Ints(idx)
-	var wb writeback
+	wb := writeback{k: r.kick}
 	for _, i := range idx {
 		n := blockLen(p.en.Size, bs, i)
 		if _, err := src.ReadAt(buf[:n], p.copy[i]); err != nil || sha256.Sum256(buf[:n]) != p.en.Blocks[i] {
@@ -244,7 +258,7 @@ func (r *receiver) copyBlocks(f, src *os.File, p *filePlan) (bool, error) {
 			return false, fmt.Errorf("write %s: %w", p.tmp, err)
 		}
 		wb.wrote(f, n)
-		r.bytesDone += int64(n)
+		r.landed(int64(n))
 	}
 	return true, nil
 }
@@ -252,9 +266,24 @@ func (r *receiver) copyBlocks(f, src *os.File, p *filePlan) (bool, error) {
 // receiveSpans reads one file's data stream: chunks must arrive in the
 // order of the requested spans. Whole blocks are hashed and written as
 // they come; patched blocks are assembled in memory (see patch.go).
-func (r *receiver) receiveSpans(f, src *os.File, p *filePlan) error {
-	a := &assembler{r: r, f: f, src: src, p: p, h: sha256.New(), block: -1}
+func (r *receiver) receiveSpans(dst io.WriterAt, src *os.File, p *filePlan) error {
+	a := &assembler{r: r, dst: dst, src: src, p: p, h: sha256.New(), block: -1, wb: writeback{k: r.kick}}
 	defer a.release()
+	if f, ok := dst.(*os.File); ok && len(p.spans) >= 2 {
+		a.bw = r.newBlockWriter(p, f)
+	}
+	err := a.receive()
+	if a.bw != nil {
+		if werr := a.bw.wait(); err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+// receive reads one file's data stream into the assembler.
+func (a *assembler) receive() error {
+	r, p := a.r, a.p
 	for {
 		typ, data, err := r.c.recv()
 		if err != nil {
@@ -299,10 +328,11 @@ func beUint32(b []byte) uint32 {
 }
 
 // syncAlone is the size from which a file is fsynced on its own; smaller
-// files are flushed together with one syncfs per batch.
+// files are flushed together with one syncfs per batch (see commit.go).
 const syncAlone = 1 << 20
 
 // finishTemp truncates the temp file and sets its mode, owner and times.
+// Making it durable is the committer's job.
 func (r *receiver) finishTemp(f *os.File, p *filePlan) error {
 	en := p.en
 	if err := f.Truncate(en.Size); err != nil {
@@ -316,64 +346,7 @@ func (r *receiver) finishTemp(f *os.File, p *filePlan) error {
 	if err := f.Chmod(goMode(en.Mode)); err != nil {
 		return fmt.Errorf("chmod %s: %w", p.tmp, err)
 	}
-	if err := setTimes(f, en.ModTime); err != nil {
-		return err
-	}
-	if en.Size >= syncAlone {
-		if err := f.Sync(); err != nil {
-			return fmt.Errorf("fsync %s: %w", p.tmp, err)
-		}
-	}
-	return nil
-}
-
-// pendingRename is a finished temp file waiting for its rename.
-type pendingRename struct {
-	tmp, target string
-	synced      bool
-	id          fileID // the temp file written; only it is renamed
-}
-
-// flushBatch makes the batch durable, renames every temp file over its
-// target and fsyncs the directories that changed.
-func (r *receiver) flushBatch() error {
-	if len(r.batch) == 0 {
-		return nil
-	}
-	needFS := false
-	for _, b := range r.batch {
-		needFS = needFS || !b.synced
-	}
-	if needFS {
-		if err := syncFS(r.root); err != nil {
-			return err
-		}
-	}
-	dirs := map[string]bool{}
-	for _, b := range r.batch {
-		if !r.stillOurs(b) {
-			continue
-		}
-		if err := r.root.Rename(b.tmp, b.target); err != nil {
-			return fmt.Errorf("rename %s into place: %w", b.target, err)
-		}
-		dirs[parentOf(b.target)] = true
-	}
-	r.batch, r.batchBytes = r.batch[:0], 0
-	for d := range dirs {
-		if err := syncDir(r.root, d); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// report calls the progress callback.
-func (r *receiver) report(path string) {
-	if r.opts.Progress == nil {
-		return
-	}
-	r.opts.Progress(Progress{BytesDone: r.bytesDone, BytesTotal: r.bytesTotal, FilesDone: r.filesDone, FilesTotal: len(r.files), Path: path})
+	return setTimes(f, en.ModTime)
 }
 
 // cacheKey keys the client's hash cache by replica directory and path.

@@ -18,8 +18,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/volsync"
@@ -33,65 +35,90 @@ type syncResult struct {
 
 // budgieSync is Budgie's side of the sync rows: a real sync.Server on
 // 127.0.0.1 behind mutual TLS 1.3 with throwaway self-signed certificates,
-// in this process; every sync dials a new Client, as a replica would.
+// in a process of its own (see syncserver.go); every sync dials a new
+// Client from this process, as a replica would.
 type budgieSync struct {
 	addr   string
 	client *tls.Config
-	cancel context.CancelFunc
-	done   chan struct{}
+	server *syncProcess
 }
 
-// startBudgieSync serves vols (name → directory) to one client certificate.
-func startBudgieSync(vols map[string]string) (*budgieSync, error) {
+// startBudgieSync serves vols (name → directory) to one client
+// certificate; its config goes into work.
+func startBudgieSync(vols map[string]string, work string) (*budgieSync, error) {
 	srvCert, srvPool, err := benchCert("bench-primary")
 	if err != nil {
 		return nil, err
 	}
-	cliCert, cliPool, err := benchCert("bench-replica")
+	cliCert, _, err := benchCert("bench-replica")
 	if err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(cliCert.Certificate[0])
-	want := hex.EncodeToString(sum[:])
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
-		Certificates: []tls.Certificate{srvCert}, ClientAuth: tls.RequireAndVerifyClientCert,
-		ClientCAs: cliPool, MinVersion: tls.VersionTLS13,
-	})
+	certPEM, keyPEM, err := pemOf(srvCert)
 	if err != nil {
-		return nil, fmt.Errorf("sync: listen for the budgie server: %w", err)
+		return nil, err
 	}
-	srv := volsync.NewServer(volsync.ServerOptions{
-		Volumes:   func(n string) (string, bool) { d, ok := vols[n]; return d, ok },
-		Authorize: func(p volsync.PeerInfo, _ string) bool { return p.Fingerprint == want },
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	b := &budgieSync{addr: ln.Addr().String(), cancel: cancel, done: make(chan struct{}),
-		client: &tls.Config{Certificates: []tls.Certificate{cliCert}, RootCAs: srvPool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS13}}
-	go func() { srv.Serve(ctx, ln); close(b.done) }()
-	return b, nil
+	cliPEM, _, err := pemOf(cliCert)
+	if err != nil {
+		return nil, err
+	}
+	proc, addr, err := startSyncProcess(work, syncServerConfig{CertPEM: certPEM, KeyPEM: keyPEM, ClientCAPEM: cliPEM,
+		ClientFingerprint: hex.EncodeToString(sum[:]), Volumes: vols})
+	if err != nil {
+		return nil, err
+	}
+	return &budgieSync{addr: addr, server: proc,
+		client: &tls.Config{Certificates: []tls.Certificate{cliCert}, RootCAs: srvPool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS13}}, nil
 }
 
-// sync copies volume into dst over a fresh connection and times it.
+// sync copies volume into dst over a fresh connection and times it. The
+// bytes are counted at the client's TCP socket, both directions: TLS
+// records and the handshake included, TCP/IP headers not.
 func (b *budgieSync) sync(volume, dst string) (syncResult, error) {
 	ctx := context.Background()
 	start := time.Now()
-	c, err := volsync.DialTLS(ctx, b.addr, b.client, volsync.ClientOptions{})
+	raw, err := net.Dial("tcp", b.addr)
 	if err != nil {
+		return syncResult{}, fmt.Errorf("budgie sync: connect to %s: %w", b.addr, err)
+	}
+	cc := &countingConn{Conn: raw}
+	c, err := volsync.Dial(ctx, tls.Client(cc, b.client), volsync.ClientOptions{})
+	if err != nil {
+		raw.Close()
 		return syncResult{}, err
 	}
-	st, err := c.Sync(ctx, volume, dst, volsync.SyncOptions{})
+	_, err = c.Sync(ctx, volume, dst, volsync.SyncOptions{})
 	c.Close()
 	secs := time.Since(start).Seconds()
 	if err != nil {
 		return syncResult{}, fmt.Errorf("budgie sync of %s: %w", volume, err)
 	}
-	return syncResult{secs: secs, bytes: float64(st.BytesSent + st.BytesReceived)}, nil
+	return syncResult{secs: secs, bytes: float64(cc.total())}, nil
 }
 
-func (b *budgieSync) close() {
-	b.cancel()
-	<-b.done
+// countingConn counts the bytes read from and written to a connection.
+type countingConn struct {
+	net.Conn
+	read, written atomic.Int64
 }
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.written.Add(int64(n))
+	return n, err
+}
+
+// total is every byte that crossed the connection so far.
+func (c *countingConn) total() int64 { return c.read.Load() + c.written.Load() }
+
+func (b *budgieSync) close() { b.server.stop() }
 
 // benchCert makes a throwaway self-signed ECDSA certificate for 127.0.0.1.
 func benchCert(name string) (tls.Certificate, *x509.CertPool, error) {
@@ -122,15 +149,54 @@ func benchCert(name string) (tls.Certificate, *x509.CertPool, error) {
 // rsyncDaemon is the peer: Debian's rsync as a daemon on 127.0.0.1, read-only
 // modules, run as root so owners are kept like Budgie's.
 type rsyncDaemon struct {
-	cmd  *exec.Cmd
-	port int
+	cmd     *exec.Cmd
+	port    int
+	version string // "3.2.7", from rsync --version
+}
+
+// rsyncFsyncSince is the first rsync release with --fsync.
+var rsyncFsyncSince = [3]int{3, 2, 4}
+
+var rsyncVersionRE = regexp.MustCompile(`^rsync\s+version\s+v?([0-9]+)\.([0-9]+)\.([0-9]+)`)
+
+// parseRsyncVersion reads the version from the first line of rsync --version.
+func parseRsyncVersion(out string) ([3]int, string, error) {
+	m := rsyncVersionRE.FindStringSubmatch(out)
+	if m == nil {
+		first, _, _ := strings.Cut(out, "\n")
+		return [3]int{}, "", fmt.Errorf("sync: cannot read the version in rsync --version: %q", first)
+	}
+	var v [3]int
+	for i := range v {
+		v[i], _ = strconv.Atoi(m[i+1])
+	}
+	return v, fmt.Sprintf("%d.%d.%d", v[0], v[1], v[2]), nil
+}
+
+// checkRsync returns the installed rsync's version, refusing one without
+// --fsync: the durable peer is the comparison at equal durability.
+func checkRsync() (string, error) {
+	out, err := exec.Command("rsync", "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("sync: rsync is not installed (make bench-deps): %w", err)
+	}
+	v, text, err := parseRsyncVersion(string(out))
+	if err != nil {
+		return "", err
+	}
+	if slices.Compare(v[:], rsyncFsyncSince[:]) < 0 {
+		return "", fmt.Errorf("sync: rsync %s has no --fsync, the durable peer (needs %d.%d.%d or later; try: make bench-deps)",
+			text, rsyncFsyncSince[0], rsyncFsyncSince[1], rsyncFsyncSince[2])
+	}
+	return text, nil
 }
 
 // startRsync writes a config for the modules (name → directory) into work
 // and starts `rsync --daemon --no-detach` on a free port.
 func startRsync(mods map[string]string, work string) (*rsyncDaemon, error) {
-	if _, err := exec.LookPath("rsync"); err != nil {
-		return nil, fmt.Errorf("sync: rsync is not installed (make bench-deps): %w", err)
+	version, err := checkRsync()
+	if err != nil {
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -152,7 +218,7 @@ func startRsync(mods map[string]string, work string) (*rsyncDaemon, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("sync: start the rsync daemon: %w", err)
 	}
-	d := &rsyncDaemon{cmd: cmd, port: port}
+	d := &rsyncDaemon{cmd: cmd, port: port, version: version}
 	for range 100 {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			c.Close()
@@ -169,11 +235,13 @@ var (
 	rsyncRecvRE = regexp.MustCompile(`Total bytes received: ([0-9,.]+)`)
 )
 
-// sync runs `rsync -a --stats --no-human-readable rsync://127.0.0.1:PORT/mod/ dst/`
-// (the last two flags only print the totals as plain numbers) and reads
-// the client's bytes sent and received.
-func (d *rsyncDaemon) sync(mod, dst string) (syncResult, error) {
-	secs, out, err := timed(exec.Command("rsync", "-a", "--stats", "--no-human-readable", fmt.Sprintf("rsync://127.0.0.1:%d/%s/", d.port, mod), dst+"/"))
+// sync runs `rsync -a --stats --no-human-readable [flags] rsync://127.0.0.1:PORT/mod/ dst/`
+// (--stats and --no-human-readable only print the totals as plain
+// numbers) and reads the client's bytes sent and received.
+func (d *rsyncDaemon) sync(mod, dst string, flags ...string) (syncResult, error) {
+	args := append([]string{"-a", "--stats", "--no-human-readable"}, flags...)
+	args = append(args, fmt.Sprintf("rsync://127.0.0.1:%d/%s/", d.port, mod), dst+"/")
+	secs, out, err := timed(exec.Command("rsync", args...))
 	if err != nil {
 		return syncResult{}, err
 	}
