@@ -22,6 +22,13 @@ type ClientOptions struct {
 	// MaxIndexEntries caps the entries of one index from the primary (a
 	// longer index is a protocol error); 0 means DefaultMaxIndexEntries.
 	MaxIndexEntries int
+	// IdleTimeout is how long a read may wait for the primary while an
+	// operation (Sync, Plan, Meta) runs: a primary that sends nothing for
+	// that long is taken as stalled, and the operation fails and breaks the
+	// connection. 0 means DefaultClientIdleTimeout; a negative value waits as
+	// long as the operation's context allows. Waiting for change
+	// notifications (Subscribe between syncs) has no such limit.
+	IdleTimeout time.Duration
 }
 
 // DefaultMaxIndexEntries is the largest index a Client accepts by default:
@@ -33,6 +40,7 @@ const DefaultMaxIndexEntries = 2_000_000
 // time; a Client whose connection broke returns the same error from then on.
 type Client struct {
 	conn  net.Conn
+	clock *readClock // reads of conn, with deadlines
 	log   *slog.Logger
 	mu    sync.Mutex // one operation at a time
 	fr    *frameReader
@@ -50,6 +58,8 @@ type Client struct {
 	// hook is a test hook: nil outside tests, where it observes the steps
 	// of a sync (see syncEvent), called from several goroutines.
 	hook func(ev syncEvent, path string)
+	// planBudget, when set, replaces maxPlannedBytes (tests).
+	planBudget int64
 }
 
 // event reports a step of a sync to the test hook.
@@ -81,7 +91,12 @@ func Dial(ctx context.Context, conn net.Conn, opts ClientOptions) (*Client, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{conn: conn, log: log, fr: newFrameReader(conn, opts.MaxFrame), fw: newFrameWriter(conn), maxEntries: opts.MaxIndexEntries}
+	idle := opts.IdleTimeout
+	if idle == 0 {
+		idle = DefaultClientIdleTimeout
+	}
+	clock := &readClock{conn: conn, idle: idle}
+	c := &Client{conn: conn, clock: clock, log: log, fr: newFrameReader(clock, opts.MaxFrame), fw: newFrameWriter(conn), maxEntries: opts.MaxIndexEntries}
 	if c.maxEntries <= 0 {
 		c.maxEntries = DefaultMaxIndexEntries
 	}
@@ -112,10 +127,10 @@ func Dial(ctx context.Context, conn net.Conn, opts ClientOptions) (*Client, erro
 // Close closes the connection.
 func (c *Client) Close() error { return c.conn.Close() }
 
-// watch makes blocking I/O return when ctx ends.
+// watch starts an operation: blocking I/O returns when ctx ends, and a
+// read fails when the primary sends nothing for the idle timeout.
 func (c *Client) watch(ctx context.Context) (stop func()) {
-	s := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
-	return func() { s() }
+	return c.clock.start(ctx, true)
 }
 
 // fail marks the connection broken after an I/O or protocol error.
@@ -123,13 +138,19 @@ func (c *Client) fail(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		err = fmt.Errorf("%w (%w)", ctx.Err(), err)
 	}
+	c.breakOff(err)
+	return err
+}
+
+// breakOff marks the connection broken by err, unless it already is, and
+// closes it: blocked reads and writes return.
+func (c *Client) breakOff(err error) {
 	c.pmu.Lock()
 	if c.broken == nil {
 		c.broken = err
 	}
 	c.pmu.Unlock()
 	c.conn.Close()
-	return err
 }
 
 // usable returns the error that broke the connection, if any.
@@ -217,7 +238,10 @@ func (c *Client) expect(want byte) ([]byte, error) {
 	return nil, protoErr("expected message type 0x%02x, got 0x%02x", want, typ)
 }
 
-// remoteError is a refusal from the primary; the connection stays usable.
+// remoteError is a refusal from the primary. The connection stays usable
+// when the refused request was the only one in flight (an index, a
+// metadata key); a refusal in the middle of the pipelined transfer breaks
+// it (see stream).
 type remoteError struct{ err error }
 
 func (e *remoteError) Error() string { return e.err.Error() }

@@ -43,12 +43,13 @@ const (
 	evFSSynced                        // the replica's file system was synced (syncfs)
 	evRenamed                         // a temp file was renamed over its real name
 	evDirSynced                       // a directory was fsynced ("" is the volume root)
+	evFreeing                         // the old file a rename replaced is about to be freed
 )
 
 // finished is a verified temp file waiting to be made durable and renamed.
 type finished struct {
 	p  *filePlan
-	id fileID   // the inode written; only it is renamed
+	id fileID   // the inode written; the temp name must still hold it just before the rename
 	f  *os.File // open for its own fsync (files of syncAlone bytes or more); nil: flushed by syncfs
 }
 
@@ -63,20 +64,25 @@ func (ff *finished) discard() {
 // reports them. Batches are flushed one at a time, in order; add blocks
 // only while a full batch waits for the flush.
 type committer struct {
-	r       *receiver
-	in      chan finished
-	batches chan []finished
-	quit    chan struct{} // closed by stop (an abort or a failed flush)
-	once    sync.Once
-	done    chan struct{}
-	mu      sync.Mutex
-	err     error
-	freeing sync.WaitGroup // old files being freed (see holdOld)
+	r         *receiver
+	in        chan finished
+	batches   chan []finished
+	quit      chan struct{} // closed by stop (an abort or a failed flush)
+	once      sync.Once
+	done      chan struct{}
+	mu        sync.Mutex
+	err       error
+	freeing   sync.WaitGroup // old files being freed (see holdOld)
+	freeSlots chan struct{}  // one per old file being freed
 }
+
+// maxFreeing bounds the old files being freed at once, each with a
+// descriptor and a goroutine; the renames wait for a slot.
+const maxFreeing = 4
 
 func (r *receiver) startCommitter() *committer {
 	c := &committer{r: r, in: make(chan finished, 64), batches: make(chan []finished),
-		quit: make(chan struct{}), done: make(chan struct{})}
+		quit: make(chan struct{}), done: make(chan struct{}), freeSlots: make(chan struct{}, maxFreeing)}
 	go c.collect()
 	go c.flushAll()
 	return c
@@ -182,6 +188,9 @@ func (c *committer) flushAll() {
 		if err := c.flush(batch); err != nil {
 			discardAll(batch)
 			c.stop(err)
+			// The files it held never commit: planners must not wait
+			// for their shares of the plan budget.
+			c.r.stopPlanning()
 		}
 	}
 }
@@ -233,6 +242,7 @@ func (c *committer) placeIn(dir string, files []finished) error {
 	d, err := openDir(r.root, dirName(dir))
 	if gone(err) { // the directory was replaced meanwhile: retry next pass
 		for _, ff := range files {
+			ff.p.share.release()
 			r.markStale(ff.p.en.Path)
 		}
 		return nil
@@ -246,14 +256,16 @@ func (c *committer) placeIn(dir string, files []finished) error {
 	for _, ff := range files {
 		tmp, target := path.Base(ff.p.tmp), path.Base(ff.p.en.Path)
 		if !r.stillOurs(fd, ff) {
+			ff.p.share.release()
 			continue
 		}
 		old := c.holdOld(fd, target)
-		if err := unix.Renameat(fd, tmp, fd, target); err != nil {
-			c.release(old)
+		err := unix.Renameat(fd, tmp, fd, target)
+		c.release(old, ff.p.en.Path)
+		ff.p.share.release() // its temp file is gone either way
+		if err != nil {
 			return fmt.Errorf("rename %s into place: %w", ff.p.en.Path, err)
 		}
-		c.release(old)
 		r.c.event(evRenamed, ff.p.en.Path)
 		placed = append(placed, ff)
 	}
@@ -276,7 +288,8 @@ func (c *committer) placeIn(dir string, files []finished) error {
 // touched), so the rename does not free its blocks itself; release frees
 // them on another goroutine. Freeing a big file can take long (with the
 // discard mount option every extent is trimmed then), and the next files
-// need not wait for it. finish waits for it all. -1: nothing to hold.
+// need not wait for it, unless maxFreeing old files are being freed
+// already. finish waits for it all. -1: nothing to hold.
 func (c *committer) holdOld(dirfd int, name string) int {
 	fd, err := unix.Openat(dirfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -285,11 +298,18 @@ func (c *committer) holdOld(dirfd int, name string) int {
 	return fd
 }
 
-func (c *committer) release(fd int) {
+// release frees the old file held by fd (p's), on a goroutine of its
+// own once a slot is free.
+func (c *committer) release(fd int, p string) {
 	if fd < 0 {
 		return
 	}
-	c.freeing.Go(func() { unix.Close(fd) })
+	c.freeSlots <- struct{}{}
+	c.freeing.Go(func() {
+		c.r.c.event(evFreeing, p)
+		unix.Close(fd)
+		<-c.freeSlots
+	})
 }
 
 // dirName is dir for openat: "." for the volume root.
@@ -303,7 +323,10 @@ func dirName(dir string) string {
 // stillOurs reports whether ff's temp name in the directory dirfd still
 // holds the file that was written and verified. When it does not, the
 // name is cleared, the file is left for the next pass and a warning is
-// logged.
+// logged. The rename that follows goes by name, not by inode (Linux has
+// no rename of a descriptor over an existing name): a process that can
+// write the directory may still swap the name in between, which gives it
+// nothing it could not do with a rename of its own.
 func (r *receiver) stillOurs(dirfd int, ff finished) bool {
 	var st unix.Stat_t
 	err := unix.Fstatat(dirfd, path.Base(ff.p.tmp), &st, unix.AT_SYMLINK_NOFOLLOW)

@@ -21,6 +21,9 @@
 // checked with fstat, only regular files are read or written, and temp
 // files are created with O_EXCL (see fsafe.go and temp.go). The primary's
 // port has handshake and idle deadlines and connection caps, and every
-// request is authorized before it is parsed further. The wire format and
+// request is authorized before it is parsed further. The replica gives up
+// on a primary that stalls (ClientOptions.IdleTimeout), and bounds what
+// it plans ahead of the stream (see budget.go) and what it holds in
+// memory, whatever the index it is sent. The wire format and
 // the limits are documented in docs/sync-protocol.md.
 package volsync

@@ -16,10 +16,12 @@ import (
 // or mtime differs: exactly what diff will give that basis) is planned
 // right away on a few goroutines — its old copy hashed and the blocks it
 // keeps written into the temp file — while the rest of the index streams
-// in. planAll takes these plans over. Entries are only decoded and checked
-// one by one at this point; the index as a whole is checked when it is
-// complete, and a bad one fails the sync (temp files left behind are
-// resumed or deleted by the next one).
+// in. planAll takes these plans over. Each takes a share of the plan
+// budget first (see budget.go); a file that finds none left is planned
+// later by planAll, as no early planner may wait for a commit. Entries are
+// only decoded and checked one by one at this point; the index as a whole
+// is checked when it is complete, and a bad one fails the sync (the temp
+// files the planners made are deleted when the pass ends).
 
 // earlyQueue bounds the entries waiting for an early planner.
 const earlyQueue = 1024
@@ -40,14 +42,13 @@ type earlyPlans struct {
 	jobs    chan earlyJob
 	wg      sync.WaitGroup
 	seal    sync.Once
-	stop    atomic.Bool // the pass ended early: queued files are skipped
+	stop    atomic.Bool // planAll took over, or the pass ended early: queued files are skipped
 }
 
-// earlyPlan is a plan being made; done is closed when p is set (nil:
-// skipped).
+// earlyPlan is a plan being made: p is set by an early planner (nil:
+// skipped) and read after handOver waited for the planners.
 type earlyPlan struct {
-	p    *filePlan
-	done chan struct{}
+	p *filePlan
 }
 
 type earlyJob struct {
@@ -72,13 +73,12 @@ func (e *earlyPlans) offer(batch []Entry) error {
 		if _, dup := e.plans[en.Path]; dup {
 			continue // a bad index: it fails when complete
 		}
-		ep := &earlyPlan{done: make(chan struct{})}
+		ep := &earlyPlan{}
 		e.plans[en.Path] = ep
 		cp := *en
 		select {
 		case e.jobs <- earlyJob{&cp, ep}:
 		case <-e.r.ctx.Done():
-			close(ep.done)
 			return e.r.ctx.Err()
 		}
 	}
@@ -116,10 +116,13 @@ func (e *earlyPlans) start() error {
 
 func (e *earlyPlans) run() {
 	for j := range e.jobs {
-		if !e.stop.Load() && e.r.ctx.Err() == nil {
-			j.ep.p = e.r.planWith(j.en, j.en.Path, e.temps[tempPath(j.en.Path)])
+		if !e.stop.Load() && !e.r.quitting() {
+			if sh, ok := e.r.reserve(j.en, false); ok {
+				p := e.r.planWith(j.en, j.en.Path, e.temps[tempPath(j.en.Path)])
+				p.share = sh
+				j.ep.p = p
+			}
 		}
-		close(j.ep.done)
 	}
 }
 
@@ -131,18 +134,49 @@ func (e *earlyPlans) sealed() {
 	}
 }
 
-// take returns the plan made early for path, waiting for it to be done;
-// nil when there is none. Only after the index is complete.
+// take returns the plan made early for path; nil when there is none.
+// Only after handOver.
 func (e *earlyPlans) take(path string) *filePlan {
 	if e == nil || !e.started {
 		return nil
 	}
-	ep := e.plans[path]
-	if ep == nil {
-		return nil
+	if ep := e.plans[path]; ep != nil {
+		return ep.p
 	}
-	<-ep.done
-	return ep.p
+	return nil
+}
+
+// handOver ends early planning once the index is complete: the files
+// still queued are left to planAll, the plans in progress are waited for.
+// It splits the indexes of files into those with an early plan and the
+// rest, and gives back the shares of early plans no file takes. planAll
+// hands the early plans to the stream before any planner may wait for the
+// budget, which they hold.
+func (e *earlyPlans) handOver(files []*Entry) (early, rest []int) {
+	if e == nil || !e.started {
+		for i := range files {
+			rest = append(rest, i)
+		}
+		return nil, rest
+	}
+	e.stop.Store(true)
+	e.sealed()
+	e.wg.Wait()
+	taken := make(map[*earlyPlan]bool, len(e.plans))
+	for i, en := range files {
+		if ep := e.plans[en.Path]; ep != nil && ep.p != nil {
+			taken[ep] = true
+			early = append(early, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	for _, ep := range e.plans {
+		if ep.p != nil && !taken[ep] {
+			ep.p.share.release()
+		}
+	}
+	return early, rest
 }
 
 // abort skips the files not planned yet and waits for the planners.

@@ -8,8 +8,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"runtime"
-	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,77 +28,17 @@ type patchBlock struct {
 	last  int    // index in filePlan.spans of the block's last span
 }
 
-// planAll plans every file, hashing old copies on all cores, and takes
-// over the plans made early (see early.go). Each plan is also sent on
-// ready as soon as it is made, so its requests go out while others are
-// still being planned; ready is closed at the end.
-func (r *receiver) planAll(ready chan<- *filePlan) ([]*filePlan, error) {
-	defer close(ready)
-	plans := make([]*filePlan, len(r.files))
-	r.early.sealed()
-	var wg sync.WaitGroup
-	jobs := make(chan int)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for i := range jobs {
-				en := r.files[i]
-				if p := r.early.take(en.Path); p != nil && r.basis[en.Path] == en.Path && sameEntry(p.en, en) {
-					p.en = en
-					plans[i] = p
-				} else {
-					plans[i] = r.plan(en)
-				}
-				ready <- plans[i]
-			}
-		})
-	}
-	for i := range r.files {
-		select {
-		case jobs <- i:
-		case <-r.ctx.Done():
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	if err := r.ctx.Err(); err != nil {
-		return nil, err
-	}
-	return plans, nil
-}
-
-// countPlans adds what the plans fetch and reuse to the stats.
-func (r *receiver) countPlans(plans []*filePlan) {
-	for _, p := range plans {
-		for _, sp := range p.spans {
-			r.st.BytesFetched += int64(sp.n)
-		}
-		r.st.BlocksRequested += int64(len(p.fetch) + len(p.partial))
-		r.st.BlocksReused += int64(len(p.copy))
-		for _, ok := range p.have {
-			if ok {
-				r.st.BlocksReused++
-			}
-		}
-		r.st.BlocksPatched += int64(len(p.partial))
-	}
-}
-
-func toU32(xs []int) []uint32 {
-	out := make([]uint32, len(xs))
-	for i, x := range xs {
-		out[i] = uint32(x)
-	}
-	return out
-}
-
 // readSums reads the sums answer for p's candidates and compares them
-// with the basis at the same offsets.
+// with the basis at the same offsets. A candidate whose basis bytes
+// cannot be read is fetched whole; a basis that cannot be opened makes
+// the file stale. The local sums are dropped afterwards.
 func (r *receiver) readSums(p *filePlan) error {
 	var src *os.File // opened for the first block without local sums
-	var err error
+	var openErr error
 	bs := p.en.BlockSize
 	buf := getBuf(bs)
 	defer putBuf(buf)
+	defer func() { p.localSums = nil }()
 	p.partial = map[int]*patchBlock{}
 	for k := 0; ; k++ {
 		typ, data, rerr := r.c.recv()
@@ -112,7 +50,7 @@ func (r *receiver) readSums(p *filePlan) error {
 			if len(data) != 1 || data[0] > blocksStale || data[0] == blocksOK && k != len(p.cands) {
 				return protoErr("bad end of sums for %q", p.en.Path)
 			}
-			p.stale = p.stale || data[0] == blocksStale || err != nil
+			p.stale = p.stale || data[0] == blocksStale || openErr != nil
 			return nil
 		case msgError:
 			return &remoteError{fmt.Errorf("sums of %s: %w", p.en.Path, decodeError(data))}
@@ -135,19 +73,20 @@ func (r *receiver) readSums(p *filePlan) error {
 			continue
 		}
 		if src == nil {
-			if err == nil {
-				src, err = r.openBasis(p.basis)
+			if openErr == nil {
+				src, openErr = r.openBasis(p.basis)
 			}
-			if err != nil {
+			if openErr != nil {
 				continue // no basis any more: the file is stale
 			}
 			defer src.Close()
 		}
-		if have, err = src.ReadAt(buf[:have], int64(i)*int64(bs)); err != nil && have == 0 {
+		got, err := src.ReadAt(buf[:have], int64(i)*int64(bs))
+		if err != nil && got == 0 {
+			p.fetch = append(p.fetch, i) // nothing to compare with: fetch it whole
 			continue
 		}
-		err = nil
-		p.decide(i, data[4:], appendSubSums(nil, buf[:have], sub), have, n, sub)
+		p.decide(i, data[4:], appendSubSums(nil, buf[:got], sub), got, n, sub)
 	}
 }
 

@@ -16,7 +16,8 @@ import (
 // known from the hash cache when it has the basis: then only the blocks to
 // copy are read, each checked against its hash again. The sub-block sums
 // of blocks that differ at their offset are kept for readSums. A dry run
-// writes nothing.
+// writes nothing. When planning is to stop (r.quit), it stops between
+// blocks and returns nil.
 func (r *receiver) basisBlocks(p *filePlan) []Hash {
 	bs := p.en.BlockSize
 	key := r.cacheKey(p.basis)
@@ -43,54 +44,79 @@ func (r *receiver) basisBlocks(p *filePlan) []Hash {
 		blocks = make([]Hash, blockCount(size, bs))
 		p.localSums = make([][]byte, len(p.en.Blocks))
 	}
-	pf := &prefill{r: r, p: p}
-	defer pf.close()
-	var mu sync.Mutex
-	shortAt := blockCount(size, bs) // the first block that could not be read
-	inParts(blockCount(size, bs), partsFor(size), func(lo, hi int) {
-		buf := getBuf(bs)
-		defer putBuf(buf)
-		wb := writeback{k: r.kick}
-		for i := lo; i < hi; i++ {
-			copyIt := i < len(p.en.Blocks) && !p.have[i] && blockLen(size, bs, i) == blockLen(p.en.Size, bs, i)
-			if cached && !(copyIt && blocks[i] == p.en.Blocks[i]) {
-				continue
-			}
-			n, off := blockLen(size, bs, i), int64(i)*int64(bs)
-			if _, err := src.ReadAt(buf[:n], off); err != nil {
-				mu.Lock()
-				shortAt = min(shortAt, i)
-				mu.Unlock()
-				return
-			}
-			h := Hash(sha256.Sum256(buf[:n]))
-			if !cached {
-				blocks[i] = h
-			}
-			switch {
-			case copyIt && h == p.en.Blocks[i]:
-				pf.write(i, buf[:n], off, &wb)
-			case !cached && i < len(p.en.Blocks) && !p.have[i] && h != p.en.Blocks[i]:
-				// Likely a candidate for a sub-block comparison: its sums
-				// now save reading and hashing it again (see readSums).
-				p.localSums[i] = appendSubSums(nil, buf[:n], subBlockSize(bs))
-			}
-		}
-	})
+	sc := &basisScan{r: r, p: p, src: src, size: size, cached: cached, blocks: blocks,
+		pf: &prefill{r: r, p: p}, shortAt: blockCount(size, bs)}
+	defer sc.pf.close()
+	inParts(blockCount(size, bs), partsFor(size), sc.part)
+	if sc.stopped.Load() {
+		return nil // the plan is dropped
+	}
 	p.basisSize = size
-	if shortAt < blockCount(size, bs) {
+	if sc.shortAt < blockCount(size, bs) {
 		// It shrank while it was read: what was hashed before stands
 		// (every block copied was checked), the rest is fetched.
 		if cached {
 			return blocks
 		}
-		p.basisSize = int64(shortAt) * int64(bs)
-		return blocks[:shortAt]
+		p.basisSize = int64(sc.shortAt) * int64(bs)
+		return blocks[:sc.shortAt]
 	}
 	if !cached {
 		r.c.cache.put(key, size, mtime, bs, blocks)
 	}
 	return blocks
+}
+
+// basisScan is basisBlocks' state, shared by the parts of a basis hashed
+// at once.
+type basisScan struct {
+	r       *receiver
+	p       *filePlan
+	src     *os.File
+	size    int64
+	cached  bool   // blocks came from the hash cache
+	blocks  []Hash // the basis's, by block
+	pf      *prefill
+	mu      sync.Mutex
+	shortAt int // the first block that could not be read
+	stopped atomic.Bool
+}
+
+// part reads blocks [lo, hi) of the basis: see basisBlocks.
+func (sc *basisScan) part(lo, hi int) {
+	p, bs := sc.p, sc.p.en.BlockSize
+	buf := getHashBuf(bs)
+	defer putHashBuf(buf)
+	wb := writeback{k: sc.r.kick}
+	for i := lo; i < hi; i++ {
+		if sc.r.quitting() {
+			sc.stopped.Store(true)
+			return
+		}
+		copyIt := i < len(p.en.Blocks) && !p.have[i] && blockLen(sc.size, bs, i) == blockLen(p.en.Size, bs, i)
+		if sc.cached && !(copyIt && sc.blocks[i] == p.en.Blocks[i]) {
+			continue
+		}
+		n, off := blockLen(sc.size, bs, i), int64(i)*int64(bs)
+		if _, err := sc.src.ReadAt(buf[:n], off); err != nil {
+			sc.mu.Lock()
+			sc.shortAt = min(sc.shortAt, i)
+			sc.mu.Unlock()
+			return
+		}
+		h := Hash(sha256.Sum256(buf[:n]))
+		if !sc.cached {
+			sc.blocks[i] = h
+		}
+		switch {
+		case copyIt && h == p.en.Blocks[i]:
+			sc.pf.write(i, buf[:n], off, &wb)
+		case !sc.cached && i < len(p.en.Blocks) && !p.have[i] && h != p.en.Blocks[i]:
+			// Likely a candidate for a sub-block comparison: its sums
+			// now save reading and hashing it again (see readSums).
+			p.localSums[i] = appendSubSums(nil, buf[:n], subBlockSize(bs))
+		}
+	}
 }
 
 // prefill writes blocks into p's temp file during planning, from several
@@ -137,6 +163,7 @@ func (pf *prefill) open() *os.File {
 		return nil
 	}
 	p.tempID = idOf(info)
+	r.madeTemp(p)
 	return f
 }
 

@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
@@ -122,7 +123,9 @@ func (c *Client) syncLocked(ctx context.Context, volume, localDir string, opts S
 // While the index streams in, files whose old copy lies at their own
 // path are planned already (see early.go).
 func (c *Client) pass(ctx context.Context, volume, localDir string, prefixes []string, opts SyncOptions, st *Stats) ([]string, error) {
-	r := &receiver{c: c, ctx: ctx, volume: volume, opts: opts, st: st}
+	r := &receiver{c: c, ctx: ctx, volume: volume, opts: opts, st: st,
+		budget: newPlanBudget(c.planBudget), quit: make(chan struct{}), made: map[*filePlan]bool{}}
+	r.unwatch = context.AfterFunc(ctx, r.stopPlanning)
 	if !opts.DryRun {
 		r.kick = startKicker()
 		r.early = &earlyPlans{r: r, localDir: localDir, prefixes: prefixes}
@@ -149,9 +152,14 @@ func (c *Client) pass(ctx context.Context, volume, localDir string, prefixes []s
 	return r.apply()
 }
 
-// close waits for the early planners and releases the pass's resources.
+// close stops and waits for the planners, deletes the temp files they
+// made that the stream never took over (see madeTemp) and releases the
+// pass's resources.
 func (r *receiver) close() {
+	r.unwatch()
+	r.stopPlanning()
 	r.early.abort()
+	r.dropMadeTemps()
 	if r.kick != nil {
 		r.kick.stop()
 	}
@@ -227,6 +235,13 @@ type receiver struct {
 	kick      *kicker           // starts writeback of temp files; nil for a dry run
 	early     *earlyPlans       // nil for a dry run
 
+	budget   *gate         // plan budget: files planned with an old copy, not yet committed
+	quit     chan struct{} // closed when planning is to stop: the transfer failed or ended, or ctx did
+	quitOnce sync.Once
+	unwatch  func() bool // stops closing quit when ctx ends
+	madeMu   sync.Mutex
+	made     map[*filePlan]bool // plans whose temp file the planners created, not yet streamed
+
 	applyState
 }
 
@@ -248,14 +263,15 @@ func (r *receiver) diff(remote []Entry, prefixes []string) error {
 		}
 	}
 	want := make(map[string]bool, len(remote))
-	tempOf := map[string]string{}
 	for i := range remote {
-		en := &remote[i]
-		want[en.Path] = true
-		if en.Kind == KindFile {
-			tempOf[tempPath(en.Path)] = en.Path
-		}
-		r.classify(en)
+		want[remote[i].Path] = true
+		r.classify(&remote[i])
+	}
+	// Only a file to transfer keeps its temp file (to resume it); any
+	// other temp file, even one of a file already current, is deleted.
+	tempOf := make(map[string]string, len(r.files))
+	for _, en := range r.files {
+		tempOf[tempPath(en.Path)] = en.Path
 	}
 	for p := range r.local {
 		if !want[p] {

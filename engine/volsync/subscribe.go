@@ -69,7 +69,7 @@ func (c *Client) nextChange(ctx context.Context) (Change, error) {
 	if ch, ok := c.takeChanges(); ok {
 		return ch, nil
 	}
-	stop := c.watch(ctx)
+	stop := c.clock.start(ctx, false) // a quiet volume sends nothing for long
 	typ, p, err := c.fr.next()
 	stop()
 	if err != nil {

@@ -6,15 +6,20 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"slices"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Temp files live in the volume, where a container may have planted
 // anything under their names. An interrupted temp file is reused only when
 // it is a regular file with exactly one link (not a hard link to a file
 // elsewhere) and is still the same inode when it is written; anything else
-// under the name is unlinked and a new file is created with O_EXCL. Only
-// the inode that was written and verified is renamed into place.
+// under the name is unlinked and a new file is created with O_EXCL. Just
+// before the rename, the temp name must still hold the inode that was
+// written and verified (see stillOurs; the rename itself goes by name).
 
 // checkTemp marks the blocks of an interrupted temp file that already hold
 // the right data, and remembers which inode it checked.
@@ -29,8 +34,8 @@ func (r *receiver) checkTemp(t string, p *filePlan) {
 	}
 	p.tempID = idOf(info)
 	bs := p.en.BlockSize
-	buf := getBuf(bs)
-	defer putBuf(buf)
+	buf := getHashBuf(bs)
+	defer putHashBuf(buf)
 	for i, want := range p.en.Blocks {
 		n, off := blockLen(p.en.Size, bs, i), int64(i)*int64(bs)
 		if off+int64(n) > info.Size() {
@@ -97,4 +102,54 @@ func (r *receiver) openBasis(p string) (*os.File, error) {
 		return nil, fmt.Errorf("basis %s has %d links: %w", p, linksOf(info), errNotRegular)
 	}
 	return f, nil
+}
+
+// madeTemp records that a planner created p's temp file. Until the stream
+// takes the file over (takeTemp), the temp file holds only blocks copied
+// from the local old copy, nothing received: if the pass ends first, it
+// is deleted (dropMadeTemps) rather than left for a resume.
+func (r *receiver) madeTemp(p *filePlan) {
+	r.madeMu.Lock()
+	defer r.madeMu.Unlock()
+	r.made[p] = true
+}
+
+// takeTemp says the stream took p over: its temp file receives data and
+// is committed, or kept to resume after an interruption.
+func (r *receiver) takeTemp(p *filePlan) {
+	r.madeMu.Lock()
+	defer r.madeMu.Unlock()
+	delete(r.made, p)
+}
+
+// dropMadeTemps deletes the temp files the planners made that the stream
+// never took over, each only while its name still holds the inode the
+// planner created. Only after the planners ended.
+func (r *receiver) dropMadeTemps() {
+	r.madeMu.Lock()
+	defer r.madeMu.Unlock()
+	for p := range r.made {
+		if err := removeIfSame(r.root, p.tmp, p.tempID); err != nil && !gone(err) {
+			r.c.log.Warn("sync cannot delete a temp file it made", "volume", r.volume, "path", p.tmp, "err", err)
+		}
+		delete(r.made, p)
+	}
+}
+
+// removeIfSame unlinks the file p of root when p still names the inode
+// id (a temp name another pass reused for a new file is left alone).
+func removeIfSame(root *os.Root, p string, id fileID) error {
+	d, err := openDir(root, dirName(parentOf(p)))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	var st syscall.Stat_t
+	if err := fstatat(int(d.Fd()), path.Base(p), &st); err != nil {
+		return err
+	}
+	if (fileID{uint64(st.Dev), st.Ino}) != id {
+		return nil
+	}
+	return unix.Unlinkat(int(d.Fd()), path.Base(p), 0)
 }

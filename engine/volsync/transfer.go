@@ -26,6 +26,7 @@ type filePlan struct {
 	spans     []span              // byte ranges requested, in file order
 	stale     bool                // the file changed on either side during the sync
 	drained   bool                // its block stream was (or is being) read
+	share     *share              // its part of the plan budget, nil: none (see budget.go)
 }
 
 // plan works out the blocks of en that must be fetched (it runs on
@@ -66,8 +67,14 @@ func (r *receiver) planWith(en *Entry, basis, temp string) *filePlan {
 			p.fetch = append(p.fetch, i)
 		}
 	}
+	if len(p.cands) == 0 {
+		p.localSums = nil // only readSums uses them
+	}
 	return p
 }
+
+// readyQueue bounds the plans waiting for the request sender.
+const readyQueue = 64
 
 // transfer plans every file (hashing old copies on all cores) and, on
 // one connection, asks for the sub-block sums of each planned file's
@@ -75,17 +82,15 @@ func (r *receiver) planWith(en *Entry, basis, temp string) *filePlan {
 // plans are made (see stream.go), while this goroutine reads the answers:
 // small new files go to the writers, the rest is written here, and every
 // finished file goes to the committer, which makes it durable and renames
-// it into place (see commit.go).
+// it into place (see commit.go). When the stream fails, the planners stop.
 func (r *receiver) transfer() error {
-	ready := make(chan *filePlan, len(r.files))
-	var plans []*filePlan
-	var perr error
-	planned := make(chan struct{})
-	go func() { plans, perr = r.planAll(ready); close(planned) }()
+	ready := make(chan *filePlan, readyQueue)
+	planned := make(chan error, 1)
+	go func() { planned <- r.planAll(ready) }()
 	cm := r.startCommitter()
 	ws := r.startWriters(cm)
 	err := r.stream(ready, ws, cm)
-	<-planned // the planners use the replica: never return before them
+	perr := <-planned // the planners use the replica: never return before them
 	if err == nil {
 		err = perr
 	}
@@ -101,34 +106,40 @@ func (r *receiver) transfer() error {
 		cm.finish()
 		return err
 	}
-	r.countPlans(plans)
 	return cm.finish()
 }
 
 // writeFile assembles one file: a small new one in memory for a writer,
-// any other in its temp file, which then goes to the committer.
+// any other in its temp file, which then goes to the committer. From
+// here on the stream owns the file's temp file, and the file's share of
+// the plan budget is given back unless the committer took the file.
 func (r *receiver) writeFile(p *filePlan, ws *writers, cm *committer) error {
+	r.takeTemp(p)
 	if p.stale { // changed on the primary before its data was asked for
+		p.share.release()
 		r.markStale(p.en.Path)
 		return nil
+	}
+	if i := p.uncovered(); i >= 0 { // the stream fails: the connection is closed
+		p.share.release()
+		return fmt.Errorf("plan of %s has no source for block %d (a bug; the file is not committed)", p.en.Path, i)
 	}
 	if ws.takes(p) {
 		return r.writeSmall(p, ws)
 	}
+	handed, err := r.writeTemp(p, cm)
+	if !handed {
+		p.share.release()
+	}
+	return err
+}
+
+// writeTemp assembles a file in its temp file and hands it to the
+// committer (handed) unless it failed or went stale.
+func (r *receiver) writeTemp(p *filePlan, cm *committer) (handed bool, err error) {
 	f, id, err := r.openTemp(p)
 	if err != nil {
-		changed := errors.Is(err, errChanged) // the temp file to resume was replaced
-		if changed {
-			err = nil
-		} else {
-			err = fmt.Errorf("create temp file for %s: %w", p.en.Path, err)
-		}
-		err = r.drainAfter(p, err)
-		if changed {
-			p.stale = true
-			r.markStale(p.en.Path)
-		}
-		return err
+		return false, r.tempFailed(p, err)
 	}
 	err = r.fill(f, p)
 	if err == nil && !p.stale {
@@ -151,14 +162,33 @@ func (r *receiver) writeFile(p *filePlan, ws *writers, cm *committer) error {
 		if p.stale {
 			r.markStale(p.en.Path)
 		}
-		return err
+		return false, err
 	}
 	r.c.event(evWritten, p.en.Path)
 	ff := finished{p: p, id: id}
 	if big {
 		ff.f = f // the committer fsyncs and closes it
 	}
-	return cm.add(ff)
+	err = cm.add(ff)
+	return err == nil, err
+}
+
+// tempFailed handles a temp file that could not be opened: the file is
+// retried next pass when the temp file to resume was replaced; any other
+// failure is an error. Its block stream is drained either way.
+func (r *receiver) tempFailed(p *filePlan, err error) error {
+	changed := errors.Is(err, errChanged)
+	if changed {
+		err = nil
+	} else {
+		err = fmt.Errorf("create temp file for %s: %w", p.en.Path, err)
+	}
+	err = r.drainAfter(p, err)
+	if changed {
+		p.stale = true
+		r.markStale(p.en.Path)
+	}
+	return err
 }
 
 // writeSmall receives a small new file into memory, verified, and queues
