@@ -5,6 +5,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -45,7 +46,19 @@ func (m *Model) onKeeper(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			return m.addToast(fmt.Sprintf("the node keeper did not start (Peers browses by itself; restarts need it): %s", errdefs.Message(msg.err)), true)
 		}
-		return m.addToast("started the node keeper: discovery, restarts and replication run", false)
+		return tea.Batch(m.addToast("started the node keeper: discovery, restarts and replication run", false), m.warmLiveList())
 	}
 	return nil
+}
+
+// warmLiveList asks the keeper just started for one container of its live
+// list, so that the list starts following events (it costs the keeper
+// nothing until asked) and the next nest draws its first table from it.
+// The answer is not used: this nest already has containerd's listing.
+func (m *Model) warmLiveList() tea.Cmd {
+	b, ctx := m.c.Backend, m.c.Ctx
+	return func() tea.Msg {
+		_, _ = b.LiveContainers(ctx, engine.LiveContainersOptions{Limit: 1})
+		return nil
+	}
 }

@@ -69,6 +69,9 @@ func (m *Model) statusBar() string {
 		running, total := c.Counts()
 		left += fmt.Sprintf(" · %d/%d running", running, total)
 	}
+	if p, ok := m.views[0].(common.Provisional); ok && p.Provisional() {
+		left += " (keeper's list)"
+	}
 	if m.note != "" {
 		left += " · " + m.note
 	}

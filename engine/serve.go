@@ -10,6 +10,7 @@ import (
 	"github.com/budgie-sh/budgie/engine/discovery"
 	"github.com/budgie-sh/budgie/engine/identity"
 	"github.com/budgie-sh/budgie/engine/keeper"
+	"github.com/budgie-sh/budgie/engine/livelist"
 	"github.com/budgie-sh/budgie/engine/replica"
 )
 
@@ -22,7 +23,7 @@ type ServeOptions struct {
 	// Dashboard runs the web dashboard in the keeper (see
 	// keeper.Options.Dashboard); nil means none. `budgie serve` passes
 	// the web package's server when web.enabled is true.
-	Dashboard func(ctx context.Context, log *slog.Logger) error
+	Dashboard func(ctx context.Context, log *slog.Logger, containers *livelist.List) error
 }
 
 // Serve runs this node's keeper (supervisor, load balancer, discovery,

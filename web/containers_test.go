@@ -11,20 +11,35 @@ import (
 	"testing"
 	"time"
 
+	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/livelist"
+	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/models"
 )
 
-// seedCache fills the server's container cache with n containers named
-// c-000 … and marks it listed, so that no engine is asked.
-func seedCache(s *Server, n int) {
-	c := s.containers
-	c.once.Do(func() {})
-	for i := 0; i < n; i++ {
+// seedCache gives the server a live list of n containers named c-000 …
+// from a fixed source, so that no engine is asked, and returns it.
+func seedCache(t *testing.T, s *Server, n int) *livelist.List {
+	cs := make([]models.Container, n)
+	for i := range cs {
 		id := fmt.Sprintf("%064x", i+1)
-		c.byID[id] = models.Container{ID: id, Name: fmt.Sprintf("c-%03d", i), State: models.StateRunning}
-		c.record(id)
+		cs[i] = models.Container{ID: id, Name: fmt.Sprintf("c-%03d", i), State: models.StateRunning}
 	}
-	c.markReady()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	l := livelist.New(ctx, livelist.Source{
+		List: func(context.Context, runtime.ListOptions) ([]models.Container, error) { return cs, nil },
+		Get: func(context.Context, string) (models.Container, error) {
+			return models.Container{}, errdefs.ErrNotFound
+		},
+		Events: func(ctx context.Context) (<-chan models.Event, <-chan error) {
+			out := make(chan models.Event)
+			go func() { <-ctx.Done(); close(out) }()
+			return out, make(chan error)
+		},
+	}, nil)
+	s.containers.use(l)
+	return l
 }
 
 // streamEvents runs the containers stream of query for a moment and
@@ -57,26 +72,18 @@ func streamEvents(t *testing.T, s *Server, query string) [][2]string {
 // after them), and names what went away, each container once.
 func TestContainersStreamSendsUndrawn(t *testing.T) {
 	s, _ := newTestServer(t)
-	seedCache(s, 250)
+	l := seedCache(t, s, 250)
 	all, v, _, err := s.containers.snapshot(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	after := all[firstRows-1].Name
-	c := s.containers
-	c.mu.Lock()
-	drawnID, laterID, goneID := all[5].ID, all[200].ID, all[150].ID
-	ct := c.byID[drawnID]
-	ct.State = models.StateExited
-	c.byID[drawnID] = ct
-	c.record(drawnID)
-	ct = c.byID[laterID]
-	ct.State = models.StateExited
-	c.byID[laterID] = ct
-	c.record(laterID)
-	delete(c.byID, goneID)
-	c.record(goneID)
-	c.mu.Unlock()
+	drawnID, goneID := all[5].ID, all[150].ID // all[200] changes too (undrawn)
+	for _, ct := range []models.Container{all[5], all[200]} {
+		ct.State = models.StateExited
+		l.Put(ct)
+	}
+	l.Delete(goneID)
 
 	events := streamEvents(t, s, fmt.Sprintf("since=%d&after=%s", v, after))
 	seen := map[string]int{}
@@ -126,7 +133,7 @@ func TestContainersStreamSendsUndrawn(t *testing.T) {
 // gets every row and a keep, as for a page the server did not draw.
 func TestContainersStreamHostileAfter(t *testing.T) {
 	s, _ := newTestServer(t)
-	seedCache(s, 120)
+	seedCache(t, s, 120)
 	_, v, _, _ := s.containers.snapshot(context.Background())
 	n, keep := 0, false
 	for _, ev := range streamEvents(t, s, fmt.Sprintf("since=%d&after=%s", v, "..%2F..%2Fetc")) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine"
+	"github.com/budgie-sh/budgie/engine/livelist"
 	"github.com/budgie-sh/budgie/engine/webauth"
 )
 
@@ -102,12 +103,14 @@ func newServer(opts Options, store *webauth.Store) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.headers(s.mux) }
 
 // Serve listens on web.listen (engine.DashboardListener) and serves until
-// ctx ends; the keeper runs it (keeper.Options.Dashboard).
-func (s *Server) Serve(ctx context.Context, log *slog.Logger) error {
+// ctx ends; the keeper runs it (keeper.Options.Dashboard), handing it its
+// live container list (nil: the dashboard keeps its own).
+func (s *Server) Serve(ctx context.Context, log *slog.Logger, containers *livelist.List) error {
 	if log != nil {
 		s.log = log.With("component", "dashboard")
 	}
 	s.ctx = ctx
+	s.containers.use(containers)
 	ln, err := s.eng.DashboardListener(ctx)
 	if err != nil {
 		return err

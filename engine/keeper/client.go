@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -63,13 +65,31 @@ func (c *Client) State(ctx context.Context) (StateResponse, error) {
 	return st, err
 }
 
+// Containers returns the node's containers from the keeper's live list
+// (see ContainersResponse), at most limit of them by name (zero or above
+// MaxContainers: MaxContainers). The first call after the keeper started
+// waits for the list's first containerd listing.
+func (c *Client) Containers(ctx context.Context, limit int) (ContainersResponse, error) {
+	if limit <= 0 || limit > MaxContainers {
+		limit = MaxContainers
+	}
+	var resp ContainersResponse
+	err := c.getLimited(ctx, "/v1/containers?limit="+strconv.Itoa(limit), &resp, maxContainersBytes)
+	return resp, err
+}
+
 func (c *Client) get(ctx context.Context, path string, v any) error {
+	return c.getLimited(ctx, path, v, 16<<20)
+}
+
+// getLimited decodes the answer of path into v, reading at most max bytes.
+func (c *Client) getLimited(ctx context.Context, path string, v any, max int64) error {
 	resp, err := c.do(ctx, path)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+	if err := json.NewDecoder(io.LimitReader(resp.Body, max)).Decode(v); err != nil {
 		return fmt.Errorf("keeper %s: decode answer: %w", path, err)
 	}
 	return nil

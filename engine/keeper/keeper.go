@@ -13,6 +13,7 @@ import (
 
 	"github.com/budgie-sh/budgie/engine/discovery"
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/livelist"
 	"github.com/budgie-sh/budgie/engine/replica"
 	"github.com/budgie-sh/budgie/engine/runtime"
 )
@@ -48,9 +49,10 @@ type Options struct {
 	// Its Runtime, DataDir, NodeID, Peers and Logger are filled in.
 	Replication *replica.KeeperOptions
 	// Dashboard runs the web dashboard beside the keeper's services until
-	// its context ends; nil means none. An error it returns (its address
-	// taken, say) is logged and the keeper goes on without it.
-	Dashboard func(ctx context.Context, log *slog.Logger) error
+	// its context ends, drawing containers from the keeper's live list;
+	// nil means none. An error it returns (its address taken, say) is
+	// logged and the keeper goes on without it.
+	Dashboard func(ctx context.Context, log *slog.Logger, containers *livelist.List) error
 }
 
 type keeper struct {
@@ -59,6 +61,7 @@ type keeper struct {
 	info Info
 	disc *discovery.Service // nil without discovery
 	repl *replica.Service   // nil without replication
+	list *livelist.List     // the live container list, idle until asked
 }
 
 // Run runs the keeper in the foreground until ctx ends: it takes the
@@ -90,6 +93,7 @@ func Run(ctx context.Context, opts Options) error {
 	k := &keeper{sup: sup, bal: bal, info: Info{Pid: os.Getpid(), Version: opts.Version, Started: time.Now()}}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	k.list = newLiveList(ctx, opts.Runtime, sup, log)
 	health, unsubscribe := sup.subscribe()
 	defer unsubscribe()
 	balDone := make(chan struct{})
@@ -108,7 +112,7 @@ func Run(ctx context.Context, opts Options) error {
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- srv.Serve(ln) }()
 	log.Info("keeper running", "pid", os.Getpid(), "socket", SocketPath(opts.DataDir))
-	dashDone := runDashboard(ctx, opts.Dashboard, log)
+	dashDone := runDashboard(ctx, opts.Dashboard, k.list, log)
 	if opts.Ready != nil {
 		opts.Ready()
 	}
@@ -133,7 +137,7 @@ func Run(ctx context.Context, opts Options) error {
 
 // runDashboard runs the dashboard, when there is one, until ctx ends; the
 // channel closes once it has stopped.
-func runDashboard(ctx context.Context, serve func(context.Context, *slog.Logger) error, log *slog.Logger) <-chan struct{} {
+func runDashboard(ctx context.Context, serve func(context.Context, *slog.Logger, *livelist.List) error, list *livelist.List, log *slog.Logger) <-chan struct{} {
 	done := make(chan struct{})
 	if serve == nil {
 		close(done)
@@ -141,7 +145,7 @@ func runDashboard(ctx context.Context, serve func(context.Context, *slog.Logger)
 	}
 	go func() {
 		defer close(done)
-		if err := serve(ctx, log); err != nil && ctx.Err() == nil {
+		if err := serve(ctx, log, list); err != nil && ctx.Err() == nil {
 			log.Error("dashboard stopped; the keeper goes on without it", "err", err)
 		}
 	}()

@@ -9,6 +9,7 @@ import (
 //
 //	GET /v1/ping    Info
 //	GET /v1/state   StateResponse: every supervised container's live state
+//	GET /v1/containers  ?limit=N: ContainersResponse, the live container list
 //	GET /v1/events  NDJSON stream of Notice until the client goes away
 //	GET /v1/peers   PeersResponse: nodes and containers discovered on the LAN
 //	POST /v1/publish       PublishRequest → PublishResponse: bind a service's host ports
@@ -23,6 +24,7 @@ func (k *keeper) handler() http.Handler {
 	mux.HandleFunc("GET /v1/state", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, StateResponse{Info: k.info, Containers: k.sup.snapshot()})
 	})
+	mux.HandleFunc("GET /v1/containers", k.serveContainers)
 	mux.HandleFunc("GET /v1/events", k.serveEvents)
 	mux.HandleFunc("GET /v1/peers", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, k.peers())

@@ -98,6 +98,11 @@ func (b *bench) startNest(t *tmux, ready []string, timeout time.Duration) (*nest
 	if err == nil {
 		screen, err = p.waitFor(ready, timeout)
 		st.table = time.Since(start).Seconds()
+		st.fromKeeper = strings.Contains(screen, keeperMarker)
+	}
+	if err == nil {
+		screen, err = p.waitGone(keeperMarker, timeout)
+		st.listed = time.Since(start).Seconds()
 	}
 	if err != nil {
 		p.close()
@@ -117,10 +122,17 @@ func (b *bench) startNest(t *tmux, ready []string, timeout time.Duration) (*nest
 // firstFrame is what nest draws before any listing returns: its tab bar.
 var firstFrame = []string{"1 Containers", "2 Images"}
 
-// startup is how long a nest start took: to its first frame, and to a
-// table holding every container (seconds).
+// keeperMarker is what nest's status bar adds while its table is the
+// keeper's live list and containerd's own listing has not landed
+// (views/containers Provisional).
+const keeperMarker = "(keeper's list)"
+
+// startup is how long a nest start took: to its first frame, to a table
+// holding every container, and until containerd's own listing replaced
+// it (seconds; equal to table when containerd drew the first table).
 type startup struct {
-	frame, table float64
+	frame, table, listed float64
+	fromKeeper           bool // the first table was the keeper's list
 }
 
 // waitFor polls the pane every 5 ms until every text is on screen.
@@ -143,6 +155,23 @@ func (p *nestPane) waitFor(texts []string, timeout time.Duration) (string, error
 		time.Sleep(5 * time.Millisecond)
 	}
 	return screen, fmt.Errorf("nest did not show %q within %s", texts, timeout)
+}
+
+// waitGone polls the pane every 5 ms until text is off screen.
+func (p *nestPane) waitGone(text string, timeout time.Duration) (string, error) {
+	deadline := time.Now().Add(timeout)
+	var screen string
+	for time.Now().Before(deadline) {
+		out, err := p.t.cmd("capture-pane", "-p", "-t", p.session).Output()
+		if err != nil {
+			return screen, fmt.Errorf("tmux capture-pane: %w", err)
+		}
+		if screen = string(out); !strings.Contains(screen, text) {
+			return screen, nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return screen, fmt.Errorf("nest still showed %q after %s", text, timeout)
 }
 
 // close kills the session and waits (up to 10 s) for nest to exit.

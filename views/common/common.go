@@ -57,6 +57,11 @@ type Backend interface {
 	// unique prefix.
 	Containers(ctx context.Context, opts runtime.ListOptions) ([]models.Container, error)
 	Container(ctx context.Context, ref string) (models.Container, error)
+	// LiveContainers lists every container from the keeper's live list
+	// (one round trip, no containerd task listing); it fails when no
+	// keeper runs. The containers view draws its first table from it
+	// until Containers answers.
+	LiveContainers(ctx context.Context, opts engine.LiveContainersOptions) ([]models.Container, error)
 	// Start, Stop, Restart and Remove act on one container.
 	Start(ctx context.Context, ref string) (models.Container, error)
 	Stop(ctx context.Context, ref string, opts runtime.StopOptions) (models.Container, error)

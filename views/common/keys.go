@@ -69,6 +69,13 @@ type Counter interface {
 	Counts() (running, total int)
 }
 
+// Provisional is implemented by the containers view: true while its table
+// is the keeper's copy and containerd's own listing has not landed yet;
+// the status bar says so.
+type Provisional interface {
+	Provisional() bool
+}
+
 // Closer is implemented by components that hold resources (a log
 // stream): the root model calls Close when it discards the component.
 type Closer interface {

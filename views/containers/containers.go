@@ -26,7 +26,10 @@ type Model struct {
 
 	rows   []row // sorted
 	prev   map[string]models.Stats
-	loaded bool
+	loaded bool // a table is drawn (the keeper's copy or containerd's listing)
+	listed bool // containerd's listing has landed
+
+	askedContainerd bool // the first containerd listing was issued
 
 	sortCol  int
 	sortDesc bool
@@ -57,8 +60,10 @@ func New(c common.Common) *Model {
 	return &Model{c: c, keys: newKeyMap(c), prev: map[string]models.Stats{}, marked: map[string]bool{}, input: in}
 }
 
-// Init subscribes to engine events and lists the containers once.
-func (m *Model) Init() tea.Cmd { return tea.Batch(m.subscribeCmd(), m.listCmd()) }
+// Init subscribes to engine events and asks the keeper for its live list,
+// which draws the first table; containerd's own listing follows at once
+// (see liveListCmd) and replaces it.
+func (m *Model) Init() tea.Cmd { return tea.Batch(m.subscribeCmd(), m.liveListCmd()) }
 
 // SetSize sets the area the view draws in.
 func (m *Model) SetSize(width, height int) {
@@ -74,7 +79,7 @@ func (m *Model) SetSize(width, height int) {
 func (m *Model) Focus() tea.Cmd {
 	m.focused = true
 	m.statsGen++
-	if !m.loaded {
+	if !m.listed {
 		// The first listing comes first: sampling 500 containers at the
 		// same time would make containerd answer both later.
 		return nil
@@ -101,6 +106,10 @@ func (m *Model) Counts() (running, total int) {
 	return running, len(m.rows)
 }
 
+// Provisional reports whether the table is still the keeper's copy, with
+// containerd's own listing not yet in.
+func (m *Model) Provisional() bool { return m.loaded && !m.listed }
+
 // Update handles the view's messages.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m.picker == nil {
@@ -114,14 +123,20 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
-	case listMsg:
-		first := !m.loaded
-		m.loaded = true
-		m.rows = m.rows[:0]
-		for _, c := range msg.containers {
-			m.rows = append(m.rows, row{c: c})
+	case liveListMsg:
+		if m.askedContainerd {
+			return nil
 		}
-		m.refresh()
+		m.askedContainerd = true
+		if msg.err == nil && !m.listed {
+			m.loaded = true
+			m.setRows(msg.containers)
+		}
+		return m.listCmd()
+	case listMsg:
+		first := !m.listed
+		m.loaded, m.listed = true, true
+		m.setRows(msg.containers)
 		if first && m.focused {
 			return m.statsCmd(m.statsGen)
 		}
@@ -141,13 +156,29 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		m.applyStats(msg.stats)
-		return statsTick(msg.gen, statsInterval)
+		return statsTick(msg.gen, m.statsEvery())
 	case actionDoneMsg:
 		return m.actionDone(msg)
 	case tea.KeyMsg:
 		return m.handleKey(msg)
 	}
 	return nil
+}
+
+// setRows replaces every row with cs (a full listing), keeping the
+// stats of the containers still there.
+func (m *Model) setRows(cs []models.Container) {
+	had := make(map[string]row, len(m.rows))
+	for _, r := range m.rows {
+		had[r.c.ID] = r
+	}
+	m.rows = m.rows[:0]
+	for _, c := range cs {
+		r := had[c.ID]
+		r.c = c
+		m.rows = append(m.rows, r)
+	}
+	m.refresh()
 }
 
 func (m *Model) applyEvent(msg eventMsg) tea.Cmd {

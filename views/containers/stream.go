@@ -1,23 +1,55 @@
 package containers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
 
-// statsInterval is how often the sampler asks for stats while the view is visible.
-const statsInterval = 2 * time.Second
+// How often the sampler asks for stats while the view is visible: every
+// statsInterval, or every slowStatsInterval once the node holds more than
+// manyContainers. engine Stats samples every running container (on
+// containerd 1.6 each task's shim, and each task's network counters), so
+// with 500 containers a 2-second sample would cost nest several percent of
+// a core at rest.
+const (
+	statsInterval     = 2 * time.Second
+	slowStatsInterval = 10 * time.Second
+	manyContainers    = 100
+)
+
+// statsEvery is the sampler's interval for the current table.
+func (m *Model) statsEvery() time.Duration {
+	if len(m.rows) > manyContainers {
+		return slowStatsInterval
+	}
+	return statsInterval
+}
 
 // listMsg carries the first full listing.
 type listMsg struct{ containers []models.Container }
+
+// liveListMsg carries the keeper's live list: the first table, drawn only
+// while containerd's own listing (listMsg) has not landed. err is set when
+// no keeper answered in time; either way containerd's listing follows.
+type liveListMsg struct {
+	containers []models.Container
+	err        error
+}
+
+// liveListWait bounds the wait for the keeper's live list before
+// containerd's listing starts anyway: a keeper whose list is not following
+// yet answers only after a full listing of its own.
+const liveListWait = 250 * time.Millisecond
 
 // subscribedMsg carries the engine's event stream once subscribed.
 type subscribedMsg struct {
@@ -63,6 +95,21 @@ func (m *Model) listCmd() tea.Cmd {
 			return common.ErrorMsg{Err: fmt.Errorf("list containers: %w", err)}
 		}
 		return listMsg{containers: cs}
+	}
+}
+
+// liveListCmd asks the keeper for its live list: one round trip on its
+// socket instead of containerd asking every shim. No keeper (or an older
+// one, or a slow one) is no error to show: containerd's listing, which
+// starts when this answers, draws the table as before. Asking containerd
+// only then keeps its 500 shim calls from slowing the keeper's answer.
+func (m *Model) liveListCmd() tea.Cmd {
+	b, ctx := m.c.Backend, m.c.Ctx
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, liveListWait)
+		defer cancel()
+		cs, err := b.LiveContainers(ctx, engine.LiveContainersOptions{})
+		return liveListMsg{containers: cs, err: err}
 	}
 }
 

@@ -44,6 +44,10 @@ type Backend struct {
 	// peers are the nodes on the LAN (see SetPeers); peersErr fails Peers.
 	peers    []models.PeerNode
 	peersErr error
+	// live is the keeper's list (see SetLive); hold delays Containers.
+	live    []models.Container
+	liveSet bool
+	hold    <-chan struct{}
 }
 
 // New returns a Backend holding containers.
@@ -108,7 +112,17 @@ func (b *Backend) CallLog() []string {
 }
 
 // Containers lists the containers.
-func (b *Backend) Containers(context.Context, runtime.ListOptions) ([]models.Container, error) {
+func (b *Backend) Containers(ctx context.Context, _ runtime.ListOptions) ([]models.Container, error) {
+	b.mu.Lock()
+	hold := b.hold
+	b.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]models.Container(nil), b.containers...), nil
