@@ -55,7 +55,15 @@ func (c *StatsCmd) Run(g *Globals, eng *engine.Engine) error {
 	if err != nil {
 		return err
 	}
-	prev, err := eng.Stats(g.ctx)
+	// Named containers: sample just those (docker stats NAME), not every
+	// one on the node.
+	opts := runtime.StatsOptions{}
+	if len(c.Containers) > 0 {
+		for _, ctr := range cs {
+			opts.IDs = append(opts.IDs, ctr.ID)
+		}
+	}
+	prev, err := eng.Stats(g.ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -66,7 +74,7 @@ func (c *StatsCmd) Run(g *Globals, eng *engine.Engine) error {
 			return nil
 		case <-time.After(c.Interval):
 		}
-		cur, err := eng.Stats(g.ctx)
+		cur, err := eng.Stats(g.ctx, opts)
 		if err != nil {
 			if g.ctx.Err() != nil {
 				return nil

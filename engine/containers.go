@@ -45,9 +45,9 @@ func (e *Engine) Remove(ctx context.Context, ref string, opts runtime.RemoveOpti
 	return e.Runtime.Remove(ctx, ref, opts)
 }
 
-// Stats samples every running container.
-func (e *Engine) Stats(ctx context.Context) (map[string]models.Stats, error) {
-	return e.Runtime.Stats(ctx)
+// Stats samples the running containers opts names (every one by default).
+func (e *Engine) Stats(ctx context.Context, opts runtime.StatsOptions) (map[string]models.Stats, error) {
+	return e.Runtime.Stats(ctx, opts)
 }
 
 // Events streams container events until ctx ends: containerd's, merged

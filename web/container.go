@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/budgie-sh/budgie/engine"
+	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -174,7 +175,7 @@ func (s *Server) containerStream(w http.ResponseWriter, r *http.Request, sess *s
 				follow(engine.LogsOptions{Tail: -1, Since: stoppedAt})
 			}
 		case <-tick.C:
-			all, err := s.eng.Stats(ctx)
+			all, err := s.eng.Stats(ctx, runtime.StatsOptions{IDs: []string{c.ID}})
 			cur, ok := all[c.ID]
 			if err != nil || !ok {
 				prev = nil

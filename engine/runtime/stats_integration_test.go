@@ -4,11 +4,13 @@ package runtime_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	tasks "github.com/containerd/containerd/api/services/tasks/v1"
 
+	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/models"
 )
@@ -52,7 +54,7 @@ func TestStats(t *testing.T) {
 	if _, err := rt.Stop(ctx, c.ID, runtime.StopOptions{Timeout: &stop}); err != nil {
 		t.Fatal(err)
 	}
-	all, err := rt.Stats(ctx)
+	all, err := rt.Stats(ctx, runtime.StatsOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +66,7 @@ func TestStats(t *testing.T) {
 // sample returns the container's stats, failing the test when absent.
 func sample(t *testing.T, id string) models.Stats {
 	t.Helper()
-	all, err := rt.Stats(context.Background())
+	all, err := rt.Stats(context.Background(), runtime.StatsOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +87,7 @@ func TestStatsNetwork(t *testing.T) {
 	c := runOn(t, r, s)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		all, err := r.Stats(context.Background())
+		all, err := r.Stats(context.Background(), runtime.StatsOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,5 +99,34 @@ func TestStatsNetwork(t *testing.T) {
 			t.Fatalf("network counters still zero: %+v", all[c.ID])
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestStatsOfSome: StatsOptions.IDs samples only the containers named (a
+// screen of rows, `budgie stats NAME`), and refuses what is not an ID
+// before it reaches containerd's filter.
+func TestStatsOfSome(t *testing.T) {
+	ctx := context.Background()
+	a, b := run(t, spec(t, "sleep", "3600")), run(t, spec(t, "sleep", "3600"))
+	waitState(t, a.ID, models.StateRunning)
+	waitState(t, b.ID, models.StateRunning)
+	got, err := rt.Stats(ctx, runtime.StatsOptions{IDs: []string{a.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got[a.ID]; !ok || len(got) != 1 {
+		t.Fatalf("stats of %s alone: got %d samples (has it: %v)", a.ShortID(), len(got), ok)
+	}
+	if got[a.ID].MemoryUsage == 0 {
+		t.Errorf("sample of %s has no memory figure: %+v", a.ShortID(), got[a.ID])
+	}
+	all, err := rt.Stats(ctx, runtime.StatsOptions{})
+	if err != nil || len(all) < 2 {
+		t.Fatalf("stats of every container: %d samples, %v", len(all), err)
+	}
+	for _, bad := range []string{"id==x", a.ID[:12], a.ID + ",id~=.*"} {
+		if _, err := rt.Stats(ctx, runtime.StatsOptions{IDs: []string{bad}}); !errors.Is(err, errdefs.ErrInvalid) {
+			t.Errorf("IDs %q: err %v, want ErrInvalid", bad, err)
+		}
 	}
 }

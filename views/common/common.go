@@ -72,7 +72,7 @@ type Backend interface {
 	// Events streams container events (the keeper's merged in) until ctx ends.
 	Events(ctx context.Context) (<-chan models.Event, <-chan error)
 	// Stats samples every running container.
-	Stats(ctx context.Context) (map[string]models.Stats, error)
+	Stats(ctx context.Context, opts runtime.StatsOptions) (map[string]models.Stats, error)
 	// Logs writes a container's log lines, following until it stops.
 	Logs(ctx context.Context, ref string, opts engine.LogsOptions) error
 	// ShellCommand is the argv of an interactive shell in a container

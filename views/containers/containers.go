@@ -155,7 +155,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		if msg.gen != m.statsGen || !m.focused {
 			return nil
 		}
-		m.applyStats(msg.stats)
+		m.applyStats(msg.stats, msg.ids)
 		return statsTick(msg.gen, m.statsEvery())
 	case actionDoneMsg:
 		return m.actionDone(msg)
@@ -225,9 +225,19 @@ func (m *Model) deleteRow(id string) {
 	m.refresh()
 }
 
-func (m *Model) applyStats(stats map[string]models.Stats) {
+func (m *Model) applyStats(stats map[string]models.Stats, sampled []string) {
+	var asked map[string]bool // nil: every container was sampled
+	if sampled != nil {
+		asked = make(map[string]bool, len(sampled))
+		for _, id := range sampled {
+			asked[id] = true
+		}
+	}
 	for i := range m.rows {
 		r := &m.rows[i]
+		if asked != nil && !asked[r.c.ID] {
+			continue // off screen: its last figures stay until it is sampled again
+		}
 		s, ok := stats[r.c.ID]
 		if !ok {
 			r.hasStats = false

@@ -342,3 +342,50 @@ func TestSelectWaitsForTheRow(t *testing.T) {
 		t.Errorf("Select of an existing row: cursor on %s", got)
 	}
 }
+
+// TestStatsOfTheRowsOnScreen: with 500 containers the sampler asks for the
+// rows on screen only (every 2 s), keeps an off-screen row's figures, and
+// asks for every container, every 10 s, when the order needs them all
+// (sorted by CPU%).
+func TestStatsOfTheRowsOnScreen(t *testing.T) {
+	b := commontest.New(commontest.Many(500)...)
+	m := loaded(t, b)
+	m.Focus()
+	m.Update(m.statsCmd(m.statsGen)())
+	asked := b.StatsAsked()
+	h := m.tableHeight()
+	if len(asked) != 1 || len(asked[0]) == 0 || len(asked[0]) > h {
+		t.Fatalf("sample asked for %d containers (table height %d), want the rows on screen", len(asked[len(asked)-1]), h)
+	}
+	for _, id := range asked[0] {
+		if !slices.ContainsFunc(m.visible[m.offset:m.offset+h], func(i int) bool { return m.rows[i].c.ID == id }) {
+			t.Errorf("sampled %s, which is not on screen", id)
+		}
+	}
+	if d := m.statsEvery(); d != statsInterval {
+		t.Errorf("interval %v while sampling the screen, want %v", d, statsInterval)
+	}
+	top := m.rows[m.visible[0]]
+	if !top.hasStats {
+		t.Fatal("the first row on screen has no figures after a sample")
+	}
+	for range 2 * h { // scroll the first row off screen
+		m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	}
+	m.Update(m.statsCmd(m.statsGen)())
+	if last := b.StatsAsked()[1]; slices.Contains(last, top.c.ID) {
+		t.Error("the row scrolled off screen was sampled again")
+	}
+	if r := m.rows[m.visible[0]]; !r.hasStats || r.mem != top.mem {
+		t.Errorf("off-screen row lost its figures: %+v", r)
+	}
+	for columns[m.sortCol].Title != "CPU%" {
+		m.sortCol = (m.sortCol + 1) % len(columns)
+	}
+	if ids := m.statsIDs(); ids != nil {
+		t.Errorf("sorted by CPU%%: sampling %d containers, want every one", len(ids))
+	}
+	if d := m.statsEvery(); d != slowStatsInterval {
+		t.Errorf("interval %v sampling every one of 500, want %v", d, slowStatsInterval)
+	}
+}

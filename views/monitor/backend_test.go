@@ -25,7 +25,7 @@ type fakeBackend struct {
 	nameCalls  int
 }
 
-func (f *fakeBackend) Stats(ctx context.Context) (map[string]models.Stats, error) {
+func (f *fakeBackend) Stats(ctx context.Context, _ runtime.StatsOptions) (map[string]models.Stats, error) {
 	f.mu.Lock()
 	i := f.statsCalls
 	f.statsCalls++

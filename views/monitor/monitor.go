@@ -123,7 +123,7 @@ func (m *Model) ctx() context.Context {
 func (m *Model) sample() tea.Cmd {
 	gen, ctx, backend := m.gen, m.ctx(), m.c.Backend
 	return func() tea.Msg {
-		stats, err := backend.Stats(ctx)
+		stats, err := backend.Stats(ctx, runtime.StatsOptions{})
 		return statsMsg{gen: gen, stats: stats, err: err}
 	}
 }

@@ -32,6 +32,7 @@ type Backend struct {
 	containers []models.Container
 	events     chan models.Event
 	samples    int
+	statsAsked [][]string
 	// Logs are each container's log lines, by ID.
 	LogLines map[string][]string
 	// LogGen, when set, writes a container's log instead of LogLines.

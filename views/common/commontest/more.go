@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	engimages "github.com/budgie-sh/budgie/engine/images"
+	"github.com/budgie-sh/budgie/engine/runtime"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -35,16 +37,18 @@ func (b *Backend) Events(context.Context) (<-chan models.Event, <-chan error) {
 	return b.events, make(chan error)
 }
 
-// Stats returns a sample of every running container; container n uses
-// n×10 % of a CPU and n MiB, and each call is 2 s after the previous one.
-func (b *Backend) Stats(context.Context) (map[string]models.Stats, error) {
+// Stats returns a sample of the running containers opts names (every
+// one by default); container n uses n×10 % of a CPU and n MiB, and each
+// call is 2 s after the previous one. StatsAsked records opts.IDs.
+func (b *Backend) Stats(_ context.Context, opts runtime.StatsOptions) (map[string]models.Stats, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.samples++
+	b.statsAsked = append(b.statsAsked, opts.IDs)
 	k := uint64(b.samples)
 	out := map[string]models.Stats{}
 	for i, c := range b.containers {
-		if c.State != models.StateRunning {
+		if c.State != models.StateRunning || (len(opts.IDs) > 0 && !slices.Contains(opts.IDs, c.ID)) {
 			continue
 		}
 		n := uint64(i + 1)
@@ -52,6 +56,13 @@ func (b *Backend) Stats(context.Context) (map[string]models.Stats, error) {
 			CPUNanos: k * n * 200_000_000, MemoryUsage: n << 20}
 	}
 	return out, nil
+}
+
+// StatsAsked returns the IDs each Stats call asked for (nil: every one).
+func (b *Backend) StatsAsked() [][]string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.statsAsked)
 }
 
 // Logs writes the container's lines (LogGen when set), then, when
