@@ -175,7 +175,7 @@ func (s *Server) containerStream(w http.ResponseWriter, r *http.Request, sess *s
 				follow(engine.LogsOptions{Tail: -1, Since: stoppedAt})
 			}
 		case <-tick.C:
-			all, err := s.eng.Stats(ctx, runtime.StatsOptions{IDs: []string{c.ID}})
+			all, err := s.eng.Stats(ctx, runtime.StatsOptions{IDs: []string{c.ID}, NoNetwork: true})
 			cur, ok := all[c.ID]
 			if err != nil || !ok {
 				prev = nil

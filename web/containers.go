@@ -211,7 +211,7 @@ func newStatsFeed() *statsFeed {
 
 // sampleStats is the stats hub's sample: every container's, from the engine.
 func (s *Server) sampleStats(ctx context.Context) (map[string]models.Stats, error) {
-	return s.eng.Stats(ctx, runtime.StatsOptions{})
+	return s.eng.Stats(ctx, runtime.StatsOptions{NoNetwork: true}) // the table shows CPU and memory
 }
 
 // send sends the cells of sample cur that changed since the last one sent.

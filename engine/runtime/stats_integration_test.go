@@ -120,6 +120,10 @@ func TestStatsOfSome(t *testing.T) {
 	if got[a.ID].MemoryUsage == 0 {
 		t.Errorf("sample of %s has no memory figure: %+v", a.ShortID(), got[a.ID])
 	}
+	quick, err := rt.Stats(ctx, runtime.StatsOptions{IDs: []string{a.ID}, NoNetwork: true})
+	if err != nil || quick[a.ID].MemoryUsage == 0 || quick[a.ID].NetRx != 0 || quick[a.ID].NetTx != 0 {
+		t.Errorf("NoNetwork sample of %s: %+v, %v; want memory and no network counters", a.ShortID(), quick[a.ID], err)
+	}
 	all, err := rt.Stats(ctx, runtime.StatsOptions{})
 	if err != nil || len(all) < 2 {
 		t.Fatalf("stats of every container: %d samples, %v", len(all), err)

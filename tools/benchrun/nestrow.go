@@ -190,5 +190,6 @@ func (b *bench) keeperAtRest(limit time.Duration) error {
 
 // idleSamplingNote says how often nest samples stats with this many
 // containers (views/containers statsEvery).
-const idleSamplingNote = "With more than 100 containers nest samples every running container's CPU and memory every 10 s " +
-	"(views/containers slowStatsInterval; every 2 s with fewer), so this window holds one sample."
+const idleSamplingNote = "nest samples the CPU and memory of the running containers on screen every 2 s, without their " +
+	"network counters (views/containers statsIDs; every container, every 10 s past 100, only when sorted by CPU% or MEM), " +
+	"so this window holds five samples of about 40 containers."

@@ -161,8 +161,8 @@ func statsTick(gen int, after time.Duration) tea.Cmd {
 
 func (m *Model) statsCmd(gen int) tea.Cmd {
 	b, ctx := m.c.Backend, m.c.Ctx
-	opts := runtime.StatsOptions{IDs: m.statsIDs()}
-	if opts.IDs != nil && len(opts.IDs) == 0 { // nothing running on screen
+	opts := runtime.StatsOptions{IDs: m.statsIDs(), NoNetwork: true} // the table shows no network column
+	if opts.IDs != nil && len(opts.IDs) == 0 {                       // nothing running on screen
 		return func() tea.Msg { return statsMsg{gen: gen, stats: map[string]models.Stats{}, ids: opts.IDs} }
 	}
 	return func() tea.Msg {
