@@ -68,7 +68,10 @@ func TestGolden(t *testing.T) {
 			b.LogLines[commontest.ID(1)] = []string{"listening on :80", "GET / 200"}
 			m := New(commontest.Common(ctx, b), Options{})
 			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(tt.w, tt.h))
-			waitFor(t, tm, "worker", "needs at least")
+			// The table and its first stats sample (web's 1 MiB): they
+			// arrive one after the other, and a step taken before the
+			// sample would capture a screen without it.
+			waitFor(t, tm, "1.0Mi", "needs at least")
 			for _, k := range tt.keys {
 				tm.Send(keyMsg(k))
 			}
