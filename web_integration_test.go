@@ -285,7 +285,13 @@ func TestWebDashboard(t *testing.T) {
 		`(() => { const j = document.querySelector('#jobs [data-job]'); return !!j && j.dataset.done === 'true' && !j.querySelector('.error') && /done|exists/.test(j.textContent) && !!j.querySelector('progress') })()`, 30*time.Second)
 	poll(t, ctx, "the pulled image's row appears", fmt.Sprintf(`[...document.querySelectorAll('#rows > tr')].some(r => r.dataset.name === %q)`, ref), 15*time.Second)
 	webShot(t, ctx, "images")
-	browserDo(t, ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-name=%q] button.danger`, ref))), chromedp.WaitVisible(chromedp.ID("confirm")), chromedp.Click(chromedp.ID("confirm-ok")))
+	// Clicked from the page, not through a node ID: the live stream may
+	// redraw the row between finding its button and clicking it (CI saw
+	// "Could not find node with given id").
+	if !eval[bool](t, ctx, fmt.Sprintf(`(() => { const b = document.querySelector('tr[data-name=%q] button.danger'); if (b) b.click(); return !!b })()`, ref)) {
+		t.Fatalf("no Remove button on the row of %s", ref)
+	}
+	browserDo(t, ctx, chromedp.WaitVisible(chromedp.ID("confirm")), chromedp.Click(chromedp.ID("confirm-ok")))
 	poll(t, ctx, "the removed image's row goes", fmt.Sprintf(`![...document.querySelectorAll('#rows > tr')].some(r => r.dataset.name === %q)`, ref), 15*time.Second)
 	if out := must(t, "images", "--format", "{{.Name}}"); strings.Contains(out, ref) {
 		t.Fatalf("the image removed in the browser is still listed:\n%s", out)
