@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -16,66 +17,41 @@ import (
 // hostileServer speaks the protocol but answers every index request with
 // entries and every blocks request with blocks from the given function.
 func hostileServer(t *testing.T, entries []Entry, block func(i uint32) []byte, rawIndex []byte) string {
-	ln := listenTLS(t)
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
+	return scriptedPrimary(t, func(conn net.Conn, typ byte, p []byte, fw *frameWriter) bool {
+		switch typ {
+		case msgIndex:
+			if rawIndex != nil {
+				conn.Write(rawIndex)
+				return true
 			}
-			go func() {
-				defer conn.Close()
-				fr, fw := newFrameReader(conn, 0), newFrameWriter(conn)
-				if _, _, err := fr.next(); err != nil {
-					return
-				}
-				var e enc
-				e.u16(ProtocolVersion)
-				fw.write(msgWelcome, e.b)
-				fw.flush()
-				for {
-					typ, p, err := fr.next()
-					if err != nil {
-						return
+			var b enc
+			b.u32(uint32(len(entries)))
+			for i := range entries {
+				encodeEntry(&b, &entries[i])
+			}
+			fw.write(msgEntries, b.b)
+			var end enc
+			end.u32(uint32(len(entries)))
+			fw.write(msgIndexEnd, end.b)
+		case msgBlocks:
+			req, _ := decodeFileRequest(p, false)
+			bs := uint64(BlockSizeFor(req.size))
+			for _, r := range req.ranges {
+				// One frame per block the range covers, each block's bytes from block.
+				for off := r.off; off < r.off+uint64(r.n); off = (off/bs + 1) * bs {
+					data := block(uint32(off / bs))
+					if rest := r.off + uint64(r.n) - off; uint64(len(data)) > rest {
+						data = data[:rest]
 					}
-					switch typ {
-					case msgIndex:
-						if rawIndex != nil {
-							conn.Write(rawIndex)
-							continue
-						}
-						var b enc
-						b.u32(uint32(len(entries)))
-						for i := range entries {
-							encodeEntry(&b, &entries[i])
-						}
-						fw.write(msgEntries, b.b)
-						var end enc
-						end.u32(uint32(len(entries)))
-						fw.write(msgIndexEnd, end.b)
-					case msgBlocks:
-						req, _ := decodeFileRequest(p, false)
-						bs := uint64(BlockSizeFor(req.size))
-						for _, r := range req.ranges {
-							// One frame per block the range covers, each block's bytes from block.
-							for off := r.off; off < r.off+uint64(r.n); off = (off/bs + 1) * bs {
-								data := block(uint32(off / bs))
-								if rest := r.off + uint64(r.n) - off; uint64(len(data)) > rest {
-									data = data[:rest]
-								}
-								var h enc
-								h.u64(off)
-								fw.write(msgBlockData, h.b, data)
-							}
-						}
-						fw.write(msgBlocksEnd, []byte{blocksOK})
-					}
-					fw.flush()
+					var h enc
+					h.u64(off)
+					fw.write(msgBlockData, h.b, data)
 				}
-			}()
+			}
+			fw.write(msgBlocksEnd, []byte{blocksOK})
 		}
-	}()
-	return ln.Addr().String()
+		return true
+	})
 }
 
 func fileEntry(p string, data []byte) Entry {
