@@ -129,14 +129,14 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		m.askedContainerd = true
 		if msg.err == nil && !m.listed {
-			m.loaded = true
 			m.setRows(msg.containers)
+			m.loaded = true
 		}
 		return m.listCmd()
 	case listMsg:
 		first := !m.listed
-		m.loaded, m.listed = true, true
 		m.setRows(msg.containers)
+		m.loaded, m.listed = true, true
 		if first && m.focused {
 			return m.statsCmd(m.statsGen)
 		}
@@ -167,7 +167,14 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 
 // setRows replaces every row with cs (a full listing), keeping the
 // stats of the containers still there.
+// The first table drawn starts with the cursor on its top row: a row an
+// event brought in before any listing (a keeper's health event, a container
+// starting) must not carry the cursor with it.
 func (m *Model) setRows(cs []models.Container) {
+	selected := m.selectedID()
+	if !m.loaded {
+		selected, m.cursor, m.offset = "", 0, 0
+	}
 	had := make(map[string]row, len(m.rows))
 	for _, r := range m.rows {
 		had[r.c.ID] = r
@@ -178,7 +185,7 @@ func (m *Model) setRows(cs []models.Container) {
 		r.c = c
 		m.rows = append(m.rows, r)
 	}
-	m.refresh()
+	m.refreshOn(selected)
 }
 
 func (m *Model) applyEvent(msg eventMsg) tea.Cmd {
@@ -278,7 +285,13 @@ func pastTense(verb string) string {
 
 // refresh re-sorts and re-filters, keeping the cursor on its container.
 func (m *Model) refresh() {
-	selected := m.selectedID()
+	m.refreshOn(m.selectedID())
+}
+
+// refreshOn re-sorts and re-filters, putting the cursor on container
+// selected (or on the one Select asked for, once its row is in); with
+// neither, the cursor keeps its place, clamped to the rows.
+func (m *Model) refreshOn(selected string) {
 	if m.want != "" && slices.ContainsFunc(m.rows, func(r row) bool { return r.c.ID == m.want }) {
 		selected, m.want = m.want, ""
 	}

@@ -2,6 +2,7 @@ package containers
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -387,5 +388,42 @@ func TestStatsOfTheRowsOnScreen(t *testing.T) {
 	}
 	if d := m.statsEvery(); d != slowStatsInterval {
 		t.Errorf("interval %v sampling every one of 500, want %v", d, slowStatsInterval)
+	}
+}
+
+// TestFirstListingStartsAtTheTop: a row an event brought in before any
+// listing (here "worker", re-read after a keeper event) does not carry the
+// cursor with it; the first table starts on its top row, and from then on
+// the cursor follows its container through listings in containerd's order
+// (not sorted: the cursor once followed whatever row took its index, so
+// nest opened worker's logs for a tape that had web under the cursor).
+func TestFirstListingStartsAtTheTop(t *testing.T) {
+	web := models.Container{ID: commontest.ID(1), Name: "web", State: models.StateRunning}
+	worker := models.Container{ID: commontest.ID(2), Name: "worker", State: models.StateRunning}
+	for _, first := range []tea.Msg{
+		listMsg{containers: []models.Container{web, worker}},
+		liveListMsg{containers: []models.Container{web, worker}},
+	} {
+		t.Run(fmt.Sprintf("%T", first), func(t *testing.T) {
+			m := New(commontest.Common(context.Background(), commontest.New(web, worker)))
+			m.SetSize(120, 26)
+			m.Update(containerMsg{id: worker.ID, c: worker})
+			m.Update(first)
+			if got := names(m); !slices.Equal(got, []string{"web", "worker"}) {
+				t.Fatalf("rows %v, want web, worker", got)
+			}
+			if c, _ := m.selected(); c.Name != "web" {
+				t.Fatalf("cursor on %q after the first listing, want the top row (web)", c.Name)
+			}
+			m.Update(listMsg{containers: []models.Container{worker, web}})
+			if c, _ := m.selected(); c.Name != "web" {
+				t.Fatalf("cursor on %q after containerd's listing (worker first), want it to stay on web", c.Name)
+			}
+			press(t, m, "down")
+			m.Update(listMsg{containers: []models.Container{worker, {ID: commontest.ID(3), Name: "api"}, web}})
+			if c, _ := m.selected(); c.Name != "worker" {
+				t.Errorf("cursor on %q after a later listing, want it to stay on worker", c.Name)
+			}
+		})
 	}
 }
