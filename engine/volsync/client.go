@@ -153,6 +153,14 @@ func (c *Client) breakOff(err error) {
 	c.conn.Close()
 }
 
+// brokenBy reports whether err is what broke the connection (the first
+// error breakOff was given).
+func (c *Client) brokenBy(err error) bool {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	return c.broken == err
+}
+
 // usable returns the error that broke the connection, if any.
 func (c *Client) usable() error {
 	c.pmu.Lock()

@@ -47,10 +47,11 @@ func (r *receiver) stream(ready <-chan *filePlan, ws *writers, cm *committer) er
 		r.stopPlanning()
 		r.c.breakOff(fmt.Errorf("transfer stopped: %w", err))
 	}
-	if serr := <-errc; serr != nil {
+	serr := <-errc
+	if serr != nil && (err == nil || r.c.brokenBy(serr)) {
 		return serr // the cause: the reader only saw the connection close
 	}
-	return err
+	return err // the sender, if it failed, only saw the connection the reader broke off
 }
 
 // readAnswers reads the answers expect announces until it is closed or
