@@ -16,30 +16,35 @@ import (
 
 // runRow times `budgie --headless run BUNDLE` against `ctr run -d`, each
 // returning once the task runs; both sides' containers are removed
-// (untimed) after every run.
+// (untimed) after every run. A second pass runs bundles that say
+// `networks: [none]`, the work ctr's side does (no network), against ctr
+// again.
 func (b *bench) runRow(n int) (Row, error) {
 	seq := 0
 	var phases phaseTimes
-	budgieSide := func() (float64, error) {
-		seq++
-		name := fmt.Sprintf("runbench-%d", seq)
-		path := filepath.Join(b.work, name+".bun")
-		bundle := "name: " + name + "\nimage: " + image + "\nargs: [sleep, '3600']\n"
-		if err := os.WriteFile(path, []byte(bundle), 0o644); err != nil {
-			return 0, err
-		}
-		cmd := b.budgieCmd("run", path)
-		cmd.Env = append(cmd.Env, "BUDGIE_TIMINGS=1")
-		secs, out, err := timed(cmd)
-		if err != nil {
-			return 0, err
-		}
-		if seq > 1 { // the first is alternate's untimed warm-up
-			if err := phases.add(out, secs); err != nil {
+	budgieSide := func(networks string) func() (float64, error) {
+		first := seq + 1
+		return func() (float64, error) {
+			seq++
+			name := fmt.Sprintf("runbench-%d", seq)
+			path := filepath.Join(b.work, name+".bun")
+			bundle := "name: " + name + "\nimage: " + image + "\nargs: [sleep, '3600']\n" + networks
+			if err := os.WriteFile(path, []byte(bundle), 0o644); err != nil {
 				return 0, err
 			}
+			cmd := b.budgieCmd("run", path)
+			cmd.Env = append(cmd.Env, "BUDGIE_TIMINGS=1")
+			secs, out, err := timed(cmd)
+			if err != nil {
+				return 0, err
+			}
+			if seq > first && networks == "" { // the first is alternate's untimed warm-up
+				if err := phases.add(out, secs); err != nil {
+					return 0, err
+				}
+			}
+			return secs, run(b.budgieCmd("rm", "-f", name))
 		}
-		return secs, run(b.budgieCmd("rm", "-f", name))
 	}
 	peerSide := func() (float64, error) {
 		id := fmt.Sprintf("ctrbench-%d", seq)
@@ -52,14 +57,22 @@ func (b *bench) runRow(n int) (Row, error) {
 		}
 		return secs, run(b.ctrCmd("container", "rm", id))
 	}
-	bs, ps, err := alternate(n, budgieSide, peerSide)
+	bs, ps, err := alternate(n, budgieSide(""), peerSide)
 	if err != nil {
 		return Row{}, fmt.Errorf("run → running: %w", err)
+	}
+	nbs, nps, err := alternate(n, budgieSide("networks: [none]\n"), peerSide)
+	if err != nil {
+		return Row{}, fmt.Errorf("run → running, no network: %w", err)
 	}
 	lines := timeLines(bs, ps)
 	med := &lines[0]
 	med.Goal = fmt.Sprintf("≤ %.2f× ctr's", runGoal)
 	med.Verdict = Verdict(med.Budgie, med.Budgie.Value <= runGoal*med.Peer.Value)
+	for _, l := range timeLines(nbs, nps) {
+		l.Measure += ", `networks: [none]` (no network, as ctr's)"
+		lines = append(lines, l)
+	}
 	return Row{
 		Title:  "run → running",
 		Budgie: "budgie --headless run BUNDLE.bun",
@@ -68,11 +81,13 @@ func (b *bench) runRow(n int) (Row, error) {
 		Notes: []string{"Both commands return once the task runs; the container is `sleep 3600` from the same " +
 			"busybox-static image, in an otherwise empty namespace. Removal after each run is not timed. " +
 			"Budgie's side also records its labels, starts its log driver and joins the default network as a " +
-			"bundle asks; ctr's container gets no network and logs nowhere.",
-			"Where Budgie's time goes: each timed run had `BUDGIE_TIMINGS=1`, which prints the command's phases " +
-				"(cli/timings.go, engine/timing); the median of each over the timed runs. A phase's sub-phases " +
-				"(↳) are part of it; `(process start and exit)` is the wall time outside `main` (loading the " +
-				"binary, Go's start-up, exit).",
+			"bundle asks; ctr's container gets no network and logs nowhere. The `networks: [none]` lines are a " +
+			"second pass (after the first, alternated with ctr again) whose bundles ask for no network: the " +
+			"network work ctr's side does, with Budgie's labels and log driver still in.",
+			"Where Budgie's time goes: each timed run of the first pass had `BUDGIE_TIMINGS=1`, which prints the " +
+				"command's phases (cli/timings.go, engine/timing); the median of each over the timed runs. A phase's " +
+				"sub-phases (↳) are part of it; `(process start and exit)` is the wall time outside `main` (loading " +
+				"the binary, Go's start-up, exit).",
 			phases.table()},
 	}, nil
 }
