@@ -24,7 +24,10 @@ import (
 const webImage = "docker.io/library/budgie-bench-web:1"
 
 // wrkResult is one wrk run: requests per second and the 99th percentile latency.
-type wrkResult struct{ rps, p99 float64 }
+type wrkResult struct {
+	rps, p99  float64
+	cpuPerReq float64 // the proxy's CPU seconds per request (all its threads and processes); 0: not measured
+}
 
 // proxyRows measure wrk through Budgie's load balancer over three replicas
 // against nginx and HAProxy balancing the same three, and against one
@@ -59,16 +62,21 @@ func (b *bench) proxyRows(ctx context.Context, repo string, reps int, dur time.D
 	if err != nil {
 		return nil, err
 	}
-	stopNginx, err := b.startNginx(nginxPort, backends)
+	stopNginx, nginxPid, err := b.startNginx(nginxPort, backends)
 	if err != nil {
 		return nil, err
 	}
 	defer stopNginx()
-	stopHAProxy, err := b.startHAProxy(haproxyPort, backends)
+	stopHAProxy, haproxyPid, err := b.startHAProxy(haproxyPort, backends)
 	if err != nil {
 		return nil, err
 	}
 	defer stopHAProxy()
+	keeperPid, err := b.keeperPid()
+	if err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	pids := map[string]int{"budgie": keeperPid, "nginx": nginxPid, "haproxy": haproxyPid}
 	urls := map[string]string{
 		"direct":  "http://" + backends[0] + "/",
 		"budgie":  fmt.Sprintf("http://127.0.0.1:%d/", lbPort),
@@ -78,9 +86,22 @@ func (b *bench) proxyRows(ctx context.Context, repo string, reps int, dur time.D
 	got := map[string][]wrkResult{}
 	for i := -1; i < reps; i++ { // one warm-up round
 		for _, side := range []string{"direct", "budgie", "nginx", "haproxy"} {
+			var before int64
+			if pid := pids[side]; pid > 0 {
+				if before, err = treeTicks(pid); err != nil {
+					return nil, fmt.Errorf("proxy: CPU time of %s: %w", side, err)
+				}
+			}
 			r, err := wrk(urls[side], dur)
 			if err != nil {
 				return nil, fmt.Errorf("proxy: wrk %s: %w", side, err)
+			}
+			if pid := pids[side]; pid > 0 {
+				after, err := treeTicks(pid)
+				if err != nil {
+					return nil, fmt.Errorf("proxy: CPU time of %s: %w", side, err)
+				}
+				r.cpuPerReq = float64(after-before) / clockTicks / (r.rps * dur.Seconds())
 			}
 			if i >= 0 {
 				got[side] = append(got[side], r)
@@ -110,15 +131,23 @@ func proxyRow(title, peer string, bs, ps []wrkResult, goal float64) Row {
 	rpsFig := Figure{Value: brps, Unit: PerSecond}
 	rps := Line{Measure: "requests/s, median", Budgie: rpsFig, Peer: Figure{Value: prps, Unit: PerSecond}, Reps: reps}
 	p99 := Line{Measure: "p99 latency, median", Budgie: Dur(bp99), Peer: Dur(pp99), Reps: reps}
+	cpu := Line{Measure: "proxy CPU per request, median", Budgie: Dur(Median(col(bs, func(r wrkResult) float64 { return r.cpuPerReq }))), Reps: reps}
+	if pc := Median(col(ps, func(r wrkResult) float64 { return r.cpuPerReq })); pc > 0 {
+		cpu.Peer = Dur(pc)
+	} else {
+		cpu.Peer = Figure{Text: "— (no proxy)"}
+	}
 	if goal > 0 {
 		rps.Goal, rps.Verdict = fmt.Sprintf("≥ %.1f× the peer", goal), Verdict(rpsFig, brps >= goal*prps)
 		p99.Goal, p99.Verdict = "no worse than the peer", Verdict(Dur(bp99), bp99 <= pp99)
 	}
 	return Row{
 		Title: title, Budgie: "budgie proxy (keeper), http, round-robin over 3 replicas", Peer: peer,
-		Lines: []Line{rps, p99},
+		Lines: []Line{rps, p99, cpu},
 		Notes: []string{"wrk -t2 -c32 with keep-alive, on the same 2 cores as the proxy and the backends; " +
-			"the backends are echosrv (tools/echosrv) on budgie0."},
+			"the backends are echosrv (tools/echosrv) on budgie0. Proxy CPU per request: the proxy's utime+stime " +
+			"(/proc/PID/stat of the keeper, of nginx's master and workers, of HAProxy) over each wrk run, divided by the " +
+			"requests it served; the rest of the 2 cores went to wrk, the backends and the kernel's loopback and bridge."},
 	}
 }
 
@@ -222,10 +251,10 @@ func (b *bench) replicaAddrs(ctx context.Context, service string) ([]string, err
 
 // startNginx runs nginx in the foreground as a load balancer on port over
 // backends, with keep-alive to them, and returns how to stop it.
-func (b *bench) startNginx(port int, backends []string) (func(), error) {
+func (b *bench) startNginx(port int, backends []string) (func(), int, error) {
 	dir := filepath.Join(b.work, "nginx")
 	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var up strings.Builder
 	for _, a := range backends {
@@ -252,15 +281,16 @@ http {
 `, dir, up.String(), port)
 	path := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	cmd := exec.Command("nginx", "-p", dir, "-c", path, "-g", "daemon off;")
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("proxy: start nginx: %w", err)
+		return nil, 0, fmt.Errorf("proxy: start nginx: %w", err)
 	}
 	// SIGTERM: nginx's master stops its workers too (SIGKILL would orphan them).
 	stop := func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }
-	return listening(port, stop, fmt.Sprintf("nginx (see %s/logs/error.log)", dir))
+	stop, err := listening(port, stop, fmt.Sprintf("nginx (see %s/logs/error.log)", dir))
+	return stop, cmd.Process.Pid, err
 }
 
 // listening waits up to 5 s for a peer started on port to accept, and
@@ -280,10 +310,10 @@ func listening(port int, stop func(), what string) (func(), error) {
 // over backends (http mode, round-robin, keep-alive and connection reuse
 // upstream, one thread per core as nginx's workers), and returns how to
 // stop it.
-func (b *bench) startHAProxy(port int, backends []string) (func(), error) {
+func (b *bench) startHAProxy(port int, backends []string) (func(), int, error) {
 	dir := filepath.Join(b.work, "haproxy")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var servers strings.Builder
 	for i, a := range backends {
@@ -307,18 +337,19 @@ backend replicas
 %[3]s`, goruntime.NumCPU(), port, servers.String())
 	path := filepath.Join(dir, "haproxy.cfg")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if out, err := exec.Command("haproxy", "-c", "-f", path).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("proxy: haproxy refuses its configuration %s: %w\n%s", path, err, out)
+		return nil, 0, fmt.Errorf("proxy: haproxy refuses its configuration %s: %w\n%s", path, err, out)
 	}
 	cmd := exec.Command("haproxy", "-db", "-f", path)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("proxy: start haproxy: %w", err)
+		return nil, 0, fmt.Errorf("proxy: start haproxy: %w", err)
 	}
 	stop := func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }
-	return listening(port, stop, "haproxy")
+	stop, err := listening(port, stop, "haproxy")
+	return stop, cmd.Process.Pid, err
 }
 
 // stopKeeper ends the keeper that `budgie run` started for the bench.
