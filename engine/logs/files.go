@@ -53,28 +53,37 @@ type logFileRef struct {
 }
 
 // openChain opens json.log and its rotated files and returns them oldest
-// first. If the driver rotates meanwhile (json.log is then another file
-// when done), it starts again, so the names it saw were consistent.
+// first. If the driver rotates meanwhile, it starts again, so that the
+// names it saw were consistent: json.log is still the file it opened, and
+// every json.log.N now listed is the file it opened under that name. A
+// rotation renames json.log.N-1 to json.log.N one by one before it renames
+// json.log, so a check of json.log alone would miss a listing taken in the
+// middle of the shift (json.log.1 gone, json.log.2 renamed: the oldest
+// file skipped).
 func openChain(dir string) ([]logFileRef, error) {
 	for attempt := 0; ; attempt++ {
-		chain, current, err := openChainOnce(dir)
+		chain, current, opened, err := openChainOnce(dir)
 		if err != nil {
 			return nil, err
 		}
-		st, err := os.Stat(filepath.Join(dir, logFile))
-		stable := err != nil && current == nil || err == nil && current != nil && os.SameFile(st, current)
-		if stable || attempt >= 10 {
+		if unchanged(dir, current, opened) || attempt >= 10 {
 			return chain, nil
 		}
 		closeRefs(chain)
 	}
 }
 
+// chainListed, when set (by tests), runs between openChainOnce's listing
+// of the rotated files and their opening.
+var chainListed func()
+
 // openChainOnce opens json.log, then lists and opens the rotated files;
-// it returns them oldest first and json.log's identity (nil if absent).
-func openChainOnce(dir string) ([]logFileRef, os.FileInfo, error) {
+// it returns them oldest first, json.log's identity (nil if absent) and
+// the identity of each rotated file opened, by path.
+func openChainOnce(dir string) ([]logFileRef, os.FileInfo, map[string]os.FileInfo, error) {
 	var chain []logFileRef
 	var current os.FileInfo
+	opened := map[string]os.FileInfo{}
 	add := func(path string) error {
 		ref, err := openRef(path)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -83,6 +92,7 @@ func openChainOnce(dir string) ([]logFileRef, os.FileInfo, error) {
 		if err != nil {
 			return fmt.Errorf("read container log: %w", err)
 		}
+		opened[path] = ref.info
 		if slices.ContainsFunc(chain, func(c logFileRef) bool { return os.SameFile(c.info, ref.info) }) {
 			ref.f.Close()
 			return nil
@@ -91,12 +101,16 @@ func openChainOnce(dir string) ([]logFileRef, os.FileInfo, error) {
 		return nil
 	}
 	if err := add(filepath.Join(dir, logFile)); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if len(chain) > 0 {
 		current = chain[0].info
 	}
+	delete(opened, filepath.Join(dir, logFile))
 	rot, err := rotatedFiles(dir)
+	if chainListed != nil {
+		chainListed()
+	}
 	for _, r := range rot {
 		if err == nil {
 			err = add(r.path)
@@ -104,10 +118,34 @@ func openChainOnce(dir string) ([]logFileRef, os.FileInfo, error) {
 	}
 	if err != nil {
 		closeRefs(chain)
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	slices.Reverse(chain)
-	return chain, current, nil
+	return chain, current, opened, nil
+}
+
+// unchanged reports whether dir still holds what openChainOnce opened:
+// json.log is current (both absent, or the same file) and the rotated
+// files listed now are, name for name, the files opened.
+func unchanged(dir string, current os.FileInfo, opened map[string]os.FileInfo) bool {
+	st, err := os.Stat(filepath.Join(dir, logFile))
+	if err != nil && current != nil || err == nil && (current == nil || !os.SameFile(st, current)) {
+		return false
+	}
+	rot, err := rotatedFiles(dir)
+	if err != nil || len(rot) != len(opened) {
+		return false
+	}
+	for _, r := range rot {
+		info, ok := opened[r.path]
+		if !ok {
+			return false
+		}
+		if st, err := os.Stat(r.path); err != nil || !os.SameFile(st, info) {
+			return false
+		}
+	}
+	return true
 }
 
 // openRef opens path for reading.

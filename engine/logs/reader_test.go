@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -377,5 +378,39 @@ func TestFollowContextCancel(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("Read did not return after cancel")
+	}
+}
+
+// TestChainListedMidRotation: a reader that lists the rotated files while
+// the driver is shifting them (json.log.2 already moved to json.log.3,
+// json.log.1 to json.log.2, json.log not yet renamed) opens the names it
+// listed and finds json.log.1 gone; it must list again, not skip the
+// oldest file (CI: a follower of TestConcurrency lost its first 2,892
+// stdout lines this way).
+func TestChainListedMidRotation(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	for _, f := range []struct{ name, line string }{{logFile + ".2", "a\n"}, {logFile + ".1", "b\n"}, {logFile, "c\n"}} {
+		writeEntries(t, filepath.Join(dir, f.name), []entry{{Log: f.line, Stream: "stdout", Time: now}})
+	}
+	shifted := false
+	chainListed = func() {
+		if shifted {
+			return
+		}
+		shifted = true
+		for _, mv := range [][2]string{{".2", ".3"}, {".1", ".2"}} {
+			if err := os.Rename(filepath.Join(dir, logFile+mv[0]), filepath.Join(dir, logFile+mv[1])); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	t.Cleanup(func() { chainListed = nil })
+	got := readLines(t, dir, ReadOptions{Tail: -1})
+	if want := []string{"O:a\n", "O:b\n", "O:c\n"}; !slices.Equal(got, want) {
+		t.Errorf("read %q, want %q", got, want)
+	}
+	if !shifted {
+		t.Error("the listing hook never ran")
 	}
 }
