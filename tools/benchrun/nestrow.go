@@ -38,6 +38,9 @@ func (b *bench) fillTo(ctx context.Context, have, total int, availBefore int64) 
 	if start {
 		state = "running"
 	}
+	if have == 0 { // nothing measured a running container's memory (a partial run: -rows)
+		return fmt.Sprintf("%d %s (%d MiB were available)", total, state, avail>>10), nil
+	}
 	return fmt.Sprintf("%d running + %d %s (a running container took about %d MiB here; %d MiB were available)",
 		have, total-have, state, perKiB>>10, avail>>10), nil
 }
