@@ -11,6 +11,7 @@ import (
 
 	"github.com/budgie-sh/budgie/app"
 	"github.com/budgie-sh/budgie/engine/errdefs"
+	"github.com/budgie-sh/budgie/engine/timing"
 	"github.com/budgie-sh/budgie/theme"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -40,18 +41,51 @@ func (NestCmd) Run(g *Globals, k *kong.Context) error {
 	if err != nil {
 		return err
 	}
+	endTheme := timing.Start(g.ctx, "nest/theme")
+	st := styles(cfg.UI.Theme)
+	endTheme()
 	c := common.Common{
-		Ctx: g.ctx, Styles: styles(cfg.UI.Theme), Keys: cfg.Keys,
+		Ctx: g.ctx, Styles: st, Keys: cfg.Keys,
 		Backend: eng, Node: eng.Runtime.Node(), Copy: osc52Copy,
 	}
 	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(g.ctx)}
 	if cfg.UI.Mouse {
 		opts = append(opts, tea.WithMouseCellMotion())
 	}
-	if _, err := tea.NewProgram(app.New(c, app.Options{}), opts...).Run(); err != nil && g.ctx.Err() == nil {
+	var root tea.Model = app.New(c, app.Options{})
+	if timing.FromContext(g.ctx) != nil {
+		root = &firstView{Model: root, end: timing.Start(g.ctx, "nest/first-view")}
+	}
+	if _, err := tea.NewProgram(root, opts...).Run(); err != nil && g.ctx.Err() == nil {
 		return fmt.Errorf("nest: %w", err)
 	}
 	return nil
+}
+
+// firstView is nest's root model with BUDGIE_TIMINGS=1: it ends the
+// "nest/first-view" phase (from the program's start) when the first frame
+// is drawn. Bubble Tea writes that frame to the terminal at its next tick
+// (at most 1/60 s later).
+type firstView struct {
+	tea.Model
+	end  func()
+	done bool
+}
+
+// Update forwards to the root model, keeping the wrapper.
+func (m *firstView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	m.Model, cmd = m.Model.Update(msg)
+	return m, cmd
+}
+
+// View ends the phase on the first call.
+func (m *firstView) View() string {
+	if !m.done {
+		m.done = true
+		m.end()
+	}
+	return m.Model.View()
 }
 
 // osc52Copy puts text on the terminal's clipboard with OSC 52, which
