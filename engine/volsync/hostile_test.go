@@ -24,15 +24,7 @@ func hostileServer(t *testing.T, entries []Entry, block func(i uint32) []byte, r
 				conn.Write(rawIndex)
 				return true
 			}
-			var b enc
-			b.u32(uint32(len(entries)))
-			for i := range entries {
-				encodeEntry(&b, &entries[i])
-			}
-			fw.write(msgEntries, b.b)
-			var end enc
-			end.u32(uint32(len(entries)))
-			fw.write(msgIndexEnd, end.b)
+			writeIndex(fw, entries)
 		case msgBlocks:
 			req, _ := decodeFileRequest(p, false)
 			bs := uint64(BlockSizeFor(req.size))

@@ -75,7 +75,12 @@ func (m *memFiles) entries() []Entry {
 
 // sendIndex sends the whole index in one frame and its end.
 func (m *memFiles) sendIndex(fw *frameWriter) {
-	entries := m.entries()
+	writeIndex(fw, m.entries())
+}
+
+// writeIndex answers an index request with entries: one ENTRIES frame,
+// then INDEX_END with their count.
+func writeIndex(fw *frameWriter, entries []Entry) {
 	var b enc
 	b.u32(uint32(len(entries)))
 	for i := range entries {
