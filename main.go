@@ -9,6 +9,8 @@ import (
 	"os"
 
 	"github.com/budgie-sh/budgie/cli"
+	// Early: fewer collections while the libraries' init allocates.
+	"github.com/budgie-sh/budgie/internal/initgc"
 	// Early: the log driver tells containerd's shim it is ready before
 	// the large libraries' init runs.
 	_ "github.com/budgie-sh/budgie/engine/logs/ready"
@@ -19,4 +21,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-func main() { os.Exit(cli.Main(os.Args[1:], version)) }
+func main() {
+	initgc.Done()
+	os.Exit(cli.Main(os.Args[1:], version))
+}

@@ -1,0 +1,41 @@
+package initgc
+
+import (
+	"os"
+	"runtime/debug"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestRaisedUntilGraceAfterDone: the test binary ran this package's init,
+// so the GC percentage is raised; Done puts GOGC's value back a second
+// later, not at once.
+func TestRaisedUntilGraceAfterDone(t *testing.T) {
+	want := 100
+	if v := os.Getenv("GOGC"); v == "off" {
+		want = -1
+	} else if n, err := strconv.Atoi(v); err == nil {
+		want = n
+	}
+	raised := during
+	if want < 0 || want >= during {
+		raised = want // left as it is
+	}
+	if p := debug.SetGCPercent(raised); p != raised {
+		t.Fatalf("after init the GC percentage is %d, want %d", p, raised)
+	}
+	Done()
+	if p := debug.SetGCPercent(raised); p != raised {
+		t.Fatalf("just after Done the GC percentage is %d, want still %d", p, raised)
+	}
+	time.Sleep(grace + 500*time.Millisecond)
+	if p := debug.SetGCPercent(want); p != want {
+		t.Fatalf("%v after Done the GC percentage is %d, want GOGC's %d", grace, p, want)
+	}
+	Done() // a second call does nothing
+	time.Sleep(grace + 200*time.Millisecond)
+	if p := debug.SetGCPercent(want); p != want {
+		t.Fatalf("a second Done changed the percentage to %d", p)
+	}
+}
