@@ -96,6 +96,8 @@ func Open(ctx context.Context, cfg *config.Config, opts OpenOptions) (*Engine, e
 		LogMaxSize:  cfg.Logs.MaxSize,
 		LogMaxFiles: cfg.Logs.MaxFiles,
 		LogBinary:   opts.LogBinary,
+
+		ContainerdAddress: conn.Address,
 	})
 	if err != nil {
 		conn.Close()

@@ -129,6 +129,7 @@ func (s *supervisor) dispatch(ctx context.Context, ev models.Event) {
 	switch ev.Type {
 	case models.EventExit:
 		m = message{kind: msgExit, code: ev.ExitCode, at: ev.Time}
+		go s.releaseNetNS(ctx, ev.ContainerID)
 	case models.EventStart:
 		m = message{kind: msgStart}
 	case models.EventUpdate:
@@ -143,6 +144,15 @@ func (s *supervisor) dispatch(ctx context.Context, ev models.Event) {
 	}
 	if w := s.worker(ctx, ev.ContainerID); w != nil {
 		w.send(ctx, m)
+	}
+}
+
+// releaseNetNS ends the pinned network namespace of a task that exited
+// (its interfaces would otherwise outlive it until the next start). It
+// waits for a start of the container in progress, so it runs on its own.
+func (s *supervisor) releaseNetNS(ctx context.Context, id string) {
+	if err := s.rt.ReleaseNetNS(ctx, id); err != nil {
+		s.log.Warn("release the network namespace of an exited task", "container", models.ShortID(id), "err", err)
 	}
 }
 

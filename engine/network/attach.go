@@ -280,20 +280,33 @@ func (m *Manager) ifNamesOf(network, id string) ([]string, error) {
 	return out, nil
 }
 
-// GC releases the leases of containers that keep reports as gone (not
+// GC releases the leases of containers that keep does not name (gone, not
 // running), such as those left when containerd restarted under running
-// containers, and returns what it released. Leases on networks whose
+// containers, and returns what it released. keep is called once, under
+// the lock attachments take, with the containers that hold leases (each
+// once); an error from it is returned, and the leases are still released
+// by the set it returned unless that is nil. Leases on networks whose
 // definition is gone, or naming no container, are deleted outright.
-func (m *Manager) GC(ctx context.Context, keep func(containerID string) bool) ([]models.Endpoint, error) {
+func (m *Manager) GC(ctx context.Context, keep func(leased []string) (map[string]bool, error)) ([]models.Endpoint, error) {
 	var released []models.Endpoint
 	err := m.locked(ctx, func() error {
 		leases, err := m.leases("")
 		if err != nil {
 			return err
 		}
-		var errs []error
+		var ids []string
 		for _, l := range leases {
-			if keep(l.ContainerID) {
+			if l.ContainerID != "" && !slices.Contains(ids, l.ContainerID) {
+				ids = append(ids, l.ContainerID)
+			}
+		}
+		kept, kerr := keep(ids)
+		if kept == nil {
+			return kerr
+		}
+		errs := []error{kerr}
+		for _, l := range leases {
+			if kept[l.ContainerID] {
 				continue
 			}
 			if err := m.release(ctx, l); err != nil {

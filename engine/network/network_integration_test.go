@@ -223,7 +223,7 @@ func TestDetachAndGC(t *testing.T) {
 	if out, err := exec.Command("ip", "netns", "del", dead.name).CombinedOutput(); err != nil {
 		t.Fatalf("ip netns del: %v: %s", err, out)
 	}
-	released, err := m.GC(ctx, func(id string) bool { return id != epDead.ContainerID })
+	released, err := m.GC(ctx, keepIf(func(id string) bool { return id != epDead.ContainerID }))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -312,6 +313,48 @@ func TestErrors(t *testing.T) {
 }
 
 // writeLease fakes host-local's lease file for ip on network.
+// keepIf turns a per-container predicate into GC's keep.
+func keepIf(f func(id string) bool) func([]string) (map[string]bool, error) {
+	return func(ids []string) (map[string]bool, error) {
+		kept := map[string]bool{}
+		for _, id := range ids {
+			kept[id] = f(id)
+		}
+		return kept, nil
+	}
+}
+
+// TestGCAsksOnce: keep is asked once, with each leased container once; its
+// error is returned and the leases it did not keep are still released.
+func TestGCAsksOnce(t *testing.T) {
+	m := openTest(t)
+	writeLease(t, m, "gone", "10.7.0.2", "dead\r\neth0")
+	writeLease(t, m, "gone", "10.7.0.3", "alive\r\neth0")
+	writeLease(t, m, "gone", "10.7.0.4", "alive\r\neth1")
+	calls := 0
+	boom := errors.New("boom")
+	released, err := m.GC(context.Background(), func(ids []string) (map[string]bool, error) {
+		calls++
+		slices.Sort(ids)
+		if !slices.Equal(ids, []string{"alive", "dead"}) {
+			t.Errorf("keep asked about %q, want alive and dead once each", ids)
+		}
+		return map[string]bool{"alive": true}, boom
+	})
+	if calls != 1 || !errors.Is(err, boom) {
+		t.Fatalf("keep called %d times, GC error %v; want once and boom", calls, err)
+	}
+	if len(released) != 1 || released[0].ContainerID != "dead" {
+		t.Fatalf("released = %+v, want dead's lease", released)
+	}
+	// A nil set releases nothing.
+	writeLease(t, m, "gone", "10.7.0.5", "dead2\r\neth0")
+	released, err = m.GC(context.Background(), func([]string) (map[string]bool, error) { return nil, boom })
+	if len(released) != 0 || !errors.Is(err, boom) {
+		t.Fatalf("nil keep set: released %+v, err %v", released, err)
+	}
+}
+
 func writeLease(t *testing.T, m *Manager, network, ip, content string) {
 	t.Helper()
 	dir := m.ipamDir(network)
@@ -357,7 +400,7 @@ func TestGCOrphanLeases(t *testing.T) {
 	m := openTest(t)
 	writeLease(t, m, "gone", "10.7.0.2", "dead\r\neth0")
 	writeLease(t, m, "gone", "10.7.0.3", "alive\r\neth0")
-	released, err := m.GC(context.Background(), func(id string) bool { return id == "alive" })
+	released, err := m.GC(context.Background(), keepIf(func(id string) bool { return id == "alive" }))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,14 +86,14 @@ func (r *Runtime) checkNetworks(ctx context.Context, spec models.ContainerSpec) 
 	return nil
 }
 
-// attachNetworks joins a created (not yet started) task to the container's
-// networks and records the endpoints; on failure it detaches what it did.
-func (r *Runtime) attachNetworks(ctx context.Context, cc containerd.Container, task containerd.Task, spec models.ContainerSpec) error {
+// attachNetworks joins the network namespace at netns (a created, not yet
+// started task's, or a pinned one) to the container's networks and records
+// the endpoints; on failure it detaches what it did.
+func (r *Runtime) attachNetworks(ctx context.Context, cc containerd.Container, netns string, spec models.ContainerSpec) error {
 	nets := networksOf(spec)
 	if r.opts.Networks == nil || len(nets) == 0 {
 		return nil
 	}
-	netns := fmt.Sprintf("/proc/%d/ns/net", task.Pid())
 	var eps []models.Endpoint
 	for i, n := range nets {
 		ep, err := r.opts.Networks.Attach(ctx, network.AttachOptions{
@@ -113,12 +113,14 @@ func (r *Runtime) attachNetworks(ctx context.Context, cc containerd.Container, t
 	return nil
 }
 
-// prepareNetworks starts, in the background, what attachNetworks needs
-// before a namespace exists: leases of containers without a live task are
-// collected and each network's firewall rules checked (Prepare). The start
-// path runs it while containerd creates the task; the returned function
-// waits for it and returns its error.
-func (r *Runtime) prepareNetworks(ctx context.Context, spec models.ContainerSpec) (wait func() error) {
+// beginNetworks starts, in the background, the network work of a start
+// that needs no task: leases of containers without a live task are
+// collected and each network's firewall rules checked (Prepare); with a
+// pinned namespace, the container then joins its networks there. The
+// start path runs it while containerd creates the task; the returned
+// function waits for it and returns its error (having undone a partial
+// join).
+func (r *Runtime) beginNetworks(ctx context.Context, cc containerd.Container, spec models.ContainerSpec, pinned string) (wait func() error) {
 	nets := networksOf(spec)
 	if r.opts.Networks == nil || len(nets) == 0 {
 		return func() error { return nil }
@@ -130,6 +132,11 @@ func (r *Runtime) prepareNetworks(ctx context.Context, spec models.ContainerSpec
 		end()
 		if err == nil {
 			err = r.opts.Networks.Prepare(ctx, nets)
+		}
+		if err == nil && pinned != "" {
+			end := timing.Start(ctx, "run/start/network")
+			err = r.attachNetworks(ctx, cc, pinned, spec)
+			end()
 		}
 		done <- err
 	}()
@@ -195,10 +202,64 @@ func (r *Runtime) CollectLeases(ctx context.Context) error {
 	return r.gcLeases(ctx)
 }
 
+// gcLeases releases the leases, and unpins the namespaces, of containers
+// with no live task. A start holds its container's start lock from before
+// its namespace and lease exist until its task does. So a container whose
+// task is not listed is a candidate only if its lock can be taken; it is
+// held while the tasks are listed again and its namespace unpinned, so no
+// start of it can begin or end in between.
 func (r *Runtime) gcLeases(ctx context.Context) error {
+	_, err := r.opts.Networks.GC(ctx, func(leased []string) (map[string]bool, error) {
+		live, err := r.liveTasks(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var candidates []string
+		held := map[string]func(){} // the candidates' start locks taken
+		defer func() {
+			for _, unlock := range held {
+				unlock()
+			}
+		}()
+		for _, id := range append(leased, r.pinnedIDs()...) {
+			if live[id] || slices.Contains(candidates, id) {
+				continue
+			}
+			unlock, busy := r.tryLockStart(id)
+			if busy {
+				live[id] = true
+				continue
+			}
+			candidates = append(candidates, id)
+			if unlock != nil {
+				held[id] = unlock
+			}
+		}
+		if len(candidates) == 0 {
+			return live, nil
+		}
+		again, err := r.liveTasks(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var errs []error
+		for _, id := range candidates {
+			if again[id] {
+				live[id] = true
+			} else if held[id] != nil {
+				errs = append(errs, unpinNetNS(r.NetNSPath(id)))
+			}
+		}
+		return live, errors.Join(errs...)
+	})
+	return err
+}
+
+// liveTasks lists the containers whose task is not stopped.
+func (r *Runtime) liveTasks(ctx context.Context) (map[string]bool, error) {
 	resp, err := r.client.TaskService().List(r.ns(ctx), &tasks.ListTasksRequest{})
 	if err != nil {
-		return fmt.Errorf("list tasks: %w", errdefs.FromContainerd(err))
+		return nil, fmt.Errorf("list tasks: %w", errdefs.FromContainerd(err))
 	}
 	live := map[string]bool{}
 	for _, t := range resp.Tasks {
@@ -206,8 +267,7 @@ func (r *Runtime) gcLeases(ctx context.Context) error {
 			live[t.ID] = true
 		}
 	}
-	_, err = r.opts.Networks.GC(ctx, func(id string) bool { return live[id] })
-	return err
+	return live, nil
 }
 
 // RefreshHosts rewrites the hosts file of every running container so that

@@ -134,62 +134,57 @@ func (r *Runtime) RestartTask(ctx context.Context, id string, opts RestartTaskOp
 // newTask creates a task with Budgie's log driver (or, with attach, IO to
 // the caller's streams: see taskIO), joins it to the container's
 // networks, starts it and records the start time, leaving
-// LabelStoppedByUser as it is. On failure it leaves no task, mount or lease.
+// LabelStoppedByUser as it is. On failure it leaves no task, mount, lease
+// or pinned namespace.
 func (r *Runtime) newTask(ctx context.Context, cc containerd.Container, attach *AttachOptions) (containerd.Task, error) {
-	labels, err := cc.Labels(ctx)
+	info, err := cc.Info(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read labels: %w", errdefs.FromContainerd(err))
+		return nil, fmt.Errorf("read container: %w", errdefs.FromContainerd(err))
 	}
-	spec, err := decodeSpec(labels)
+	spec, err := decodeSpec(info.Labels)
 	if err != nil {
 		// Its networks and secrets are in the spec: starting without them
 		// would run something else than what was asked for.
 		return nil, fmt.Errorf("its %s label is damaged (remove it and run its bundle again): %w: %w", LabelSpec, err, errdefs.ErrInvalid)
 	}
-	logDir := r.LogDir(cc.ID())
-	if err := os.MkdirAll(logDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create log directory: %w", err)
-	}
-	if err := r.mountSecrets(ctx, cc); err != nil {
+	pinned, err := r.pinnedPath(ctx, cc, info)
+	if err != nil {
 		return nil, err
 	}
-	tio, err := r.taskIO(spec, logDir, attach)
+	if pinned != "" {
+		unlock, err := r.lockStart(cc.ID())
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		if err := pinNetNS(pinned); err != nil {
+			return nil, err
+		}
+	}
+	task, tio, err := r.createTask(ctx, cc, spec, pinned, attach)
 	if err != nil {
-		_ = r.unmountSecrets(cc.ID())
 		return nil, err
-	}
-	prepared := r.prepareNetworks(ctx, spec) // meanwhile: nothing in it needs the task
-	end := timing.Start(ctx, "run/start/task-create")
-	task, err := cc.NewTask(ctx, tio.creator)
-	end()
-	if perr := prepared(); err == nil && perr != nil {
-		_, _ = task.Delete(context.WithoutCancel(ctx), containerd.WithProcessKill)
-		tio.abort()
-		_ = r.unmountSecrets(cc.ID())
-		return nil, fmt.Errorf("join networks: %w", perr)
-	}
-	if err != nil {
-		tio.abort()
-		_ = r.unmountSecrets(cc.ID())
-		return nil, fmt.Errorf("create task: %w", explainStartError(errdefs.FromContainerd(err)))
 	}
 	fail := func(err error) (containerd.Task, error) {
 		_, _ = task.Delete(context.WithoutCancel(ctx), containerd.WithProcessKill)
+		_ = r.detachNetworks(context.WithoutCancel(ctx), cc)
+		_ = unpinNetNS(pinned)
 		tio.abort()
 		_ = r.unmountSecrets(cc.ID())
 		return nil, err
 	}
-	end = timing.Start(ctx, "run/start/network")
-	err = r.attachNetworks(ctx, cc, task, spec)
-	end()
-	if err != nil {
-		return fail(err)
+	if pinned == "" {
+		end := timing.Start(ctx, "run/start/network")
+		err = r.attachNetworks(ctx, cc, fmt.Sprintf("/proc/%d/ns/net", task.Pid()), spec)
+		end()
+		if err != nil {
+			return fail(err)
+		}
 	}
-	end = timing.Start(ctx, "run/start/task-start")
+	end := timing.Start(ctx, "run/start/task-start")
 	err = tio.start(ctx, task)
 	end()
 	if err != nil {
-		_ = r.detachNetworks(context.WithoutCancel(ctx), cc)
 		return fail(fmt.Errorf("start task: %w", explainStartError(errdefs.FromContainerd(err))))
 	}
 	end = timing.Start(ctx, "run/start/started-label")
@@ -200,6 +195,51 @@ func (r *Runtime) newTask(ctx context.Context, cc containerd.Container, attach *
 	}
 	defer timing.Start(ctx, "run/start/hosts")()
 	return task, r.RefreshHosts(ctx)
+}
+
+// createTask mounts the container's secrets and creates its task. Network
+// work that needs no task runs meanwhile: the firewall check and lease
+// collection, and, with a pinned namespace, joining the networks. On
+// failure it leaves no task, mount, lease or pinned namespace.
+func (r *Runtime) createTask(ctx context.Context, cc containerd.Container, spec models.ContainerSpec, pinned string, attach *AttachOptions) (containerd.Task, *taskIO, error) {
+	undo := func() {
+		_ = unpinNetNS(pinned)
+		_ = r.unmountSecrets(cc.ID())
+	}
+	logDir := r.LogDir(cc.ID())
+	if err := os.MkdirAll(logDir, 0o700); err != nil {
+		undo()
+		return nil, nil, fmt.Errorf("create log directory: %w", err)
+	}
+	if err := r.mountSecrets(ctx, cc); err != nil {
+		undo()
+		return nil, nil, err
+	}
+	tio, err := r.taskIO(spec, logDir, attach)
+	if err != nil {
+		undo()
+		return nil, nil, err
+	}
+	joined := r.beginNetworks(ctx, cc, spec, pinned) // meanwhile: nothing in it needs the task
+	end := timing.Start(ctx, "run/start/task-create")
+	task, err := cc.NewTask(ctx, tio.creator)
+	end()
+	jerr := joined()
+	if err == nil && jerr == nil {
+		return task, tio, nil
+	}
+	if err == nil {
+		_, _ = task.Delete(context.WithoutCancel(ctx), containerd.WithProcessKill)
+		err = fmt.Errorf("join networks: %w", jerr)
+	} else {
+		err = fmt.Errorf("create task: %w", explainStartError(errdefs.FromContainerd(err)))
+	}
+	if pinned != "" && jerr == nil {
+		_ = r.detachNetworks(context.WithoutCancel(ctx), cc)
+	}
+	tio.abort()
+	undo()
+	return nil, nil, err
 }
 
 // SetRestartCount records n as the container's restart count.

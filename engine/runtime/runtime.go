@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	containerd "github.com/containerd/containerd"
@@ -48,6 +49,10 @@ type Options struct {
 	// LogMaxSize and LogMaxFiles rotate container logs; zero means 10 MiB and 3.
 	LogMaxSize  int64
 	LogMaxFiles int
+	// ContainerdAddress is containerd's socket; the runtime asks who answers
+	// on it to learn whether containerd shares its mount namespace (see
+	// NetNSPath). Empty means it does.
+	ContainerdAddress string
 }
 
 // Runtime manages Budgie's containers in one containerd namespace.
@@ -57,6 +62,10 @@ type Runtime struct {
 	keeper KeeperState
 	// secrets supplies secret values (see SetSecrets).
 	secrets SecretSource
+	// pinOnce sets pinOK: whether new containers get a pinned network
+	// namespace (pinsNetNS).
+	pinOnce sync.Once
+	pinOK   bool
 }
 
 // New returns a Runtime using client. It creates data_dir/volumes mode 0700,

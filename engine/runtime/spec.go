@@ -47,11 +47,16 @@ func (r *Runtime) specOpts(ctx context.Context, id string, spec models.Container
 	if r.hostNetwork(spec) {
 		opts = append(opts, oci.WithHostNamespace(specs.NetworkNamespace), oci.WithHostHostsFile)
 	} else {
-		// A new network namespace (runc makes it); the runtime joins it to
-		// the container's networks between task create and start.
+		// A new network namespace: runc makes it, and the runtime joins it
+		// to the container's networks between task create and start; or,
+		// for a container on networks, Budgie makes and pins it first and
+		// joins it while the task is created (netns.go).
 		opts = append(opts, oci.WithMounts([]specs.Mount{{
 			Type: "bind", Source: r.HostsPath(id), Destination: "/etc/hosts", Options: []string{"rbind", "rw"},
 		}}))
+		if len(networksOf(spec)) > 0 && r.pinsNetNS() {
+			opts = append(opts, r.pinnedNetNSOpt(id)) // netns.go: joined while the task is created
+		}
 	}
 	if len(spec.Env) > 0 {
 		opts = append(opts, oci.WithEnv(spec.Env))

@@ -116,6 +116,9 @@ func (r *Runtime) deleteTask(ctx context.Context, cc containerd.Container, task 
 	if err := r.detachNetworks(ctx, cc); err != nil {
 		return err
 	}
+	if err := r.releaseNetNS(cc.ID()); err != nil {
+		return err
+	}
 	if err := r.RefreshHosts(ctx); err != nil {
 		return err
 	}
@@ -158,17 +161,16 @@ func (r *Runtime) Remove(ctx context.Context, ref string, opts RemoveOptions) (m
 		return c, fmt.Errorf("container %s is %s: stop it first (budgie stop %s) or force it (budgie rm -f %s): %w",
 			c.Name, c.State, c.Name, c.Name, errdefs.ErrConflict)
 	}
-	if task, err := cc.Task(ctx, nil); err == nil {
-		if err := stopTask(ctx, task, syscall.SIGKILL, 5*time.Second); err != nil {
-			return c, fmt.Errorf("remove %s: %w", c.Name, err)
-		}
-		if _, err := task.Delete(ctx, containerd.WithProcessKill); err != nil && !cerrdefs.IsNotFound(err) {
-			return c, fmt.Errorf("remove %s: delete task: %w", c.Name, errdefs.FromContainerd(err))
-		}
+	if err := killAndDelete(ctx, cc); err != nil {
+		return c, fmt.Errorf("remove %s: %w", c.Name, err)
 	}
 	if err := r.detachNetworks(ctx, cc); err != nil {
 		return c, fmt.Errorf("remove %s: %w", c.Name, err)
 	}
+	if err := r.releaseNetNS(c.ID); err != nil {
+		return c, fmt.Errorf("remove %s: %w", c.Name, err)
+	}
+	_ = os.Remove(r.startLockPath(c.ID))
 	_ = os.Remove(r.HostsPath(c.ID))
 	if err := r.unmountSecrets(c.ID); err != nil {
 		return c, fmt.Errorf("remove %s: %w", c.Name, err)
@@ -185,6 +187,30 @@ func (r *Runtime) Remove(ctx context.Context, ref string, opts RemoveOptions) (m
 		}
 	}
 	return c, nil
+}
+
+// killAndDelete kills and deletes cc's task, if it has one. A task seen
+// as created may be started meanwhile (the keeper restarting it), which
+// makes containerd refuse the delete: it is killed again, up to 3 times.
+func killAndDelete(ctx context.Context, cc containerd.Container) error {
+	var err error
+	for range 3 {
+		task, terr := cc.Task(ctx, nil)
+		if terr != nil {
+			return nil
+		}
+		if err = stopTask(ctx, task, syscall.SIGKILL, 5*time.Second); err != nil {
+			return err
+		}
+		_, err = task.Delete(ctx, containerd.WithProcessKill)
+		if err == nil || cerrdefs.IsNotFound(err) {
+			return nil
+		}
+		if !cerrdefs.IsFailedPrecondition(err) {
+			break
+		}
+	}
+	return fmt.Errorf("delete task: %w", errdefs.FromContainerd(err))
 }
 
 func (r *Runtime) removeUnusedVolumes(ctx context.Context, spec models.ContainerSpec) error {
