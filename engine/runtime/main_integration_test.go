@@ -26,6 +26,9 @@ var (
 // TestMain starts one private containerd for the package; the test binary
 // doubles as Budgie's log driver.
 func TestMain(m *testing.M) {
+	if path := os.Getenv(listenEnv); path != "" {
+		os.Exit(listenUntilEOF(path)) // the helper of TestOtherMountNamespaceJoinsUnpinned
+	}
 	os.Exit(testkit.RuntimeMain(m, testImage, func(e *testkit.Env, r *runtime.Runtime) (func(), error) {
 		env, rt = e, r
 		return nil, nil

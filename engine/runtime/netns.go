@@ -131,7 +131,7 @@ func (r *Runtime) pinnedPath(ctx context.Context, cc containerd.Container, info 
 	}
 	err = cc.Update(ctx, func(ctx context.Context, _ *containerd.Client, c *containers.Container) error {
 		var s oci.Spec
-		if err := json.Unmarshal(c.Spec.GetValue(), &s); err != nil {
+		if err := json.Unmarshal(c.Spec.GetValue(), &s); err != nil || s.Linux == nil {
 			return err
 		}
 		for i := range s.Linux.Namespaces {

@@ -3,6 +3,7 @@
 package runtime_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,6 +28,7 @@ import (
 
 	"github.com/budgie-sh/budgie/engine/network"
 	"github.com/budgie-sh/budgie/engine/runtime"
+	"github.com/budgie-sh/budgie/internal/testkit"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -268,5 +272,99 @@ func TestUnpinnedSpecStillJoins(t *testing.T) {
 	}
 	if got := fetchName(t, c); got != c.Name {
 		t.Fatalf("%s answered %q, want %q", c.Endpoints[0].IP, got, c.Name)
+	}
+}
+
+// listenEnv names the socket the test binary, run again as a helper,
+// listens on (TestMain).
+const listenEnv = "BUDGIE_TEST_LISTEN"
+
+// listenUntilEOF listens on the unix socket at path, says "ready" on
+// stdout and holds every connection until stdin ends.
+func listenUntilEOF(path string) int {
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	fmt.Println("ready")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+// TestOtherMountNamespaceJoinsUnpinned: when what answers on containerd's
+// socket runs in another mount namespace (runc would not see Budgie's
+// mount), a container is made without a pinned namespace, and one made
+// with a path has it taken out of its spec at its next start; both join
+// their network the old way and answer on their address.
+func TestOtherMountNamespaceJoinsUnpinned(t *testing.T) {
+	r, nets, n := netRuntime(t)
+	ctx := context.Background()
+	sock := filepath.Join(t.TempDir(), "other.sock")
+	helper := exec.Command("unshare", "--mount", "--propagation", "private", os.Args[0])
+	helper.Env = append(os.Environ(), listenEnv+"="+sock)
+	stdin, err := helper.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := helper.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	helper.Stderr = os.Stderr
+	if err := helper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); _ = helper.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		t.Fatalf("helper in another mount namespace: %q %v", line, err)
+	}
+	exe, _ := os.Executable()
+	other, err := runtime.New(env.Client(), runtime.Options{
+		Namespace: testkit.Namespace, DataDir: env.DataDir, NodeName: testkit.NodeName, LogBinary: exe, Networks: nets,
+		ContainerdAddress: sock,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	a := runOn(t, other, netSpec(t, n))
+	if got := specNetNS(t, a.ID); got != "" {
+		t.Errorf("made across mount namespaces, the spec names %q; want no path", got)
+	}
+	if got := fetchName(t, a); got != a.Name {
+		t.Errorf("%s answered %q, want %q", a.Endpoints[0].IP, got, a.Name)
+	}
+
+	b, err := r.Create(ctx, netSpec(t, n), runtime.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = r.Remove(context.Background(), b.ID, runtime.RemoveOptions{Force: true}) })
+	if got := specNetNS(t, b.ID); got != r.NetNSPath(b.ID) {
+		t.Fatalf("made by a pinning runtime, the spec names %q", got)
+	}
+	b, err = other.Start(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := specNetNS(t, b.ID); got != "" {
+		t.Errorf("started across mount namespaces, the spec still names %q", got)
+	}
+	if _, err := os.Lstat(r.NetNSPath(b.ID)); !os.IsNotExist(err) {
+		t.Errorf("started across mount namespaces, a namespace file: %v", err)
+	}
+	if got := fetchName(t, b); got != b.Name {
+		t.Errorf("%s answered %q, want %q", b.Endpoints[0].IP, got, b.Name)
 	}
 }
