@@ -353,17 +353,18 @@ func BenchmarkHTTPProxy(b *testing.B) {
 	k := publish(b, p, ServiceConfig{Name: "web", Protocol: "http", Backends: []Backend{httpBackend(b, "a", nil)}})
 	url := fmt.Sprintf("http://127.0.0.1:%d/", k.HostPort)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			resp, err := client.Get(url)
-			if err != nil {
-				b.Error(err)
-				return
+	reportCPU(b, func() {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				resp, err := client.Get(url)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
 			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
+		})
 	})
 }
 
@@ -397,16 +398,17 @@ func BenchmarkHTTPDirect(b *testing.B) {
 	be := httpBackend(b, "a", nil)
 	url := "http://" + be.Addr + "/"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			resp, err := client.Get(url)
-			if err != nil {
-				b.Error(err)
-				return
+	reportCPU(b, func() {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				resp, err := client.Get(url)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
 			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
+		})
 	})
 }
