@@ -113,7 +113,7 @@ func FuzzReadRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		r.forward("192.0.2.1")
+		r.forward([]string{"192.0.2.1"})
 		var out bytes.Buffer
 		w := bufio.NewWriter(&out)
 		if err := r.writeHead(w); err != nil || w.Flush() != nil {

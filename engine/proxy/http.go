@@ -40,6 +40,12 @@ type client struct {
 	br *bufio.Reader
 	bw *bufio.Writer
 	ip string
+	// ipField is []string{ip}, the X-Forwarded-For of each request.
+	ipField []string
+	// ask is the request ReadResponse reads an answer for (its method).
+	ask http.Request
+	// body is the answer being relayed.
+	body countedBody
 }
 
 // serveHTTPConn relays the requests of one client connection.
@@ -48,6 +54,7 @@ func (s *service) serveHTTPConn(nc net.Conn) {
 	gc := newGuardedConn(nc, s.lim.BodyTimeout)
 	cl := &client{c: gc, br: bufio.NewReaderSize(gc, bufSize), bw: bufio.NewWriterSize(gc, bufSize)}
 	cl.ip, _, _ = net.SplitHostPort(nc.RemoteAddr().String())
+	cl.ipField = []string{cl.ip}
 	for first := true; ; first = false {
 		req, err := s.readHead(cl, first)
 		if err != nil {
@@ -100,7 +107,7 @@ func (s *service) refuse(cl *client, err error) {
 // backend that refuses the connection is skipped for the next one; other
 // failures are answered 502 (504 when the backend is too slow to answer).
 func (s *service) relay(cl *client, req *request) bool {
-	req.forward(cl.ip)
+	req.forward(cl.ipField)
 	tried := map[*backend]bool{}
 	for {
 		b := s.pick(tried)

@@ -35,7 +35,8 @@ func (s *service) awaitContinue(req *request, up *upConn, cl *client, st *interi
 			return nil, &staleError{err}
 		}
 		up.startHead(s.lim.MaxHeaderBytes, s.lim.ResponseTimeout)
-		resp, err := http.ReadResponse(up.br, &http.Request{Method: req.method})
+		cl.ask.Method = req.method
+		resp, err := http.ReadResponse(up.br, &cl.ask)
 		if err != nil {
 			return nil, err
 		}
@@ -64,7 +65,8 @@ func (s *service) readAnswer(req *request, up *upConn, cl *client, st *interimSt
 		return nil, &staleError{err} // closed before answering anything
 	}
 	for {
-		resp, err := http.ReadResponse(up.br, &http.Request{Method: req.method})
+		cl.ask.Method = req.method
+		resp, err := http.ReadResponse(up.br, &cl.ask)
 		if err != nil {
 			return nil, err
 		}
@@ -171,9 +173,10 @@ func (s *service) answer(b *backend, req *request, resp *http.Response, up *upCo
 	keep := !req.close && bodySent // a body the client may still send ends the connection
 	dropHopHeaders(resp.Header)
 	keep = frameForClient(req, resp, keep)
-	body := &countedBody{ReadCloser: resp.Body, b: b}
+	body := &cl.body
+	*body = countedBody{ReadCloser: resp.Body, b: b}
 	if backendKeep {
-		body.release = func() { s.release(b, up) }
+		body.s, body.up = s, up
 	}
 	if resp.Body == http.NoBody {
 		body.end()
@@ -246,11 +249,12 @@ func (s *service) tunnel(b *backend, req *request, resp *http.Response, up *upCo
 // request when the answer has been read to its end (before its last bytes
 // reach the client, so that the client's next request already sees the
 // backend idle). Then, when its framing said it ended and nothing more
-// came, release gives the backend connection back to the pool.
+// came, s.release gives the backend connection up back to the pool.
 type countedBody struct {
 	io.ReadCloser
 	b        *backend
-	release  func() // nil when the connection may not be kept
+	s        *service
+	up       *upConn // nil when the connection may not be kept
 	done     bool
 	released bool
 }
@@ -271,9 +275,9 @@ func (c *countedBody) Read(p []byte) (int, error) {
 // connection is released when it may be kept.
 func (c *countedBody) end() {
 	c.finish()
-	if c.release != nil && !c.released {
+	if c.up != nil && !c.released {
 		c.released = true
-		c.release()
+		c.s.release(c.b, c.up)
 	}
 }
 

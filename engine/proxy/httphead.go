@@ -24,6 +24,7 @@ type request struct {
 	method, target string
 	minor          int // HTTP/1.minor: 0 or 1
 	host           string
+	hostField      []string // []string{host}, for X-Forwarded-Host
 	header         http.Header
 	length         int64  // body length: 0 none, -1 chunked
 	close          bool   // the client connection ends after this exchange
@@ -153,7 +154,7 @@ func (r *request) frame() error {
 		return badRequest("missing, repeated or malformed host")
 	}
 	if len(hosts) == 1 {
-		r.host = hosts[0]
+		r.host, r.hostField = hosts[0], hosts[:1:1]
 	}
 	te, cl := r.header["Transfer-Encoding"], r.header["Content-Length"]
 	switch {
@@ -242,9 +243,15 @@ func dropHopHeaders(h http.Header) {
 // read as the same) is dropped.
 var forwardedHeaders = []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip", "Forwarded"}
 
+// forwardedProto is the X-Forwarded-Proto field's value; the header maps
+// share it (and the client's address field) since nothing changes a
+// field's values in place.
+var forwardedProto = []string{"http"}
+
 // forward replaces the client's forwarding fields with the proxy's own:
-// the proxy is the edge, so the client's address is the only one known.
-func (r *request) forward(clientIP string) {
+// the proxy is the edge, so the client's address (clientIP, the field's
+// one value) is the only one known.
+func (r *request) forward(clientIP []string) {
 	for k := range r.header {
 		if strings.IndexByte(k, '_') >= 0 {
 			alias := textproto.CanonicalMIMEHeaderKey(strings.ReplaceAll(k, "_", "-"))
@@ -258,10 +265,10 @@ func (r *request) forward(clientIP string) {
 	for _, f := range forwardedHeaders {
 		delete(r.header, f)
 	}
-	r.header["X-Forwarded-For"] = []string{clientIP}
-	r.header["X-Forwarded-Proto"] = []string{"http"}
+	r.header["X-Forwarded-For"] = clientIP
+	r.header["X-Forwarded-Proto"] = forwardedProto
 	if r.host != "" {
-		r.header["X-Forwarded-Host"] = []string{r.host}
+		r.header["X-Forwarded-Host"] = r.hostField
 	}
 }
 
