@@ -29,6 +29,11 @@ type guardedConn struct {
 	// than an eighth of the idle time ago is not set again, which saves
 	// most deadline updates on a busy connection.
 	readBy, writeBy time.Time
+	// headBy, when not zero, is the deadline of the head being read, not
+	// yet set on the connection: the first read of the head sets it. A
+	// head that came whole with its first byte (in the read buffer)
+	// needs no read, and no deadline update.
+	headBy time.Time
 }
 
 func newGuardedConn(c net.Conn, idle time.Duration) *guardedConn {
@@ -45,7 +50,11 @@ func (c *guardedConn) Read(p []byte) (int, error) {
 			p = p[:c.budget]
 		}
 	}
-	if c.readIdle > 0 {
+	switch {
+	case !c.headBy.IsZero():
+		_ = c.Conn.SetReadDeadline(c.headBy)
+		c.headBy = time.Time{}
+	case c.readIdle > 0:
 		c.readBy = push(c.readBy, c.readIdle, c.Conn.SetReadDeadline)
 	}
 	n, err := c.Conn.Read(p)
@@ -75,23 +84,24 @@ func push(by time.Time, idle time.Duration, set func(time.Time) error) time.Time
 }
 
 // startHead gives the next reads a head's byte budget and a fixed
-// deadline, instead of the idle one.
+// deadline, timeout from now, instead of the idle one.
 func (c *guardedConn) startHead(budget int, timeout time.Duration) {
 	c.budget = int64(budget)
 	c.readIdle, c.readBy = 0, time.Time{}
-	_ = c.Conn.SetReadDeadline(time.Now().Add(timeout))
+	c.headBy = time.Now().Add(timeout)
 }
 
 // endHead lifts the budget and goes back to idle read deadlines.
 func (c *guardedConn) endHead(idle time.Duration) {
 	c.budget = -1
 	c.readIdle = idle
+	c.headBy = time.Time{}
 }
 
 // unguard lifts every guard, for a tunnel after a protocol switch.
 func (c *guardedConn) unguard() {
 	c.budget, c.readIdle, c.writeIdle = -1, 0, 0
-	c.readBy, c.writeBy = time.Time{}, time.Time{}
+	c.readBy, c.writeBy, c.headBy = time.Time{}, time.Time{}, time.Time{}
 	_ = c.Conn.SetDeadline(time.Time{})
 }
 
