@@ -182,11 +182,15 @@ func (s *service) answer(b *backend, req *request, resp *http.Response, up *upCo
 		body.end()
 	}
 	resp.Body = body
-	w := io.Writer(cl.bw)
-	if resp.ContentLength < 0 {
-		w = flushWriter{cl.bw} // a stream: pass each piece on at once
+	var err error
+	switch {
+	case plainAnswer(resp):
+		err = writeAnswer(cl.bw, resp)
+	case resp.ContentLength < 0:
+		err = resp.Write(flushWriter{cl.bw}) // a stream: pass each piece on at once
+	default:
+		err = resp.Write(cl.bw)
 	}
-	err := resp.Write(w)
 	if err == nil {
 		err = cl.bw.Flush()
 	}
