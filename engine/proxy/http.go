@@ -46,6 +46,8 @@ type client struct {
 	ask http.Request
 	// body is the answer being relayed.
 	body countedBody
+	// scratch is what reading an answer head reuses.
+	scratch answerScratch
 }
 
 // serveHTTPConn relays the requests of one client connection.

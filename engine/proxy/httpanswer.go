@@ -66,7 +66,7 @@ func (s *service) readAnswer(req *request, up *upConn, cl *client, st *interimSt
 	}
 	for {
 		cl.ask.Method = req.method
-		resp, err := http.ReadResponse(up.br, &cl.ask)
+		resp, err := readResponse(up.br, &cl.ask, &cl.scratch)
 		if err != nil {
 			return nil, err
 		}
