@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -110,6 +111,14 @@ func FuzzReadRequest(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		r, err := readRequest(bufio.NewReaderSize(bytes.NewReader(raw), bufSize))
+		// Read with its bytes already buffered, as a kept-alive
+		// connection's next head is, the head reads the same.
+		pre := bufio.NewReaderSize(bytes.NewReader(raw), bufSize)
+		pre.Peek(1)
+		r2, err2 := readRequest(pre)
+		if fmt.Sprint(err) != fmt.Sprint(err2) || (err == nil && !reflect.DeepEqual(*r, *r2)) {
+			t.Fatalf("%q read as %+v, %v; buffered, as %+v, %v", raw, r, err, r2, err2)
+		}
 		if err != nil {
 			return
 		}

@@ -48,6 +48,8 @@ type client struct {
 	body countedBody
 	// scratch is what reading an answer head reuses.
 	scratch answerScratch
+	// reqs is what reading a request head reuses.
+	reqs requestScratch
 }
 
 // serveHTTPConn relays the requests of one client connection.
@@ -83,7 +85,7 @@ func (s *service) readHead(cl *client, first bool) (*request, error) {
 		}
 	}
 	cl.c.startHead(s.lim.MaxHeaderBytes, s.lim.HeaderTimeout)
-	return readRequest(cl.br)
+	return cl.reqs.read(cl.br)
 }
 
 // refuse answers a request head that could not be read, when the client

@@ -141,7 +141,8 @@ func sendBody(req *request, cl *client, w *bufio.Writer, maxHead int) (int64, er
 		return n, err
 	}
 	cl.c.budget = int64(maxHead)
-	_, err = readFields(cl.br)
+	trailer := headLines{br: cl.br}
+	_, err = readFields(&trailer, http.Header{}, nil)
 	cl.c.budget = -1
 	if err != nil {
 		return n, &clientError{err}

@@ -43,21 +43,42 @@ func (e *headError) Error() string { return e.msg }
 
 func badRequest(msg string) error { return &headError{http.StatusBadRequest, msg} }
 
+// requestScratch is what reading a request head reuses from one request
+// to the next on a client connection: the request, its header map and the
+// backing array of its fields' values. A request read is done with before
+// the next is read.
+type requestScratch struct {
+	req    request
+	header http.Header
+	values []string
+}
+
 // readRequest reads and checks a request head. A client that closes
 // between requests gets io.EOF.
 func readRequest(br *bufio.Reader) (*request, error) {
-	line, err := readLine(br)
+	return new(requestScratch).read(br)
+}
+
+// read is readRequest into sc.
+func (sc *requestScratch) read(br *bufio.Reader) (*request, error) {
+	lines := newHeadLines(br)
+	line, err := lines.next()
 	for skip := 0; err == nil && line == "" && skip < 4; skip++ {
-		line, err = readLine(br) // RFC 9112 §2.2: empty lines before a request
+		line, err = lines.next() // RFC 9112 §2.2: empty lines before a request
 	}
 	if err != nil {
 		return nil, err
 	}
-	r, err := parseRequestLine(line)
-	if err != nil {
+	r := &sc.req
+	if err := parseRequestLine(line, r); err != nil {
 		return nil, err
 	}
-	if r.header, err = readFields(br); err != nil {
+	if sc.header == nil {
+		sc.header = http.Header{}
+	}
+	clear(sc.header)
+	sc.values = sc.values[:0]
+	if r.header, err = readFields(&lines, sc.header, &sc.values); err != nil {
 		return nil, err
 	}
 	if err := r.frame(); err != nil {
@@ -83,28 +104,66 @@ func readLine(br *bufio.Reader) (string, error) {
 	return string(b), nil
 }
 
-// parseRequestLine splits "METHOD TARGET HTTP/1.x".
-func parseRequestLine(line string) (*request, error) {
+// headLines gives a head's lines: first from text, what of the head was
+// already whole in the read buffer when its reading began (one string for
+// all those lines), then one by one from the reader.
+type headLines struct {
+	br   *bufio.Reader
+	text string // whole lines, each ending in LF
+}
+
+// newHeadLines takes the buffered lines of br up to the first empty line,
+// when there is one: no more than the head (an empty line either ends it
+// or comes before the request line).
+func newHeadLines(br *bufio.Reader) headLines {
+	buf, _ := br.Peek(br.Buffered())
+	end := -1
+	if i := bytes.Index(buf, []byte("\n\n")); i >= 0 {
+		end = i + 2
+	}
+	if i := bytes.Index(buf, []byte("\n\r\n")); i >= 0 && (end < 0 || i+3 < end) {
+		end = i + 3
+	}
+	if end < 0 {
+		return headLines{br: br}
+	}
+	text := string(buf[:end])
+	_, _ = br.Discard(end)
+	return headLines{br: br, text: text}
+}
+
+// next is the head's next line, as readLine reads it.
+func (h *headLines) next() (string, error) {
+	if h.text == "" {
+		return readLine(h.br)
+	}
+	line, rest, _ := strings.Cut(h.text, "\n")
+	h.text = rest
+	return strings.TrimSuffix(line, "\r"), nil
+}
+
+// parseRequestLine splits "METHOD TARGET HTTP/1.x" into r, a new request.
+func parseRequestLine(line string, r *request) error {
 	method, rest, ok1 := strings.Cut(line, " ")
 	target, proto, ok2 := strings.Cut(rest, " ")
 	if !ok1 || !ok2 || !httpguts.ValidHeaderFieldName(method) || !validTarget(target) {
-		return nil, badRequest("malformed request line")
+		return badRequest("malformed request line")
 	}
-	r := &request{method: method, target: target}
+	*r = request{method: method, target: target}
 	switch proto {
 	case "HTTP/1.1":
 		r.minor = 1
 	case "HTTP/1.0":
 	default:
 		if strings.HasPrefix(proto, "HTTP/") && !strings.ContainsAny(proto, " \t") {
-			return nil, &headError{http.StatusHTTPVersionNotSupported, "http version not supported"}
+			return &headError{http.StatusHTTPVersionNotSupported, "http version not supported"}
 		}
-		return nil, badRequest("malformed request line")
+		return badRequest("malformed request line")
 	}
 	if method == http.MethodConnect {
-		return nil, &headError{http.StatusNotImplemented, "connect is not supported"}
+		return &headError{http.StatusNotImplemented, "connect is not supported"}
 	}
-	return r, nil
+	return nil
 }
 
 // validTarget reports whether a request target has only visible ASCII.
@@ -120,12 +179,13 @@ func validTarget(t string) bool {
 	return true
 }
 
-// readFields reads header field lines up to the empty line that ends a
-// head. Folded lines (obs-fold) and malformed fields are refused.
-func readFields(br *bufio.Reader) (http.Header, error) {
-	h := http.Header{}
+// readFields reads header field lines into h up to the empty line that
+// ends a head. Folded lines (obs-fold) and malformed fields are refused. A
+// field's first value is kept in *values, when not nil, and h holds a
+// slice of it.
+func readFields(lines *headLines, h http.Header, values *[]string) (http.Header, error) {
 	for n := 0; ; n++ {
-		line, err := readLine(br)
+		line, err := lines.next()
 		if err != nil {
 			return nil, err
 		}
@@ -141,7 +201,13 @@ func readFields(br *bufio.Reader) (http.Header, error) {
 			return nil, badRequest("malformed header field")
 		}
 		key := textproto.CanonicalMIMEHeaderKey(name)
-		h[key] = append(h[key], value)
+		if vv := h[key]; vv != nil || values == nil {
+			h[key] = append(vv, value)
+			continue
+		}
+		*values = append(*values, value)
+		v := *values
+		h[key] = v[len(v)-1 : len(v) : len(v)]
 	}
 }
 

@@ -3,9 +3,12 @@ package proxy
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -90,5 +93,60 @@ func sameAnswer(t *testing.T, raw []byte) {
 	}
 	if !bytes.Equal(mbody, wbody) || (merr == nil) != (werr == nil) || !bytes.Equal(mrest, wrest) {
 		t.Fatalf("%q: body %q (%v), rest %q; ReadResponse: body %q (%v), rest %q", raw, mbody, merr, mrest, wbody, werr, wrest)
+	}
+}
+
+// TestKeptAliveHeadsOwnFields sends requests one after the other and
+// pipelined on one connection: each request and each answer carries its
+// own fields only, though both heads' maps are kept per connection.
+func TestKeptAliveHeadsOwnFields(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Path"+strings.ReplaceAll(r.URL.Path, "/", "-"), "1")
+		r.Header.Set("Host", r.Host)
+		r.Header.Write(w)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	p := New(Options{})
+	defer p.Close()
+	be := Backend{ID: "e", Name: "e", Addr: ln.Addr().String(), Healthy: true}
+	k := publish(t, p, ServiceConfig{Name: "web", Protocol: "http", Backends: []Backend{be}})
+	c, br := dialProxy(t, k)
+	heads := []struct{ send, path, host, field string }{
+		{"GET /a HTTP/1.1\r\nHost: one\r\nX-A: 1\r\nX-A: 2\r\n\r\n", "/a", "one", "X-A"},
+		{"GET /b HTTP/1.1\r\nHost: two\r\nX-B: 3\r\n\r\nGET /c HTTP/1.1\r\nHost: three\r\n\r\n", "/b", "two", "X-B"},
+		{"", "/c", "three", ""},
+		{"\r\nGET /d HTTP/1.1\r\nHost: four\nX-D: 4\r\n\r\n", "/d", "four", "X-D"},
+	}
+	for _, h := range heads {
+		fmt.Fprint(c, h.send)
+		resp, got, _, err := readFinal(br, "GET")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields, err := textprotoHeader(got)
+		if err != nil {
+			t.Fatalf("%v in %q", err, got)
+		}
+		if fields.Get("Host") != h.host {
+			t.Errorf("%s: host %q, want %q", h.path, fields.Get("Host"), h.host)
+		}
+		for _, f := range []string{"X-A", "X-B", "X-D"} {
+			if _, ok := fields[f]; ok != (f == h.field) {
+				t.Errorf("%s: field %s in %q", h.path, f, got)
+			}
+		}
+		if h.field == "X-A" && strings.Join(fields["X-A"], ",") != "1,2" {
+			t.Errorf("X-A: %q, want 1 and 2", fields["X-A"])
+		}
+		for name := range resp.Header {
+			if strings.HasPrefix(name, "X-Path-") && name != http.CanonicalHeaderKey("X-Path"+strings.ReplaceAll(h.path, "/", "-")) {
+				t.Errorf("%s: answer field %s", h.path, name)
+			}
+		}
 	}
 }
