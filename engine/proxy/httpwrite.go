@@ -31,24 +31,25 @@ func plainAnswer(resp *http.Response) bool {
 // bytes of its body; the rest of the body is read to its end (and must be
 // empty), as Response.Write does.
 func writeAnswer(w *bufio.Writer, resp *http.Response) error {
-	var num [20]byte
 	w.WriteString("HTTP/")
-	w.Write(strconv.AppendInt(num[:0], int64(resp.ProtoMajor), 10))
+	w.Write(strconv.AppendInt(w.AvailableBuffer(), int64(resp.ProtoMajor), 10))
 	w.WriteByte('.')
-	w.Write(strconv.AppendInt(num[:0], int64(resp.ProtoMinor), 10))
+	w.Write(strconv.AppendInt(w.AvailableBuffer(), int64(resp.ProtoMinor), 10))
 	w.WriteByte(' ')
-	code := strconv.AppendInt(num[:0], int64(resp.StatusCode), 10)
-	w.Write(code)
+	code := [3]byte{byte('0' + resp.StatusCode/100), byte('0' + resp.StatusCode/10%10), byte('0' + resp.StatusCode%10)}
+	w.WriteByte(code[0])
+	w.WriteByte(code[1])
+	w.WriteByte(code[2])
 	w.WriteByte(' ')
 	text := resp.Status
 	switch {
 	case text == "":
 		text = http.StatusText(resp.StatusCode)
 		if text == "" {
-			text = "status code " + string(code)
+			text = "status code " + strconv.Itoa(resp.StatusCode)
 		}
-	case len(text) > len(code) && text[len(code)] == ' ' && text[:len(code)] == string(code):
-		text = text[len(code)+1:]
+	case len(text) > 3 && text[3] == ' ' && text[0] == code[0] && text[1] == code[1] && text[2] == code[2]:
+		text = text[4:]
 	}
 	w.WriteString(text)
 	w.WriteString("\r\n")
@@ -56,7 +57,7 @@ func writeAnswer(w *bufio.Writer, resp *http.Response) error {
 		w.WriteString("Connection: close\r\n")
 	}
 	w.WriteString("Content-Length: ")
-	w.Write(strconv.AppendInt(num[:0], resp.ContentLength, 10))
+	w.Write(strconv.AppendInt(w.AvailableBuffer(), resp.ContentLength, 10))
 	w.WriteString("\r\n")
 	if err := resp.Header.WriteSubset(w, respExclude); err != nil {
 		return err
