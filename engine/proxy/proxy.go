@@ -27,7 +27,8 @@ const (
 )
 
 // Options tune a Proxy. Every limit applies to each published port on its
-// own; a zero field means its default.
+// own; a zero field means its default. The HTTP timeouts may run up to an
+// eighth longer than set (see the package doc).
 type Options struct {
 	// Logger receives what the proxy does; nil means discard.
 	Logger *slog.Logger
