@@ -18,23 +18,27 @@ import (
 )
 
 // cpuTime is the process's user and system CPU time so far.
-func cpuTime(tb testing.TB) time.Duration {
+func cpuTime(tb testing.TB) (user, sys time.Duration) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		tb.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
 }
 
 // reportCPU runs fn (the timed part of a benchmark) and reports the
-// process's CPU time per op beside the wall time: with every goroutine
-// busy, wall time hides the wakeups and syscalls that cost CPU.
+// process's CPU time per op beside the wall time (with every goroutine
+// busy, wall time hides the wakeups and syscalls that cost CPU), and its
+// user part alone (the kernel's part is mostly the syscalls' fixed cost).
 func reportCPU(b *testing.B, fn func()) {
 	b.ResetTimer()
-	start := cpuTime(b)
+	user, sys := cpuTime(b)
 	fn()
 	b.StopTimer()
-	b.ReportMetric(float64((cpuTime(b)-start).Microseconds())/float64(b.N), "cpu-µs/op")
+	user2, sys2 := cpuTime(b)
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(b.N) }
+	b.ReportMetric(per(user2-user+sys2-sys), "cpu-µs/op")
+	b.ReportMetric(per(user2-user), "usr-µs/op")
 }
 
 // wrkClient is a keep-alive HTTP/1.1 client as lean as wrk's: one request
