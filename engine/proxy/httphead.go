@@ -347,7 +347,7 @@ func (r *request) writeHead(w *bufio.Writer) error {
 	w.WriteString(" HTTP/1.1\r\nHost: ")
 	w.WriteString(r.host)
 	w.WriteString("\r\n")
-	if err := r.header.Write(w); err != nil {
+	if err := writeFields(w, r.header, nil); err != nil {
 		return err
 	}
 	switch {

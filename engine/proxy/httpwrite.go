@@ -5,7 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/textproto"
+	"slices"
 	"strconv"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // The common answer, a body of known length, is written here rather than
@@ -59,7 +64,7 @@ func writeAnswer(w *bufio.Writer, resp *http.Response) error {
 	w.WriteString("Content-Length: ")
 	w.Write(strconv.AppendInt(w.AvailableBuffer(), resp.ContentLength, 10))
 	w.WriteString("\r\n")
-	if err := resp.Header.WriteSubset(w, respExclude); err != nil {
+	if err := writeFields(w, resp.Header, respExclude); err != nil {
 		return err
 	}
 	if _, err := w.WriteString("\r\n"); err != nil {
@@ -110,4 +115,38 @@ func readSome(r io.Reader, p []byte) (int, error) {
 		}
 	}
 	return 0, io.ErrNoProgress
+}
+
+// writeFields writes h's fields but those in exclude as h.WriteSubset
+// does, sorted by name, without its pooled sorter: when every name is
+// valid and every value needs none of WriteSubset's cleaning (no CR or LF,
+// no space around it), which the heads the relay reads were checked for.
+// Any other header goes to WriteSubset.
+func writeFields(w *bufio.Writer, h http.Header, exclude map[string]bool) error {
+	var names [32]string
+	keys := names[:0]
+	for k, vv := range h {
+		if exclude[k] {
+			continue
+		}
+		if len(keys) == len(names) || !httpguts.ValidHeaderFieldName(k) {
+			return h.WriteSubset(w, exclude)
+		}
+		for _, v := range vv {
+			if len(textproto.TrimString(v)) != len(v) || strings.ContainsAny(v, "\r\n") {
+				return h.WriteSubset(w, exclude)
+			}
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, v := range h[k] {
+			w.WriteString(k)
+			w.WriteString(": ")
+			w.WriteString(v)
+			w.WriteString("\r\n")
+		}
+	}
+	return nil
 }

@@ -64,3 +64,39 @@ func TestWriteAnswerAsResponseWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteFieldsAsWriteSubset holds writeFields to Header.WriteSubset's
+// bytes, on headers it writes itself and on those it passes on.
+func TestWriteFieldsAsWriteSubset(t *testing.T) {
+	many := http.Header{}
+	for i := range 40 {
+		many.Set("X-F"+strconv.Itoa(i), strconv.Itoa(i))
+	}
+	for _, tc := range []struct {
+		name    string
+		h       http.Header
+		exclude map[string]bool
+	}{
+		{"empty", http.Header{}, nil},
+		{"sorted with repeats", http.Header{"X-B": {"2", "1"}, "Host": {"x"}, "A": {""}, "X-A": {"é"}}, nil},
+		{"excluded", http.Header{"Content-Length": {"3"}, "Trailer": {"X"}, "X": {"y"}}, respExclude},
+		{"spaces around a value", http.Header{"X": {" y "}, "Z": {"z"}}, nil},
+		{"line breaks in a value", http.Header{"X": {"a\r\nInjected: yes"}, "Z": {"z\n"}}, nil},
+		{"invalid name", http.Header{"Bad Name": {"v"}, "Z": {"z"}}, nil},
+		{"more than 32 names", many, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var want, got bytes.Buffer
+			if err := tc.h.WriteSubset(&want, tc.exclude); err != nil {
+				t.Fatal(err)
+			}
+			w := bufio.NewWriter(&got)
+			if err := writeFields(w, tc.h, tc.exclude); err != nil || w.Flush() != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				t.Errorf("writeFields wrote\n%q\nWriteSubset\n%q", got.Bytes(), want.Bytes())
+			}
+		})
+	}
+}
