@@ -55,7 +55,10 @@
 // Transfer-Encoding, Upgrade, Proxy-Authenticate, Proxy-Authorization) are
 // not passed on, except Upgrade and Connection: Upgrade for an upgrade.
 //
-// Answers: 1xx answers are never final. 100 Continue reaches a client that
+// Answers carry the proxy's own version, HTTP/1.1, whatever the backend's;
+// a body of unknown length (an HTTP/1.0 backend's, delimited by its close)
+// goes chunked to an HTTP/1.1 client and delimited by the close to an
+// HTTP/1.0 one. 1xx answers are never final. 100 Continue reaches a client that
 // sent Expect: 100-continue (the body waits for it, or ContinueTimeout,
 // 1 s), other 1xx reach HTTP/1.1 clients, and 101 turns the connection
 // into a tunnel when the client asked for an upgrade. A backend connection

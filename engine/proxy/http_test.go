@@ -321,3 +321,46 @@ func TestInterimAndFraming(t *testing.T) {
 }
 
 func atomicAdd(n *int64) { atomic.AddInt64(n, 1) }
+
+// TestOldBackendFramedForClient: an HTTP/1.0 backend's answer of unknown
+// length (delimited by its closing the connection) reaches an HTTP/1.1
+// client as the proxy's own HTTP/1.1, chunked, on a connection the client
+// can send its next request on; an HTTP/1.0 client gets it delimited by the
+// close. (It was passed on as "HTTP/1.0 200 OK" with no framing while the
+// proxy kept the connection: the client read until the idle timeout.)
+func TestOldBackendFramedForClient(t *testing.T) {
+	p := New(Options{})
+	defer p.Close()
+	b := rawBackend(t, func(c net.Conn) {
+		if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+			io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nold body")
+		}
+	})
+	k := publish(t, p, ServiceConfig{Name: "web", Protocol: "http", Backends: []Backend{b}})
+	c, br := dialProxy(t, k)
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	for i := 0; i < 2; i++ {
+		fmt.Fprintf(c, "GET /old HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
+		if err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		if err != nil || string(body) != "old body" || resp.Proto != "HTTP/1.1" || resp.Close ||
+			fmt.Sprint(resp.TransferEncoding) != "[chunked]" {
+			t.Fatalf("request %d: %s %v close=%v body %q err %v; want HTTP/1.1, chunked, kept, \"old body\"",
+				i+1, resp.Proto, resp.TransferEncoding, resp.Close, body, err)
+		}
+	}
+	c10, br10 := dialProxy(t, k)
+	_ = c10.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c10, "GET /old HTTP/1.0\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(br10, &http.Request{Method: "GET"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || string(body) != "old body" || !resp.Close {
+		t.Fatalf("http/1.0 client: body %q err %v close=%v; want \"old body\" to the close", body, err, resp.Close)
+	}
+}

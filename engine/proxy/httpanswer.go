@@ -205,7 +205,11 @@ func (s *service) answer(b *backend, req *request, resp *http.Response, up *upCo
 // frameForClient sets how the answer's body is delimited for the client
 // and whether its connection is kept: a body of unknown length goes
 // chunked to an HTTP/1.1 client, and close-delimited to an HTTP/1.0 one.
+// The answer carries the proxy's own version, HTTP/1.1, whatever the
+// backend's (RFC 9110 §6.2): an HTTP/1.0 backend's close-delimited body
+// is framed for the client like any other.
 func frameForClient(req *request, resp *http.Response, keep bool) bool {
+	resp.Proto, resp.ProtoMajor, resp.ProtoMinor = "HTTP/1.1", 1, 1
 	if resp.ContentLength < 0 && resp.Body != http.NoBody {
 		if req.minor == 0 {
 			resp.TransferEncoding, keep = nil, false
