@@ -32,13 +32,19 @@ const grace = time.Second
 // restore is the percentage Done sets back; negative: nothing to restore.
 var restore = -1
 
-func init() {
+// atInit is the GC percentage init left (for the test).
+var atInit = raise()
+
+// raise sets the GC percentage to during unless GOGC asked for off or
+// more, records what Done restores and returns the percentage now set.
+func raise() int {
 	prev := debug.SetGCPercent(during)
 	if prev < 0 || prev >= during {
 		debug.SetGCPercent(prev)
-		return
+		return prev
 	}
 	restore = prev
+	return during
 }
 
 // Done sets the GC percentage back to what it was before init (GOGC, 100

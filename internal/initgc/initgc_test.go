@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// TestRaisedUntilGraceAfterDone: the test binary ran this package's init,
-// so the GC percentage is raised; Done puts GOGC's value back a second
-// later, not at once.
+// TestRaisedUntilGraceAfterDone: this package's init raised the GC
+// percentage; Done puts GOGC's value back a second later, not at once.
+// (Each run raises it again, so -count=N repeats the whole test.)
 func TestRaisedUntilGraceAfterDone(t *testing.T) {
 	want := 100
 	if v := os.Getenv("GOGC"); v == "off" {
@@ -22,8 +22,11 @@ func TestRaisedUntilGraceAfterDone(t *testing.T) {
 	if want < 0 || want >= during {
 		raised = want // left as it is
 	}
-	if p := debug.SetGCPercent(raised); p != raised {
-		t.Fatalf("after init the GC percentage is %d, want %d", p, raised)
+	if atInit != raised {
+		t.Fatalf("init left the GC percentage at %d, want %d", atInit, raised)
+	}
+	if got := raise(); got != raised {
+		t.Fatalf("raise set %d, want %d", got, raised)
 	}
 	Done()
 	if p := debug.SetGCPercent(raised); p != raised {
