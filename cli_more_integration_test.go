@@ -172,3 +172,25 @@ func TestCLIRestartPolicyThroughKeeper(t *testing.T) {
 	}
 	t.Fatalf("after the retries: %q, want \"2 exited 3\"", got)
 }
+
+// TestCLIRmForceNotRestarted: `rm -f` of a container with restart_policy
+// always, while the keeper supervises it, removes it every time: the
+// keeper does not start a new task under the removal (it did, 100 ms after
+// the kill, and the removal failed on the new task: the container stayed,
+// restarted once).
+func TestCLIRmForceNotRestarted(t *testing.T) {
+	stopKeeper(t)
+	t.Cleanup(func() { stopKeeper(t) })
+	for i := 0; i < 8; i++ {
+		path, name := writeBundle(t, "args: [sleep, \"3600\"]\nrestart_policy: always\nhealth:\n  cmd: [\"true\"]\n  interval: 1s\n")
+		must(t, "run", path) // starts the keeper: the bundle has a health check
+		time.Sleep(300 * time.Millisecond)
+		if r := budgie(t, "rm", "-f", name); r.code != 0 {
+			t.Fatalf("round %d: rm -f: exit %d: %s", i+1, r.code, r.stderr)
+		}
+		time.Sleep(300 * time.Millisecond) // past the keeper's 100-ms restart backoff
+		if out := must(t, "ps", "-a", "-q", "--filter", "name="+name); out != "" {
+			t.Fatalf("round %d: %s is still there after rm -f: %q", i+1, name, out)
+		}
+	}
+}

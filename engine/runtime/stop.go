@@ -161,6 +161,12 @@ func (r *Runtime) Remove(ctx context.Context, ref string, opts RemoveOptions) (m
 		return c, fmt.Errorf("container %s is %s: stop it first (budgie stop %s) or force it (budgie rm -f %s): %w",
 			c.Name, c.State, c.Name, c.Name, errdefs.ErrConflict)
 	}
+	// As for stop: the keeper must not answer the kill, or an exit before
+	// it, with a restart (it did, under the removal, which then failed on
+	// the new task and left the container).
+	if _, err := cc.SetLabels(ctx, map[string]string{LabelStoppedByUser: "true"}); err != nil {
+		return c, fmt.Errorf("remove %s: %w", c.Name, errdefs.FromContainerd(err))
+	}
 	if err := killAndDelete(ctx, cc); err != nil {
 		return c, fmt.Errorf("remove %s: %w", c.Name, err)
 	}
@@ -175,8 +181,19 @@ func (r *Runtime) Remove(ctx context.Context, ref string, opts RemoveOptions) (m
 	if err := r.unmountSecrets(c.ID); err != nil {
 		return c, fmt.Errorf("remove %s: %w", c.Name, err)
 	}
-	if err := cc.Delete(ctx, containerd.WithSnapshotCleanup); err != nil && !cerrdefs.IsNotFound(err) {
-		return c, fmt.Errorf("remove %s: %w", c.Name, errdefs.FromContainerd(err))
+	for attempt := 1; ; attempt++ {
+		err := cc.Delete(ctx, containerd.WithSnapshotCleanup)
+		if err == nil || cerrdefs.IsNotFound(err) {
+			break
+		}
+		if attempt == 3 || !cerrdefs.IsFailedPrecondition(err) {
+			return c, fmt.Errorf("remove %s: %w", c.Name, errdefs.FromContainerd(err))
+		}
+		// A task started after ours was deleted (a restart that began
+		// before the label above was read): delete it too.
+		if err := killAndDelete(ctx, cc); err != nil {
+			return c, fmt.Errorf("remove %s: %w", c.Name, err)
+		}
 	}
 	if err := logs.Remove(r.LogDir(c.ID)); err != nil {
 		return c, fmt.Errorf("remove logs of %s: %w", c.Name, err)
