@@ -352,20 +352,7 @@ func BenchmarkHTTPProxy(b *testing.B) {
 	defer p.Close()
 	k := publish(b, p, ServiceConfig{Name: "web", Protocol: "http", Backends: []Backend{httpBackend(b, "a", nil)}})
 	url := fmt.Sprintf("http://127.0.0.1:%d/", k.HostPort)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	reportCPU(b, func() {
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				resp, err := client.Get(url)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-		})
-	})
+	parallelGets(b, url)
 }
 
 func BenchmarkTCPProxy(b *testing.B) {
@@ -397,6 +384,12 @@ func BenchmarkTCPProxy(b *testing.B) {
 func BenchmarkHTTPDirect(b *testing.B) {
 	be := httpBackend(b, "a", nil)
 	url := "http://" + be.Addr + "/"
+	parallelGets(b, url)
+}
+
+// parallelGets GETs url from GOMAXPROCS keep-alive clients for b.N
+// requests in all, reporting CPU per request.
+func parallelGets(b *testing.B, url string) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	reportCPU(b, func() {
 		b.RunParallel(func(pb *testing.PB) {
