@@ -19,8 +19,10 @@ RSYNC_VERSION := 3.5.0+ds1-0+deb12u1
 # discovery interop test (which starts its own, inside a lab namespace);
 # Chromium, the real browser the dashboard's tests drive headless; zsh and
 # fish, real shells for the completion test (bash is always there); bsdutils
-# for script(1), a real pty for the headless-output test.
-TEST_PKGS := gcc libc6-dev avahi-daemon avahi-utils dbus-daemon chromium zsh fish bsdutils
+# for script(1), a real pty for the headless-output test; util-linux for
+# nsenter(1) and unshare(1), the lab's nodes and the mount-namespace test
+# (both essential on Debian, named so that a trimmed image gets them).
+TEST_PKGS := gcc libc6-dev avahi-daemon avahi-utils dbus-daemon chromium zsh fish bsdutils util-linux
 
 # Go tools the tests, demos and benchmarks run, pinned, installed into
 # build/tools (where the tests look first) by `make tools`.
