@@ -176,7 +176,6 @@ func (r *Runtime) Remove(ctx context.Context, ref string, opts RemoveOptions) (m
 	if err := r.releaseNetNS(c.ID); err != nil {
 		return c, fmt.Errorf("remove %s: %w", c.Name, err)
 	}
-	_ = os.Remove(r.startLockPath(c.ID))
 	_ = os.Remove(r.HostsPath(c.ID))
 	if err := r.unmountSecrets(c.ID); err != nil {
 		return c, fmt.Errorf("remove %s: %w", c.Name, err)
@@ -190,11 +189,15 @@ func (r *Runtime) Remove(ctx context.Context, ref string, opts RemoveOptions) (m
 			return c, fmt.Errorf("remove %s: %w", c.Name, errdefs.FromContainerd(err))
 		}
 		// A task started after ours was deleted (a restart that began
-		// before the label above was read): delete it too.
+		// before the label above was read): delete it too, with what its
+		// start joined.
 		if err := killAndDelete(ctx, cc); err != nil {
 			return c, fmt.Errorf("remove %s: %w", c.Name, err)
 		}
+		_ = r.detachNetworks(ctx, cc)
+		_ = r.releaseNetNS(c.ID)
 	}
+	_ = os.Remove(r.startLockPath(c.ID))
 	if err := logs.Remove(r.LogDir(c.ID)); err != nil {
 		return c, fmt.Errorf("remove logs of %s: %w", c.Name, err)
 	}
