@@ -226,17 +226,7 @@ func unpinNetNS(path string) error {
 
 // releaseNetNS unpins container id's namespace, if it has one, under its
 // start lock (never call it holding that lock: see newTask).
-func (r *Runtime) releaseNetNS(id string) error {
-	if _, err := os.Lstat(r.NetNSPath(id)); errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	unlock, err := r.lockStart(id)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	return unpinNetNS(r.NetNSPath(id))
-}
+func (r *Runtime) releaseNetNS(id string) error { return r.unpinLocked(id, nil) }
 
 // ReleaseNetNS unpins the network namespace of container id when its task
 // no longer runs, so that its interfaces and addresses end with the task
@@ -245,6 +235,16 @@ func (r *Runtime) releaseNetNS(id string) error {
 // or the next start of any container collects it. A container without a
 // pinned namespace is left alone.
 func (r *Runtime) ReleaseNetNS(ctx context.Context, id string) error {
+	return r.unpinLocked(id, func() (bool, error) {
+		live, err := r.liveTasks(ctx)
+		return err == nil && !live[id], err
+	})
+}
+
+// unpinLocked unpins container id's namespace, if it has one, holding its
+// start lock, and only when unused (nil: always) says, under that lock,
+// that no task is in it.
+func (r *Runtime) unpinLocked(id string, unused func() (bool, error)) error {
 	if _, err := os.Lstat(r.NetNSPath(id)); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -253,9 +253,10 @@ func (r *Runtime) ReleaseNetNS(ctx context.Context, id string) error {
 		return err
 	}
 	defer unlock()
-	live, err := r.liveTasks(ctx)
-	if err != nil || live[id] {
-		return err
+	if unused != nil {
+		if ok, err := unused(); !ok {
+			return err
+		}
 	}
 	return unpinNetNS(r.NetNSPath(id))
 }
