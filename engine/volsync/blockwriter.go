@@ -1,7 +1,6 @@
 package volsync
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"os"
 )
@@ -46,8 +45,8 @@ func (w *blockWriter) run() {
 	for j := range w.jobs {
 		if w.err == nil {
 			b := j.buf[:j.n]
-			if Hash(sha256.Sum256(b)) != w.p.en.Blocks[j.i] {
-				w.err = protoErr("block %d of %q does not match its SHA-256 from the index", j.i, w.p.en.Path)
+			if blockSum(b) != w.p.en.Blocks[j.i] {
+				w.err = protoErr("block %d of %q does not match its hash in the index", j.i, w.p.en.Path)
 			} else if _, err := w.f.WriteAt(b, int64(j.i)*bs); err != nil {
 				w.err = fmt.Errorf("write %s: %w", w.p.tmp, err)
 			} else {

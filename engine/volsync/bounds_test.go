@@ -2,7 +2,6 @@ package volsync
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net"
@@ -147,7 +146,7 @@ func TestHashBuffersBounded(t *testing.T) {
 		en := &Entry{Path: name, Kind: KindFile, Mode: 0o644, Size: 16 << 30, ModTime: 1, BlockSize: BlockSizeFor(16 << 30)}
 		en.Blocks = make([]Hash, blockCount(en.Size, en.BlockSize))
 		for j := range en.Blocks {
-			en.Blocks[j] = sha256.Sum256([]byte{byte(j)})
+			en.Blocks[j] = blockSum([]byte{byte(j)})
 		}
 		entries = append(entries, en)
 	}

@@ -119,7 +119,7 @@ func Dial(ctx context.Context, conn net.Conn, opts ClientOptions) (*Client, erro
 	}
 	d := dec{b: p}
 	if v := d.u16(); d.done() != nil || v != ProtocolVersion {
-		return nil, c.fail(ctx, protoErr("primary answered with protocol version %d, want %d", v, ProtocolVersion))
+		return nil, c.fail(ctx, protoErr("primary answered with protocol version %d, want %d (%s)", v, ProtocolVersion, versionHint))
 	}
 	return c, nil
 }

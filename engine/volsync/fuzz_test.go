@@ -2,7 +2,6 @@ package volsync
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"io"
 	"reflect"
@@ -50,7 +49,7 @@ func FuzzDecodeEntries(f *testing.F) {
 	data := []byte("hello")
 	e.u32(3)
 	encodeEntry(&e, &Entry{Path: "a", Kind: KindDir, Mode: 0o755, ModTime: 7})
-	encodeEntry(&e, &Entry{Path: "a/f", Kind: KindFile, Mode: 0o644, Size: 5, ModTime: 9, BlockSize: BlockSizeFor(5), Blocks: []Hash{sha256.Sum256(data)}})
+	encodeEntry(&e, &Entry{Path: "a/f", Kind: KindFile, Mode: 0o644, Size: 5, ModTime: 9, BlockSize: BlockSizeFor(5), Blocks: []Hash{blockSum(data)}})
 	encodeEntry(&e, &Entry{Path: "a/l", Kind: KindSymlink, Mode: 0o777, Target: "../x"})
 	f.Add(e.b)
 	var bad enc

@@ -3,7 +3,6 @@ package volsync
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"net"
@@ -47,7 +46,7 @@ func hostileServer(t *testing.T, entries []Entry, block func(i uint32) []byte, r
 }
 
 func fileEntry(p string, data []byte) Entry {
-	return Entry{Path: p, Kind: KindFile, Mode: 0o644, Size: int64(len(data)), ModTime: 1, BlockSize: BlockSizeFor(int64(len(data))), Blocks: []Hash{sha256.Sum256(data)}}
+	return Entry{Path: p, Kind: KindFile, Mode: 0o644, Size: int64(len(data)), ModTime: 1, BlockSize: BlockSizeFor(int64(len(data))), Blocks: []Hash{blockSum(data)}}
 }
 
 func TestHostileServer(t *testing.T) {
@@ -57,7 +56,7 @@ func TestHostileServer(t *testing.T) {
 	nineBlocks := fileEntry("f", nineData)
 	nineBlocks.BlockSize, nineBlocks.Blocks = bs, nil
 	for i := range 9 {
-		nineBlocks.Blocks = append(nineBlocks.Blocks, sha256.Sum256(nineData[i*bs:(i+1)*bs]))
+		nineBlocks.Blocks = append(nineBlocks.Blocks, blockSum(nineData[i*bs:(i+1)*bs]))
 	}
 	good := func(uint32) []byte { return hello }
 	oversized := make([]byte, 5)
@@ -141,7 +140,7 @@ func TestHostileIndexWhileEarlyPlanning(t *testing.T) {
 	writeFile(t, filepath.Join(repl, "f"), old, 0o644)
 	next := append(bytes.Clone(old[:128<<10]), randBytes(t, 100<<10)...) // keeps the first block
 	en := Entry{Path: "f", Kind: KindFile, Mode: 0o644, Size: int64(len(next)), ModTime: 1, BlockSize: BlockSizeFor(int64(len(next)))}
-	en.Blocks = []Hash{sha256.Sum256(next[:128<<10]), sha256.Sum256(next[128<<10:])}
+	en.Blocks = []Hash{blockSum(next[:128<<10]), blockSum(next[128<<10:])}
 	written := make(chan struct{})
 	c := dial(t, gatedIndexServer(t, en, written), nil)
 	var once sync.Once

@@ -1,11 +1,13 @@
 package volsync
 
 import (
-	"crypto/sha256"
 	"fmt"
+	"hash"
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/zeebo/blake3"
 )
 
 // Kind is the type of an index entry.
@@ -31,8 +33,24 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
-// Hash is the SHA-256 of one block.
-type Hash [sha256.Size]byte
+// Hash is the BLAKE3-256 of one block (see blockSum).
+type Hash [hashLen]byte
+
+// hashLen is the length of a block hash on the wire.
+const hashLen = 32
+
+// blockSum is the hash of one block: BLAKE3 with a 256-bit output. Blocks
+// are hashed on both sides of every sync (the primary's index, the
+// replica's old copy, every block received), so the block hash is most of
+// a sync's CPU; BLAKE3 hashes a 128-KiB block about twice as fast as
+// SHA-256 with the SHA extensions on this project's machines (protocol
+// version 3; version 2 used SHA-256). Sub-block sums stay truncated
+// SHA-256 (appendSubSums): on 4 KiB, SHA-256 is the faster of the two.
+func blockSum(b []byte) Hash { return blake3.Sum256(b) }
+
+// newBlockHash returns a streaming hash whose Sum equals blockSum of the
+// bytes written.
+func newBlockHash() hash.Hash { return blake3.New() }
 
 // Entry is one file, directory or symlink of a volume's index.
 type Entry struct {
@@ -52,7 +70,7 @@ type Entry struct {
 	Target string
 	// BlockSize is the block size for files (see BlockSizeFor), 0 otherwise.
 	BlockSize int
-	// Blocks holds one SHA-256 per block of a file; the last block may be short.
+	// Blocks holds one hash per block (blockSum) of a file; the last block may be short.
 	Blocks []Hash
 
 	links uint64 // link count seen by a local scan; not on the wire
@@ -183,13 +201,13 @@ func decodeEntry(d *dec) (Entry, error) {
 	if d.err != nil {
 		return en, d.err
 	}
-	if uint64(n)*sha256.Size > uint64(len(d.b)) {
+	if uint64(n)*hashLen > uint64(len(d.b)) {
 		return en, protoErr("entry %q claims %d blocks, more than the message holds", en.Path, n)
 	}
 	if n > 0 {
 		en.Blocks = make([]Hash, n)
 		for i := range en.Blocks {
-			copy(en.Blocks[i][:], d.take(sha256.Size))
+			copy(en.Blocks[i][:], d.take(hashLen))
 		}
 	}
 	if err := checkEntry(&en); err != nil {

@@ -309,12 +309,12 @@ func (a *assembler) end(sp *span) error {
 		return nil
 	}
 	n := blockLen(a.p.en.Size, a.p.en.BlockSize, sp.block)
-	if Hash(sha256.Sum256(a.buf[:n])) != a.p.en.Blocks[sp.block] {
+	if blockSum(a.buf[:n]) != a.p.en.Blocks[sp.block] {
 		if a.basisChanged(pb, n) {
 			a.stale, a.p.stale = true, true
 			return nil
 		}
-		return protoErr("block %d of %q does not match its SHA-256 from the index", sp.block, a.p.en.Path)
+		return protoErr("block %d of %q does not match its hash in the index", sp.block, a.p.en.Path)
 	}
 	if _, err := a.dst.WriteAt(a.buf[:n], int64(sp.block)*int64(a.p.en.BlockSize)); err != nil {
 		return fmt.Errorf("write %s: %w", a.p.tmp, err)

@@ -1,7 +1,6 @@
 package volsync
 
 import (
-	"crypto/sha256"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -104,7 +103,7 @@ func (sc *basisScan) part(lo, hi int) {
 			sc.mu.Unlock()
 			return
 		}
-		h := Hash(sha256.Sum256(buf[:n]))
+		h := blockSum(buf[:n])
 		if !sc.cached {
 			sc.blocks[i] = h
 		}

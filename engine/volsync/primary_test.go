@@ -1,7 +1,6 @@
 package volsync
 
 import (
-	"crypto/sha256"
 	"net"
 	"testing"
 )
@@ -65,7 +64,7 @@ func (m *memFiles) entries() []Entry {
 		}
 		en := Entry{Path: p, Kind: KindFile, Mode: 0o644, Size: int64(len(data)), ModTime: m.mtime, BlockSize: BlockSizeFor(int64(len(data)))}
 		for off := 0; off < len(data); off += en.BlockSize {
-			en.Blocks = append(en.Blocks, sha256.Sum256(data[off:min(off+en.BlockSize, len(data))]))
+			en.Blocks = append(en.Blocks, blockSum(data[off:min(off+en.BlockSize, len(data))]))
 		}
 		out = append(out, en)
 	}

@@ -1,7 +1,6 @@
 package volsync
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -182,7 +181,7 @@ func hashReader(f io.ReaderAt, size int64, bs int) ([]Hash, error) {
 				mu.Unlock()
 				return
 			}
-			blocks[i] = sha256.Sum256(buf[:n])
+			blocks[i] = blockSum(buf[:n])
 		}
 	})
 	if firstErr != nil {

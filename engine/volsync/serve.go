@@ -2,7 +2,6 @@ package volsync
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -223,7 +222,7 @@ func (j hashJob) run() {
 			fh.mu.Unlock()
 			break
 		}
-		fh.blocks[i] = sha256.Sum256(buf[:n])
+		fh.blocks[i] = blockSum(buf[:n])
 	}
 	putBuf(buf)
 	if fh.left.Add(-1) == 0 {

@@ -187,7 +187,7 @@ func (ss *session) blocksEnd(status byte) error {
 }
 
 // subSumLen is the length of a sub-block hash: the first 16 bytes of its
-// SHA-256. The whole block is still checked against its full SHA-256.
+// SHA-256. The whole block is still checked against its full hash (blockSum).
 const subSumLen = 16
 
 // subBlockSize is the sub-block size used inside a block of size bs:

@@ -280,7 +280,7 @@ func checkHello(typ byte, p []byte) error {
 		return protoErr("bad hello magic")
 	}
 	if v != ProtocolVersion {
-		return protoErr("protocol version %d is not supported (this node speaks %d)", v, ProtocolVersion)
+		return protoErr("protocol version %d is not supported (this node speaks %d; %s)", v, ProtocolVersion, versionHint)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package volsync
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -44,7 +43,7 @@ func (r *receiver) checkTemp(t string, p *filePlan) {
 		if _, err := f.ReadAt(buf[:n], off); err != nil {
 			break
 		}
-		p.have[i] = sha256.Sum256(buf[:n]) == want
+		p.have[i] = blockSum(buf[:n]) == want
 	}
 }
 

@@ -1,7 +1,6 @@
 package volsync
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"hash"
@@ -281,7 +280,7 @@ func (r *receiver) copyBlocks(f, src *os.File, p *filePlan) (bool, error) {
 	wb := writeback{k: r.kick}
 	for _, i := range idx {
 		n := blockLen(p.en.Size, bs, i)
-		if _, err := src.ReadAt(buf[:n], p.copy[i]); err != nil || sha256.Sum256(buf[:n]) != p.en.Blocks[i] {
+		if _, err := src.ReadAt(buf[:n], p.copy[i]); err != nil || blockSum(buf[:n]) != p.en.Blocks[i] {
 			return false, nil // the local file changed under us: retry next pass
 		}
 		if _, err := f.WriteAt(buf[:n], int64(i)*int64(bs)); err != nil {
@@ -297,7 +296,7 @@ func (r *receiver) copyBlocks(f, src *os.File, p *filePlan) (bool, error) {
 // order of the requested spans. Whole blocks are hashed and written as
 // they come; patched blocks are assembled in memory (see patch.go).
 func (r *receiver) receiveSpans(dst io.WriterAt, src *os.File, p *filePlan) error {
-	a := &assembler{r: r, dst: dst, src: src, p: p, h: sha256.New(), block: -1, wb: writeback{k: r.kick}}
+	a := &assembler{r: r, dst: dst, src: src, p: p, h: newBlockHash(), block: -1, wb: writeback{k: r.kick}}
 	defer a.release()
 	if f, ok := dst.(*os.File); ok && len(p.spans) >= 2 {
 		a.bw = r.newBlockWriter(p, f)
@@ -348,7 +347,7 @@ func verifyBlock(h hash.Hash, p *filePlan, i int) error {
 	var got Hash
 	h.Sum(got[:0])
 	if got != p.en.Blocks[i] {
-		return protoErr("block %d of %q does not match its SHA-256 from the index", i, p.en.Path)
+		return protoErr("block %d of %q does not match its hash in the index", i, p.en.Path)
 	}
 	return nil
 }

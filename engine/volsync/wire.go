@@ -12,7 +12,12 @@ import (
 )
 
 // ProtocolVersion is the version of the sync protocol this package speaks.
-const ProtocolVersion = 2
+// Both sides must speak the same one. Version 3 hashes blocks with BLAKE3
+// (version 2 used SHA-256; see blockSum).
+const ProtocolVersion = 3
+
+// versionHint ends both sides' version errors.
+const versionHint = "run the same Budgie release on both nodes (budgie --headless version)"
 
 // DefaultPort is the TCP port the primary listens on.
 const DefaultPort = 18733
