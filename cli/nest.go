@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/budgie-sh/budgie/app"
+	"github.com/budgie-sh/budgie/app/screen"
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/timing"
 	"github.com/budgie-sh/budgie/theme"
@@ -44,19 +45,28 @@ func (NestCmd) Run(g *Globals, k *kong.Context) error {
 	endTheme := timing.Start(g.ctx, "nest/theme")
 	st := styles(cfg.UI.Theme)
 	endTheme()
+	// Frames are drawn by app/screen, not Bubble Tea's renderer, which
+	// wakes 60 times a second even when idle.
+	tty := os.Stdout
+	scr, err := screen.Open(os.Stdin, tty, screen.Options{Mouse: cfg.UI.Mouse})
+	if err != nil {
+		return fmt.Errorf("nest: %w", err)
+	}
 	c := common.Common{
 		Ctx: g.ctx, Styles: st, Keys: cfg.Keys,
-		Backend: eng, Node: eng.Runtime.Node(), Copy: osc52Copy,
-	}
-	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(g.ctx)}
-	if cfg.UI.Mouse {
-		opts = append(opts, tea.WithMouseCellMotion())
+		Backend: eng, Node: eng.Runtime.Node(),
+		Copy: func(text string) error { return scr.Passthrough(osc52(text)) },
+		Exec: scr.ExecProcess,
 	}
 	var root tea.Model = app.New(c, app.Options{})
 	if timing.FromContext(g.ctx) != nil {
 		root = &firstView{Model: root, end: timing.Start(g.ctx, "nest/first-view")}
 	}
-	if _, err := tea.NewProgram(root, opts...).Run(); err != nil && g.ctx.Err() == nil {
+	_, err = tea.NewProgram(screen.Wrap(root, scr), tea.WithoutRenderer(), tea.WithOutput(tty), tea.WithContext(g.ctx)).Run()
+	if cerr := scr.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil && g.ctx.Err() == nil {
 		return fmt.Errorf("nest: %w", err)
 	}
 	return nil
@@ -64,8 +74,8 @@ func (NestCmd) Run(g *Globals, k *kong.Context) error {
 
 // firstView is nest's root model with BUDGIE_TIMINGS=1: it ends the
 // "nest/first-view" phase (from the program's start) when the first frame
-// is drawn. Bubble Tea writes that frame to the terminal at its next tick
-// (at most 1/60 s later).
+// is handed to the screen (its writer draws it at once: no frame was
+// drawn before it).
 type firstView struct {
 	tea.Model
 	end  func()
@@ -88,11 +98,10 @@ func (m *firstView) View() string {
 	return m.Model.View()
 }
 
-// osc52Copy puts text on the terminal's clipboard with OSC 52, which
-// works over SSH too. It writes one escape sequence to the terminal.
-func osc52Copy(text string) error {
-	_, err := fmt.Fprintf(os.Stdout, "\x1b]52;c;%s\a", base64.StdEncoding.EncodeToString([]byte(text)))
-	return err
+// osc52 is the escape sequence that puts text on the terminal's
+// clipboard (OSC 52), which works over SSH too.
+func osc52(text string) string {
+	return "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(text)) + "\a"
 }
 
 // styles are nest's styles for ui.theme; auto asks the terminal for its

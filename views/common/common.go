@@ -7,6 +7,7 @@ package common
 import (
 	"context"
 	"io"
+	"os/exec"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -45,6 +46,18 @@ type Common struct {
 	// Copy puts text on the user's clipboard (OSC 52 on the terminal);
 	// nil means copying is not available. It is called inside a tea.Cmd.
 	Copy func(text string) error
+	// Exec runs a command in the foreground with the terminal lent to it
+	// (a shell in a container); nil means tea.ExecProcess. nest draws
+	// through app/screen, whose ExecProcess it sets here.
+	Exec func(c *exec.Cmd, fn tea.ExecCallback) tea.Cmd
+}
+
+// ExecProcess runs c through Exec, or tea.ExecProcess when Exec is nil.
+func (c Common) ExecProcess(cmd *exec.Cmd, fn tea.ExecCallback) tea.Cmd {
+	if c.Exec != nil {
+		return c.Exec(cmd, fn)
+	}
+	return tea.ExecProcess(cmd, fn)
 }
 
 // Backend is the engine as nest sees it: a list of *engine.Engine's own
@@ -76,7 +89,7 @@ type Backend interface {
 	// Logs writes a container's log lines, following until it stops.
 	Logs(ctx context.Context, ref string, opts engine.LogsOptions) error
 	// ShellCommand is the argv of an interactive shell in a container
-	// (run through tea.ExecProcess).
+	// (run through Common.ExecProcess).
 	ShellCommand(id string) []string
 	// Images lists images; PullImage pulls one, reporting progress;
 	// LoadImages loads an archive; RemoveImages removes some.

@@ -290,7 +290,8 @@ func pauseToast(paused, unpaused int) string {
 	return strings.Join(parts, ", ")
 }
 
-// shell opens an interactive shell in the container through tea.ExecProcess.
+// shell opens an interactive shell in the container in the foreground
+// (Common.ExecProcess).
 func (m *Model) shell(c models.Container) tea.Cmd {
 	if c.State != models.StateRunning {
 		return common.ErrorCmd(fmt.Errorf("%s is %s: start it before opening a shell", c.Name, c.State))
@@ -300,7 +301,7 @@ func (m *Model) shell(c models.Container) tea.Cmd {
 		return common.ErrorCmd(errors.New("this backend cannot open a shell"))
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
-	return tea.ExecProcess(cmd, func(err error) tea.Msg {
+	return m.c.ExecProcess(cmd, func(err error) tea.Msg {
 		var exitErr *exec.ExitError
 		if err != nil && !errors.As(err, &exitErr) {
 			return common.ErrorMsg{Err: fmt.Errorf("shell in %s: %w", c.Name, err)}
