@@ -192,14 +192,10 @@ func gatedIndexServer(t *testing.T, en Entry, gate <-chan struct{}) string {
 			return
 		}
 		defer conn.Close()
-		fr, fw := newFrameReader(conn, 0), newFrameWriter(conn)
-		if _, _, err := fr.next(); err != nil {
+		fr, fw, ok := welcome(conn, ProtocolVersion)
+		if !ok {
 			return
 		}
-		var e enc
-		e.u16(ProtocolVersion)
-		fw.write(msgWelcome, e.b)
-		fw.flush()
 		if typ, _, err := fr.next(); err != nil || typ != msgIndex {
 			return
 		}

@@ -9,6 +9,19 @@ import (
 // scripted primary; false hangs up.
 type answerFunc func(conn net.Conn, typ byte, p []byte, fw *frameWriter) bool
 
+// welcome plays a primary's side of the handshake on conn: it reads the
+// hello, whatever it says, and answers with version.
+func welcome(conn net.Conn, version uint16) (*frameReader, *frameWriter, bool) {
+	fr, fw := newFrameReader(conn, 0), newFrameWriter(conn)
+	if _, _, err := fr.next(); err != nil {
+		return nil, nil, false
+	}
+	var e enc
+	e.u16(version)
+	fw.write(msgWelcome, e.b)
+	return fr, fw, fw.flush() == nil
+}
+
 // scriptedPrimary is a primary that only does the handshake and hands
 // every later request to answer, flushing after each: a test plays a
 // hostile (or stalled) primary through it.
@@ -22,14 +35,10 @@ func scriptedPrimary(t *testing.T, answer answerFunc) string {
 			}
 			go func() {
 				defer conn.Close()
-				fr, fw := newFrameReader(conn, 0), newFrameWriter(conn)
-				if _, _, err := fr.next(); err != nil {
+				fr, fw, ok := welcome(conn, ProtocolVersion)
+				if !ok {
 					return
 				}
-				var e enc
-				e.u16(ProtocolVersion)
-				fw.write(msgWelcome, e.b)
-				fw.flush()
 				for {
 					typ, p, err := fr.next()
 					if err != nil || !answer(conn, typ, p, fw) {
