@@ -50,6 +50,7 @@ type Model struct {
 	toastSeq      int
 	info          engine.SystemInfo
 	width, height int
+	fitted        fitted // the last view frame fitted to the screen (see content)
 }
 
 type openPage struct {

@@ -22,7 +22,7 @@ func (m *Model) View() string {
 		box := lipgloss.NewStyle().Width(max(m.width-2, 1)).Align(lipgloss.Center).Render(msg)
 		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, box)
 	}
-	content := lipgloss.NewStyle().Width(m.width).Height(m.height - 2).MaxHeight(m.height - 2).MaxWidth(m.width).Render(m.current().View())
+	content := m.content(m.current().View())
 	screen := m.tabBar() + "\n" + content + "\n" + m.statusBar()
 	switch {
 	case m.dialog != nil:
@@ -37,6 +37,27 @@ func (m *Model) View() string {
 		screen = common.OverlayAt(screen, t, m.width-lipgloss.Width(t)-1, m.height-1-lipgloss.Height(t), m.width, m.height)
 	}
 	return screen
+}
+
+// content fits a view's frame to the screen between the tab bar and the
+// status bar. A view's frame is often the same as the last one (a stats
+// sample that changed nothing on screen), and fitting it again was a
+// sixth of an idle nest's CPU, so the last result is kept.
+func (m *Model) content(view string) string {
+	f := &m.fitted
+	if f.view == view && f.width == m.width && f.height == m.height {
+		return f.out
+	}
+	out := lipgloss.NewStyle().Width(m.width).Height(m.height - 2).MaxHeight(m.height - 2).MaxWidth(m.width).Render(view)
+	*f = fitted{view: view, width: m.width, height: m.height, out: out}
+	return out
+}
+
+// fitted is the last view frame fitted to the screen, and its result.
+type fitted struct {
+	view          string
+	width, height int
+	out           string
 }
 
 func (m *Model) tabBar() string {

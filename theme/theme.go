@@ -5,6 +5,7 @@ package theme
 
 import (
 	"os"
+	"strconv"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
@@ -58,7 +59,9 @@ func New(name Name) *Styles {
 	if _, ok := os.LookupEnv("NO_COLOR"); ok {
 		return plain()
 	}
+	conv := converter(lipgloss.ColorProfile())
 	pick := func(light, dark string) lipgloss.TerminalColor {
+		light, dark = conv(light), conv(dark)
 		switch name {
 		case "dark":
 			return lipgloss.Color(dark)
@@ -88,7 +91,7 @@ func New(name Name) *Styles {
 		ToastError:  lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(red).Foreground(red).Padding(0, 1),
 		Error:       lipgloss.NewStyle().Foreground(red),
 		Dim:         lipgloss.NewStyle().Foreground(dim),
-		Match:       lipgloss.NewStyle().Background(yellow).Foreground(lipgloss.Color("#000000")),
+		Match:       lipgloss.NewStyle().Background(yellow).Foreground(lipgloss.Color(conv("#000000"))),
 		Border:      lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(dim),
 		Dialog:      lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(accent).Padding(1, 2),
 	}
@@ -100,6 +103,27 @@ func New(name Name) *Styles {
 		models.StateCreated:    lipgloss.NewStyle().Foreground(blue),
 	}
 	return s
+}
+
+// converter returns a function that turns a "#rrggbb" colour into the
+// nearest colour of profile, as Lip Gloss would when drawing, so that it is
+// worked out once here rather than on every Render: on a 256-colour
+// terminal, termenv finds the nearest palette entry by HSLuv distance, and
+// that search was 15 % of an idle nest's CPU. A true-colour or colourless
+// profile keeps the hex string.
+func converter(profile termenv.Profile) func(hex string) string {
+	if profile != termenv.ANSI256 && profile != termenv.ANSI {
+		return func(hex string) string { return hex }
+	}
+	return func(hex string) string {
+		switch c := profile.Color(hex).(type) {
+		case termenv.ANSI256Color:
+			return strconv.Itoa(int(c))
+		case termenv.ANSIColor:
+			return strconv.Itoa(int(c))
+		}
+		return hex
+	}
 }
 
 // plain is the NO_COLOR theme: emphasis by weight and reverse video only.

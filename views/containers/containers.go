@@ -46,6 +46,10 @@ type Model struct {
 
 	picker *filepicker.Model
 
+	// drawn are the rows of the last frame as drawn, keyed by their
+	// cells and marks (see renderRow).
+	drawn map[string]string
+
 	focused  bool
 	statsGen int
 	events   <-chan models.Event

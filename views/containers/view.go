@@ -72,10 +72,12 @@ func (m *Model) table() string {
 	}
 	b.WriteString(st.Header.Render("  " + strings.Join(shown(header, ws), " ")))
 	b.WriteByte('\n')
+	frame := make(map[string]string, len(cells))
 	for i, line := range cells {
-		b.WriteString(m.renderRow(m.offset+i, line, ws))
+		b.WriteString(m.renderRow(m.offset+i, line, ws, frame))
 		b.WriteByte('\n')
 	}
+	m.drawn = frame
 	if len(m.visible) == 0 {
 		b.WriteString(st.Dim.Render("  " + m.emptyText()))
 		b.WriteByte('\n')
@@ -97,7 +99,11 @@ func (m *Model) emptyText() string {
 	return "no containers yet: press r to run a bundle or n to write one"
 }
 
-func (m *Model) renderRow(pos int, line []string, ws []int) string {
+// renderRow draws the row at pos from its cells. A row drawn the same in
+// the previous frame is taken from m.drawn rather than styled again: after a
+// stats sample most rows on screen read as before, and styling them again
+// was most of an idle nest's CPU. frame collects this frame's rows.
+func (m *Model) renderRow(pos int, line []string, ws []int, frame map[string]string) string {
 	st := m.c.Styles
 	r := m.rows[m.visible[pos]]
 	mark := []rune("  ")
@@ -107,28 +113,39 @@ func (m *Model) renderRow(pos int, line []string, ws []int) string {
 	if m.marked[r.c.ID] {
 		mark[1] = '●'
 	}
-	if pos == m.cursor {
-		for i := range line {
-			line[i] = fit(line[i], ws[i])
-		}
-		return st.Selected.Render(string(mark) + strings.Join(shown(line, ws), " "))
-	}
-	base := st.Row
-	if m.marked[r.c.ID] {
-		base = st.Marked
-	}
 	for i := range line {
-		if i == stateCol {
-			style := st.State(r.c.State)
-			if len(r.c.Damaged) > 0 {
-				style = st.Error
-			}
-			line[i] = style.Render(fit(line[i], ws[i]))
-			continue
-		}
-		line[i] = base.Render(fit(line[i], ws[i]))
+		line[i] = fit(line[i], ws[i])
 	}
-	return base.Render(string(mark)) + strings.Join(shown(line, ws), " ")
+	damaged := len(r.c.Damaged) > 0
+	key := fmt.Sprintf("%s\x1f%t\x1f%s\x1f", string(mark), damaged, r.c.State) + strings.Join(line, "\x1f")
+	if out, ok := m.drawn[key]; ok {
+		frame[key] = out
+		return out
+	}
+	var out string
+	if pos == m.cursor {
+		out = st.Selected.Render(string(mark) + strings.Join(shown(line, ws), " "))
+	} else {
+		base := st.Row
+		if m.marked[r.c.ID] {
+			base = st.Marked
+		}
+		state := st.State(r.c.State)
+		if damaged {
+			state = st.Error
+		}
+		// Three runs: the cells before STATE, STATE in its colour, the rest.
+		before, after := shown(line[:stateCol], ws[:stateCol]), shown(line[stateCol+1:], ws[stateCol+1:])
+		out = base.Render(string(mark) + strings.Join(before, " "))
+		if ws[stateCol] > 0 {
+			out += " " + state.Render(line[stateCol])
+		}
+		if len(after) > 0 {
+			out += " " + base.Render(strings.Join(after, " "))
+		}
+	}
+	frame[key] = out
+	return out
 }
 
 func (m *Model) filterLine() string {
