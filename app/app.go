@@ -104,7 +104,9 @@ func (m *Model) infoCmd() tea.Cmd {
 	}
 	ctx := m.c.Ctx
 	return func() tea.Msg {
-		info, err := ib.Info(ctx)
+		// The status bar shows containerd's version, not runc's: no
+		// runc process competes with nest's first table.
+		info, err := ib.Info(ctx, engine.InfoOptions{SkipRuntimeVersion: true})
 		if err != nil {
 			return common.ErrorMsg{Err: fmt.Errorf("containerd info: %w", err)}
 		}

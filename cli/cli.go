@@ -174,6 +174,13 @@ func Main(args []string, version string) int {
 	}
 	var cli CLI
 	cli.ctx, cli.version = ctx, version
+	if len(args) == 0 && os.Getenv("COMP_LINE") == "" {
+		// Plain `budgie` opens nest with every global at its zero value
+		// (Globals has no defaults and reads no environment): building
+		// the parser for every command would add about 10 ms to nest's
+		// start for nothing.
+		return finish(&cli, NestCmd{}.Run(&cli.Globals, nil), stop)
+	}
 	parser := kong.Must(&cli,
 		kong.Name("budgie"),
 		kong.Description("A container manager for the LAN. Without a command: open nest, the TUI."),
@@ -191,7 +198,12 @@ func Main(args []string, version string) int {
 		stop()
 		return exitUsage
 	}
-	err = kctx.Run(&cli.Globals)
+	return finish(&cli, kctx.Run(&cli.Globals), stop)
+}
+
+// finish closes the engine a command opened and turns its error into an
+// exit code, printing it unless it is an exit coder's silent one.
+func finish(cli *CLI, err error, stop func()) int {
 	if cli.eng != nil {
 		cli.eng.Close()
 	}

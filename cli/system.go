@@ -24,7 +24,7 @@ type SystemInfoCmd struct {
 
 // Run prints the system information.
 func (c *SystemInfoCmd) Run(g *Globals, eng *engine.Engine) error {
-	info, err := eng.Info(g.ctx)
+	info, err := eng.Info(g.ctx, engine.InfoOptions{})
 	if err != nil {
 		return err
 	}

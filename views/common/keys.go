@@ -60,7 +60,7 @@ type Focusable interface {
 // InfoBackend is a Backend that can also describe the node. The root
 // model uses it when the Backend implements it.
 type InfoBackend interface {
-	Info(ctx context.Context) (engine.SystemInfo, error)
+	Info(ctx context.Context, opts engine.InfoOptions) (engine.SystemInfo, error)
 }
 
 // Counter is implemented by the containers view: how many containers run

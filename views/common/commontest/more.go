@@ -148,7 +148,7 @@ func (b *Backend) RunCommandLine(_ context.Context, args []string) (string, erro
 }
 
 // Info describes a fixed node.
-func (b *Backend) Info(context.Context) (engine.SystemInfo, error) {
+func (b *Backend) Info(context.Context, engine.InfoOptions) (engine.SystemInfo, error) {
 	return engine.SystemInfo{Node: "node-1", Containerd: "managed", Version: "1.6.20"}, nil
 }
 
