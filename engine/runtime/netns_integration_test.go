@@ -185,6 +185,47 @@ func TestPinnedNetNS(t *testing.T) {
 	}
 }
 
+// TestStartAfterTaskVanished: a container on a network whose task is gone
+// from containerd without Budgie seeing it end (the machine rebooted, or
+// containerd lost its state) still holds its lease and pinned namespace;
+// starting that same container again releases them and joins it anew,
+// rather than refusing because it "already has interface eth0" (its own
+// start lock, held by the start, used to make the stale lease look busy).
+func TestStartAfterTaskVanished(t *testing.T) {
+	r, nets, n := netRuntime(t)
+	ctx := context.Background()
+	c := runOn(t, r, netSpec(t, n))
+	cc, err := env.Client().LoadContainer(env.Context(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := cc.Task(env.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// containerd's own kill and delete: no Budgie code runs, as when the
+	// task dies with the machine.
+	if _, err := task.Delete(env.Context(), containerd.WithProcessKill); err != nil {
+		t.Fatal(err)
+	}
+	if _, held := leaseOf(t, nets, c.ID); !held {
+		t.Fatal("the vanished task's lease is gone already; the start below proves nothing")
+	}
+	c2, err := r.Start(ctx, c.ID)
+	if err != nil {
+		t.Fatalf("start after the task vanished: %v", err)
+	}
+	if len(c2.Endpoints) != 1 {
+		t.Fatalf("endpoints after the start: %+v", c2.Endpoints)
+	}
+	if got := fetchName(t, c2); got != c.Name {
+		t.Fatalf("%s answered %q, want %q", c2.Endpoints[0].IP, got, c.Name)
+	}
+	if ino, ok := pinnedInode(t, r.NetNSPath(c.ID)); !ok || ino != taskNetNS(t, c.ID) {
+		t.Fatalf("pinned %v inode %d; the task's namespace is %d", ok, ino, taskNetNS(t, c.ID))
+	}
+}
+
 // TestPinnedNetNSStartInProgress: a start holds its container's start lock
 // from before its namespace and lease exist until its task does; the
 // collector of another start (another Budgie process, as far as the locks

@@ -128,7 +128,7 @@ func (r *Runtime) beginNetworks(ctx context.Context, cc containerd.Container, sp
 	done := make(chan error, 1)
 	go func() {
 		end := timing.Start(ctx, "run/start/network-prepare/leases")
-		err := r.gcLeases(ctx)
+		err := r.gcLeases(ctx, cc.ID())
 		end()
 		if err == nil {
 			err = r.opts.Networks.Prepare(ctx, nets)
@@ -199,7 +199,7 @@ func (r *Runtime) CollectLeases(ctx context.Context) error {
 	if r.opts.Networks == nil {
 		return nil
 	}
-	return r.gcLeases(ctx)
+	return r.gcLeases(ctx, "")
 }
 
 // gcLeases releases the leases, and unpins the namespaces, of containers
@@ -208,7 +208,13 @@ func (r *Runtime) CollectLeases(ctx context.Context) error {
 // task is not listed is a candidate only if its lock can be taken; it is
 // held while the tasks are listed again and its namespace unpinned, so no
 // start of it can begin or end in between.
-func (r *Runtime) gcLeases(ctx context.Context) error {
+//
+// starting, when not "", is the container this process is starting: its
+// new task does not exist yet, so a lease it holds was left by its last
+// task (one that died with the machine or with containerd), and is
+// released although this process holds its start lock; its namespace,
+// pinned for the new task already, is left alone.
+func (r *Runtime) gcLeases(ctx context.Context, starting string) error {
 	_, err := r.opts.Networks.GC(ctx, func(leased []string) (map[string]bool, error) {
 		live, err := r.liveTasks(ctx)
 		if err != nil {
@@ -223,6 +229,10 @@ func (r *Runtime) gcLeases(ctx context.Context) error {
 		}()
 		for _, id := range append(leased, r.pinnedIDs()...) {
 			if live[id] || slices.Contains(candidates, id) {
+				continue
+			}
+			if id == starting {
+				candidates = append(candidates, id)
 				continue
 			}
 			unlock, busy := r.tryLockStart(id)
