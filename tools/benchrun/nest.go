@@ -1,13 +1,13 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -60,7 +60,7 @@ type nestPane struct {
 	t       *tmux
 	session string
 	pid     int
-	wrote   chan struct{} // nest wrote to its terminal (watchOutput)
+	watch   *paneWatch // nest's screen as the bench follows it (watchOutput)
 }
 
 // startNest opens a session whose shell waits on a FIFO and then execs
@@ -86,6 +86,18 @@ func (b *bench) startNest(t *tmux, ready []string, timeout time.Duration) (*nest
 		p.close()
 		return nil, startup{}, err
 	}
+	all := func(texts []string) func(string) bool {
+		return func(screen string) bool {
+			for _, s := range texts {
+				if !strings.Contains(screen, s) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	frameSeen, tableSeen := p.watch.when(all(firstFrame)), p.watch.when(all(ready))
+	listedSeen := p.watch.when(func(screen string) bool { return all(ready)(screen) && !strings.Contains(screen, keeperMarker) })
 	w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // blocks until the shell waits on it
 	if err != nil {
 		p.close()
@@ -99,20 +111,23 @@ func (b *bench) startNest(t *tmux, ready []string, timeout time.Duration) (*nest
 		return nil, startup{}, err
 	}
 	var st startup
-	screen, err := p.waitFor(firstFrame, timeout)
-	st.frame = time.Since(start).Seconds()
-	if err == nil {
-		screen, err = p.waitFor(ready, timeout)
-		st.table = time.Since(start).Seconds()
-		st.fromKeeper = strings.Contains(screen, keeperMarker)
+	var seen sighting
+	if seen, err = await(frameSeen, timeout, fmt.Sprintf("%q", firstFrame), p.watch); err == nil {
+		st.frame = seen.at.Sub(start).Seconds()
+		seen, err = await(tableSeen, timeout, fmt.Sprintf("%q", ready), p.watch)
+		st.table = seen.at.Sub(start).Seconds()
+		st.fromKeeper = strings.Contains(seen.screen, keeperMarker)
 	}
 	if err == nil {
-		screen, err = p.waitGone(keeperMarker, timeout)
-		st.listed = time.Since(start).Seconds()
+		seen, err = await(listedSeen, timeout, "containerd's listing", p.watch)
+		st.listed = seen.at.Sub(start).Seconds()
+	}
+	if err == nil {
+		err = p.checkModel()
 	}
 	if err != nil {
 		p.close()
-		return nil, startup{}, fmt.Errorf("%w; last screen:\n%s", err, screen)
+		return nil, startup{}, fmt.Errorf("%w; last screen:\n%s", err, seen.screen)
 	}
 	pid, err := t.output("display-message", "-p", "-t", p.session, "#{pane_pid}")
 	if err == nil {
@@ -141,74 +156,80 @@ type startup struct {
 	fromKeeper           bool // the first table was the keeper's list
 }
 
-// waitFor looks at the pane until every text is on screen: once at
-// once, then each time nest has written to its terminal (see watchOutput),
-// or every 100 ms when it has not. The time taken ends when the look
-// that shows them returns.
-func (p *nestPane) waitFor(texts []string, timeout time.Duration) (string, error) {
-	screen, err := p.waitUntil(timeout, func(screen string) bool {
-		for _, s := range texts {
-			if !strings.Contains(screen, s) {
-				return false
-			}
-		}
-		return true
-	})
-	if err != nil {
-		return screen, fmt.Errorf("nest did not show %q within %s: %w", texts, timeout, err)
-	}
-	return screen, nil
+// paneWatch follows what nest writes to its terminal (tmux pipe-pane into
+// a FIFO) on a vtScreen, and tells each waiter when its condition first
+// holds on that screen and when the output that made it so arrived. No
+// tmux client runs meanwhile: on this 2-core machine, capturing the pane
+// every few milliseconds took enough CPU from nest to slow its start by
+// tens of milliseconds (measured: the table arrived 60 ms later with a
+// capture every millisecond than with none).
+type paneWatch struct {
+	mu      sync.Mutex
+	scr     *vtScreen
+	waiters []waiter
+	last    time.Time // when output last arrived
 }
 
-// waitGone looks at the pane, as waitFor does, until text is off screen.
-func (p *nestPane) waitGone(text string, timeout time.Duration) (string, error) {
-	screen, err := p.waitUntil(timeout, func(screen string) bool { return !strings.Contains(screen, text) })
-	if err != nil {
-		return screen, fmt.Errorf("nest still showed %q after %s: %w", text, timeout, err)
-	}
-	return screen, nil
+// waiter is a condition on the screen's text and where to report it.
+type waiter struct {
+	cond func(screen string) bool
+	seen chan sighting // buffered: one report
 }
 
-// waitUntil captures the pane until done says yes. It does not poll on a
-// short timer: on this 2-core machine, a tmux client started every few
-// milliseconds took enough CPU from nest to slow its start by tens of
-// milliseconds (measured: the table arrived 60 ms later with a
-// capture-pane every millisecond than with none).
-func (p *nestPane) waitUntil(timeout time.Duration, done func(screen string) bool) (string, error) {
-	deadline := time.Now().Add(timeout)
-	var screen string
-	for {
-		out, err := p.t.cmd("capture-pane", "-p", "-t", p.session).Output()
-		if err != nil {
-			return screen, fmt.Errorf("tmux capture-pane: %w", err)
-		}
-		if screen = string(out); done(screen) {
-			return screen, nil
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return screen, errTimeout
-		}
-		select {
-		case <-p.wrote:
-		case <-time.After(min(left, 100*time.Millisecond)):
-		}
-	}
+// sighting is the output that first made a condition hold: when it
+// arrived, and the screen then.
+type sighting struct {
+	at     time.Time
+	screen string
 }
 
-// errTimeout is a wait that ran out of time.
-var errTimeout = errors.New("timed out")
+// when registers cond and returns where the first sighting of it is
+// reported. Register before the output can arrive.
+func (w *paneWatch) when(cond func(screen string) bool) <-chan sighting {
+	ch := make(chan sighting, 1)
+	w.mu.Lock()
+	w.waiters = append(w.waiters, waiter{cond, ch})
+	w.mu.Unlock()
+	return ch
+}
 
-// watchOutput has tmux copy everything nest writes to its terminal into
-// a FIFO and signals p.wrote (without blocking) each time some arrives;
-// tmux has put it on the pane's screen by then. It stops when the pipe is
-// replaced (idle) or the session ends.
+// feed puts a chunk of output that arrived at at on the screen and
+// reports every condition it made hold.
+func (w *paneWatch) feed(chunk []byte, at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.last = at
+	_, _ = w.scr.Write(chunk)
+	if len(w.waiters) == 0 {
+		return
+	}
+	screen := w.scr.Text()
+	keep := w.waiters[:0]
+	for _, wt := range w.waiters {
+		if wt.cond(screen) {
+			wt.seen <- sighting{at, screen}
+		} else {
+			keep = append(keep, wt)
+		}
+	}
+	w.waiters = keep
+}
+
+// text returns the screen and when output last arrived.
+func (w *paneWatch) text() (string, time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.scr.Text(), w.last
+}
+
+// watchOutput starts following the pane's output (see paneWatch). It
+// stops when the pipe is replaced (idle) or the session ends.
 func (p *nestPane) watchOutput(work string) error {
 	fifo := filepath.Join(work, p.session+".tty")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		return fmt.Errorf("mkfifo %s: %w", fifo, err)
 	}
-	p.wrote = make(chan struct{}, 1)
+	p.watch = &paneWatch{scr: newVTScreen(paneWidth, paneHeight)}
 	if _, err := p.t.output("pipe-pane", "-O", "-t", p.session, "cat > "+fifo); err != nil {
 		return err
 	}
@@ -220,16 +241,66 @@ func (p *nestPane) watchOutput(work string) error {
 		defer f.Close()
 		buf := make([]byte, 64<<10)
 		for {
-			if _, err := f.Read(buf); err != nil {
-				return
+			n, err := f.Read(buf)
+			if n > 0 {
+				p.watch.feed(buf[:n], time.Now())
 			}
-			select {
-			case p.wrote <- struct{}{}:
-			default:
+			if err != nil {
+				return
 			}
 		}
 	}()
 	return nil
+}
+
+// await waits up to timeout for a sighting.
+func await(seen <-chan sighting, timeout time.Duration, what string, watch *paneWatch) (sighting, error) {
+	select {
+	case s := <-seen:
+		return s, nil
+	case <-time.After(timeout):
+		screen, _ := watch.text()
+		return sighting{screen: screen}, fmt.Errorf("nest did not show %s within %s", what, timeout)
+	}
+}
+
+// checkModel captures the pane once nest has been quiet for 300 ms and
+// checks that it reads as the vtScreen the times came from: the figures
+// stand only if the model saw what tmux shows.
+func (p *nestPane) checkModel() error {
+	var model, shown string
+	for try := 0; try < 20; try++ {
+		time.Sleep(100 * time.Millisecond)
+		var last time.Time
+		model, last = p.watch.text()
+		if time.Since(last) < 300*time.Millisecond {
+			continue
+		}
+		out, err := p.t.cmd("capture-pane", "-p", "-t", p.session).Output()
+		if err != nil {
+			return fmt.Errorf("tmux capture-pane: %w", err)
+		}
+		if _, after := p.watch.text(); !after.Equal(last) {
+			continue // nest drew meanwhile
+		}
+		if shown = normalizeScreen(string(out)); shown == normalizeScreen(model) {
+			return nil
+		}
+	}
+	return fmt.Errorf("the bench's model of nest's screen and tmux's differ; model:\n%s\ntmux:\n%s", model, shown)
+}
+
+// normalizeScreen cuts trailing blanks from each line and trailing empty
+// lines.
+func normalizeScreen(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	for len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // close kills the session and waits (up to 10 s) for nest to exit.

@@ -139,9 +139,10 @@ func nestLines(total int, population string, st startTimes, idle idleDraw, res m
 		Notes: []string{
 			"Containers: " + population + ".",
 			fmt.Sprintf("Each start: from releasing the pane's shell (which then execs `budgie`, process start included) until "+
-				"`tmux capture-pane` shows what is awaited; the pane is captured each time nest has written to its terminal "+
-				"(`tmux pipe-pane` into a FIFO) and every 100 ms otherwise, never on a short timer: a capture every few "+
-				"milliseconds took CPU from nest on these 2 cores. After one untimed warm-up start, which also starts the node's keeper (nest does when "+
+				"the output that puts what is awaited on screen arrives: tmux copies everything nest writes (`tmux pipe-pane` into a "+
+				"FIFO) to the bench, which keeps a model of the screen (cursor addressing, erasing, text); no tmux client runs while "+
+				"nest starts (capturing the pane every few milliseconds took CPU from nest on these 2 cores), and once nest has been "+
+				"quiet a `tmux capture-pane` must read as the model, or the start counts as failed. After one untimed warm-up start, which also starts the node's keeper (nest does when "+
 				"none runs, and then asks it for one container so that the keeper's live container list follows events); timed starts "+
 				"begin once the keeper used under 2 %% "+
 				"of a core for a second. Table: until the container table is filled (a `bench-` row and `/%d running` in the status "+
@@ -149,7 +150,7 @@ func nestLines(total int, population string, st startTimes, idle idleDraw, res m
 				"containerd's and the keeper's events, engine/livelist), draws the table from it, and then (once the keeper answered, "+
 				"or after 250 ms) asks containerd for its own listing, which on containerd 1.6 asks each task's shim in turn and "+
 				"replaces the copy when it lands. In %d of %d timed starts the first screen with the full table still said %[4]q "+
-				"(the keeper's copy; a lower bound, since a copy replaced between two looks is not seen). Containerd's own listing "+
+				"(the keeper's copy). Containerd's own listing "+
 				"in: until the status bar no longer says %[4]q (it says so while the table is the keeper's copy). First frame: until "+
 				"the tab bar shows, before any listing; information only, it is not a frame a user can use.",
 				total, st.fromKeeper, tb.N, keeperMarker),

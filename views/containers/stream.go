@@ -11,6 +11,7 @@ import (
 	"github.com/budgie-sh/budgie/engine"
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/runtime"
+	"github.com/budgie-sh/budgie/engine/timing"
 	"github.com/budgie-sh/budgie/models"
 	"github.com/budgie-sh/budgie/views/common"
 )
@@ -109,7 +110,9 @@ func (m *Model) liveListCmd() tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, liveListWait)
 		defer cancel()
+		end := timing.Start(ctx, "nest/live-list")
 		cs, err := b.LiveContainers(ctx, engine.LiveContainersOptions{})
+		end()
 		return liveListMsg{containers: cs, err: err}
 	}
 }
