@@ -25,7 +25,7 @@ func TestRunTimings(t *testing.T) {
 		dur[m[3]] = d
 	}
 	for _, phase := range []string{"open", "run", "run/create", "run/create/containerd", "run/start", "run/start/task-create",
-		"run/start/network-prepare/firewall", "run/start/network/cni-bridge", "run/start/task-start", "total"} {
+		"run/start/network-prepare/firewall", "run/start/network/cni-bridge", "run/start/network/loopback", "run/start/task-start", "total"} {
 		if _, ok := dur[phase]; !ok {
 			t.Errorf("no %s phase in:\n%s", phase, r.stderr)
 		}

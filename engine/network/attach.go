@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/invoke"
@@ -26,7 +29,7 @@ const DefaultIfName = "eth0"
 const maxIfNameLen = 15
 
 // requiredPlugins are the CNI plugins Attach runs.
-var requiredPlugins = []string{"bridge", "host-local", "loopback"}
+var requiredPlugins = []string{"bridge", "host-local"}
 
 // AttachOptions say which namespace joins which network.
 type AttachOptions struct {
@@ -145,8 +148,9 @@ func (m *Manager) checkFree(opts AttachOptions) error {
 	return nil
 }
 
-// add runs ADD for the network and, at the same time, for loopback,
-// undoing the network's ADD when either fails. Callers hold the lock.
+// add runs ADD for the network and, at the same time, brings lo up in the
+// namespace (loopbackUp), undoing the network's ADD when either fails.
+// Callers hold the lock.
 func (m *Manager) add(ctx context.Context, list *libcni.NetworkConfigList, n models.Network, opts AttachOptions) (models.Endpoint, error) {
 	cni := m.cniConfig()
 	rt := &libcni.RuntimeConf{ContainerID: opts.ContainerID, NetNS: opts.NetNS, IfName: opts.IfName}
@@ -157,16 +161,10 @@ func (m *Manager) add(ctx context.Context, list *libcni.NetworkConfigList, n mod
 		}
 		return errors.Join(err, derr)
 	}
-	// Loopback is independent of the bridge: bring it up meanwhile (one
-	// plugin's start-up less on every container's start).
 	loopback := make(chan error, 1)
 	go func() {
-		defer timing.Start(ctx, "run/start/network/cni-loopback")()
-		lo, err := libcni.ConfListFromBytes([]byte(loopbackList))
-		if err == nil {
-			_, err = cni.AddNetworkList(ctx, lo, &libcni.RuntimeConf{ContainerID: opts.ContainerID, NetNS: opts.NetNS, IfName: "lo"})
-		}
-		loopback <- err
+		defer timing.Start(ctx, "run/start/network/loopback")()
+		loopback <- loopbackUp(opts.NetNS)
 	}()
 	end := timing.Start(ctx, "run/start/network/cni-bridge")
 	res, err := cni.AddNetworkList(ctx, list, rt)
@@ -258,12 +256,24 @@ func (m *Manager) Detach(ctx context.Context, opts DetachOptions) error {
 				errs = append(errs, err)
 			}
 		}
+		m.removeLegacyLoopbackResult(opts.ContainerID)
 		return errors.Join(errs...)
 	})
 	if err != nil {
 		return fmt.Errorf("detach %s from network %s: %w", models.ShortID(opts.ContainerID), n.Name, err)
 	}
 	return nil
+}
+
+// removeLegacyLoopbackResult deletes the result libcni cached when lo was
+// brought up by CNI's loopback plugin (before loopbackUp), which no DEL
+// ever removed. Only an ID of hex digits (as Budgie makes them) becomes a
+// file name.
+func (m *Manager) removeLegacyLoopbackResult(id string) {
+	if id == "" || len(id) > 64 || strings.Trim(id, "0123456789abcdef") != "" {
+		return
+	}
+	_ = os.Remove(filepath.Join(m.cacheDir(), "results", "budgie-loopback-"+id+"-lo"))
 }
 
 func (m *Manager) ifNamesOf(network, id string) ([]string, error) {

@@ -67,6 +67,3 @@ func (m *Manager) conflist(n models.Network) ([]byte, error) {
 	}
 	return b, nil
 }
-
-// loopbackList brings lo up inside a container's namespace.
-const loopbackList = `{"cniVersion": "1.0.0", "name": "budgie-loopback", "plugins": [{"type": "loopback"}]}`

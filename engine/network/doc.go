@@ -21,7 +21,9 @@
 // CNI user on the host shares them. The list is generated from the definition
 // and also kept in DataDir/cni/net.d/NAME.conflist for people and tools such
 // as cnitool. Attach runs the list's ADD against a namespace path
-// (/proc/PID/ns/net) and then the loopback plugin, so lo is up; Detach runs
+// (/proc/PID/ns/net) and, meanwhile, brings lo up itself (an ioctl through a
+// socket opened in the namespace: the loopback plugin's one job, without
+// starting a process for it); Detach runs
 // DEL, which releases the lease even when the namespace is gone. The plugins
 // come from Debian's containernetworking-plugins (/usr/lib/cni, then
 // /opt/cni/bin). They are driven through libcni, the library under
