@@ -33,6 +33,7 @@ func newImageCLI(t *testing.T, env *testkit.Env) *imageCLI {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "budgie")
 	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

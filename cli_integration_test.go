@@ -40,7 +40,9 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		binary = filepath.Join(ctrEnv.DataDir, "budgie")
-		if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		build := exec.Command("go", "build", "-o", binary, ".")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build
+		if out, err := build.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "build budgie: %v\n%s", err, out)
 			return 1
 		}

@@ -298,7 +298,7 @@ func TestConfigBinary(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "budgie")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Dir = moduleDir
-	build.Env = append(os.Environ(), caches...)
+	build.Env = append(os.Environ(), append(caches, "CGO_ENABLED=0")...) // as make build
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -64,6 +64,14 @@ publish-workstation=no
 // namespace until the test ends.
 func startAvahi(t *testing.T, node *testkit.LabNode) *avahi {
 	t.Helper()
+	return startAvahiNamed(t, node, "")
+}
+
+// startAvahiNamed is startAvahi with the daemon's host name set (it
+// answers for HOSTNAME.local with node's address); "" keeps the
+// machine's.
+func startAvahiNamed(t *testing.T, node *testkit.LabNode, hostName string) *avahi {
+	t.Helper()
 	for _, bin := range []string{"avahi-daemon", "avahi-browse", "avahi-publish", "dbus-daemon", "unshare"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			t.Fatalf("the interop test needs %s (%s)", bin, avahiHint)
@@ -83,7 +91,11 @@ func startAvahi(t *testing.T, node *testkit.LabNode) *avahi {
 		return p
 	}
 	busConf := write("bus.conf", fmt.Sprintf(avahiBusConf, filepath.Join(dir, "bus")))
-	conf := write("avahi-daemon.conf", fmt.Sprintf(avahiConf, testkit.LabIface))
+	confText := fmt.Sprintf(avahiConf, testkit.LabIface)
+	if hostName != "" {
+		confText = strings.Replace(confText, "[server]\n", "[server]\nhost-name="+hostName+"\n", 1)
+	}
+	conf := write("avahi-daemon.conf", confText)
 	av.daemon(t, exec.Command("dbus-daemon", "--config-file="+busConf, "--nofork"), "dbus-daemon.log")
 	waitFile(t, filepath.Join(dir, "bus"))
 	if err := os.MkdirAll("/run/avahi-daemon", 0o755); err != nil {

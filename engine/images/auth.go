@@ -19,6 +19,7 @@ import (
 	"github.com/containerd/containerd/remotes"
 	"github.com/containerd/containerd/remotes/docker"
 
+	"github.com/budgie-sh/budgie/engine/discovery"
 	"github.com/budgie-sh/budgie/engine/errdefs"
 )
 
@@ -320,10 +321,14 @@ func orNone(list []string) string {
 }
 
 // registryClient is the HTTP client registry requests go through, with
-// bounded dial, handshake and header waits.
+// bounded dial, handshake and header waits. ".local" registry hosts are
+// found by multicast DNS (dialLocal).
 func registryClient() *http.Client {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.DialContext = (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	dialer := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}
+	transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return dialLocal(ctx, dialer, network, addr)
+	}
 	transport.TLSHandshakeTimeout = 15 * time.Second
 	transport.ResponseHeaderTimeout = 60 * time.Second
 	return &http.Client{Transport: transport}
@@ -351,4 +356,28 @@ func (s *Service) resolver() remotes.Resolver {
 	return docker.NewResolver(docker.ResolverOptions{
 		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(plain), docker.WithClient(client), docker.WithAuthorizer(authz)),
 	})
+}
+
+// dialLocal dials addr, resolving a ".local" host with a one-shot
+// multicast DNS query (discovery.LookupHost): Budgie's resolver is Go's
+// own, which would ask unicast DNS, where nss-mdns would have answered a
+// libc program. Each address found is tried in turn.
+func dialLocal(ctx context.Context, d *net.Dialer, network, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || !discovery.IsLocalName(host) {
+		return d.DialContext(ctx, network, addr)
+	}
+	addrs, err := discovery.LookupHost(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, a := range addrs {
+		c, err := d.DialContext(ctx, network, net.JoinHostPort(a.String(), port))
+		if err == nil {
+			return c, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, fmt.Errorf("dial %s: %w", addr, errors.Join(errs...))
 }

@@ -375,6 +375,7 @@ func BuildBudgie(dir string) (string, error) {
 	bin := filepath.Join(dir, "budgie")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build budgie: %w: %s", err, out)
 	}

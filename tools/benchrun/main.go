@@ -181,6 +181,7 @@ func budgieBinary(o options) (string, error) {
 	}
 	cmd := exec.Command("go", "build", "-o", "bin/budgie", ".")
 	cmd.Dir = o.repo
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build budgie: %w\n%s", err, b)
 	}
