@@ -25,8 +25,10 @@ const webImage = "docker.io/library/budgie-bench-web:1"
 
 // wrkResult is one wrk run: requests per second and the 99th percentile latency.
 type wrkResult struct {
-	rps, p99  float64
-	cpuPerReq float64 // the proxy's CPU seconds per request (all its threads and processes); 0: not measured
+	rps, p99   float64
+	cpuPerReq  float64 // the proxy's CPU seconds per request (all its threads and processes); 0: not measured
+	sysPerReq  float64 // the part of cpuPerReq spent in the kernel (stime)
+	hostPerReq float64 // the whole machine's busy CPU seconds per request (every process and the kernel)
 }
 
 // proxyRows measure wrk through Budgie's load balancer over three replicas
@@ -86,22 +88,34 @@ func (b *bench) proxyRows(ctx context.Context, repo string, reps int, dur time.D
 	got := map[string][]wrkResult{}
 	for i := -1; i < reps; i++ { // one warm-up round
 		for _, side := range []string{"direct", "budgie", "nginx", "haproxy"} {
-			var before int64
+			var before cpuSplit
 			if pid := pids[side]; pid > 0 {
 				if before, err = treeTicks(pid); err != nil {
 					return nil, fmt.Errorf("proxy: CPU time of %s: %w", side, err)
 				}
 			}
+			hostBefore, err := hostBusyTicks()
+			if err != nil {
+				return nil, fmt.Errorf("proxy: the machine's CPU time: %w", err)
+			}
 			r, err := wrk(urls[side], dur)
 			if err != nil {
 				return nil, fmt.Errorf("proxy: wrk %s: %w", side, err)
 			}
+			hostAfter, err := hostBusyTicks()
+			if err != nil {
+				return nil, fmt.Errorf("proxy: the machine's CPU time: %w", err)
+			}
+			reqs := r.rps * dur.Seconds()
+			r.hostPerReq = float64(hostAfter-hostBefore) / clockTicks / reqs
 			if pid := pids[side]; pid > 0 {
 				after, err := treeTicks(pid)
 				if err != nil {
 					return nil, fmt.Errorf("proxy: CPU time of %s: %w", side, err)
 				}
-				r.cpuPerReq = float64(after-before) / clockTicks / (r.rps * dur.Seconds())
+				used := after.minus(before)
+				r.cpuPerReq = float64(used.total()) / clockTicks / reqs
+				r.sysPerReq = float64(used.sys) / clockTicks / reqs
 			}
 			if i >= 0 {
 				got[side] = append(got[side], r)
@@ -118,37 +132,65 @@ func (b *bench) proxyRows(ctx context.Context, repo string, reps int, dur time.D
 // proxyRow compares two wrk series; goal is the minimum req/s ratio, with
 // a p99 no worse than the peer's (0: no goal, the overhead row).
 func proxyRow(title, peer string, bs, ps []wrkResult, goal float64) Row {
-	col := func(rs []wrkResult, f func(wrkResult) float64) []float64 {
+	med := func(rs []wrkResult, f func(wrkResult) float64) float64 {
 		out := make([]float64, len(rs))
 		for i, r := range rs {
 			out[i] = f(r)
 		}
-		return out
+		return Median(out)
 	}
-	brps, prps := Median(col(bs, func(r wrkResult) float64 { return r.rps })), Median(col(ps, func(r wrkResult) float64 { return r.rps }))
-	bp99, pp99 := Median(col(bs, func(r wrkResult) float64 { return r.p99 })), Median(col(ps, func(r wrkResult) float64 { return r.p99 }))
+	rpsOf := func(r wrkResult) float64 { return r.rps }
+	cpuOf := func(r wrkResult) float64 { return r.cpuPerReq }
+	sysOf := func(r wrkResult) float64 { return r.sysPerReq }
+	hostOf := func(r wrkResult) float64 { return r.hostPerReq }
+	brps, prps := med(bs, rpsOf), med(ps, rpsOf)
+	bp99, pp99 := med(bs, func(r wrkResult) float64 { return r.p99 }), med(ps, func(r wrkResult) float64 { return r.p99 })
 	reps := fmt.Sprintf("%d + %d wrk runs, alternated", len(bs), len(ps))
 	rpsFig := Figure{Value: brps, Unit: PerSecond}
 	rps := Line{Measure: "requests/s, median", Budgie: rpsFig, Peer: Figure{Value: prps, Unit: PerSecond}, Reps: reps}
 	p99 := Line{Measure: "p99 latency, median", Budgie: Dur(bp99), Peer: Dur(pp99), Reps: reps}
-	cpu := Line{Measure: "proxy CPU per request, median", Budgie: Dur(Median(col(bs, func(r wrkResult) float64 { return r.cpuPerReq }))), Reps: reps}
-	if pc := Median(col(ps, func(r wrkResult) float64 { return r.cpuPerReq })); pc > 0 {
-		cpu.Peer = Dur(pc)
+	cpu := Line{Measure: "proxy CPU per request, median", Budgie: Dur(med(bs, cpuOf)), Reps: reps}
+	sys := Line{Measure: "↳ of it in the kernel (stime), median", Budgie: Dur(med(bs, sysOf)), Reps: reps}
+	host := Line{Measure: "machine CPU per request (every process and the kernel), median",
+		Budgie: Dur(med(bs, hostOf)), Peer: Dur(med(ps, hostOf)), Reps: reps}
+	pc := med(ps, cpuOf)
+	if pc > 0 {
+		cpu.Peer, sys.Peer = Dur(pc), Dur(med(ps, sysOf))
 	} else {
-		cpu.Peer = Figure{Text: "— (no proxy)"}
+		cpu.Peer, sys.Peer = Figure{Text: "— (no proxy)"}, Figure{Text: "—"}
 	}
+	notes := []string{"wrk -t2 -c32 with keep-alive, on the same 2 cores as the proxy and the backends; " +
+		"the backends are echosrv (tools/echosrv) on budgie0. Proxy CPU per request: the proxy's utime+stime " +
+		"(/proc/PID/stat of the keeper, of nginx's master and workers, of HAProxy) over each wrk run, divided by the " +
+		"requests it served. Machine CPU per request: /proc/stat's busy time (all but idle and iowait) over the same run, " +
+		"divided the same way: the proxy, wrk, the backends and the kernel's loopback and bridge."}
 	if goal > 0 {
 		rps.Goal, rps.Verdict = fmt.Sprintf("≥ %.1f× the peer", goal), Verdict(rpsFig, brps >= goal*prps)
 		p99.Goal, p99.Verdict = "no worse than the peer", Verdict(Dur(bp99), bp99 <= pp99)
+		notes = append(notes, proxyBudget(goal, prps, pc, med(ps, sysOf), med(ps, hostOf)))
 	}
 	return Row{
 		Title: title, Budgie: "budgie proxy (keeper), http, round-robin over 3 replicas", Peer: peer,
-		Lines: []Line{rps, p99, cpu},
-		Notes: []string{"wrk -t2 -c32 with keep-alive, on the same 2 cores as the proxy and the backends; " +
-			"the backends are echosrv (tools/echosrv) on budgie0. Proxy CPU per request: the proxy's utime+stime " +
-			"(/proc/PID/stat of the keeper, of nginx's master and workers, of HAProxy) over each wrk run, divided by the " +
-			"requests it served; the rest of the 2 cores went to wrk, the backends and the kernel's loopback and bridge."},
+		Lines: []Line{rps, p99, cpu, sys, host},
+		Notes: notes,
 	}
+}
+
+// proxyBudget says how much CPU per request a proxy may spend to serve
+// goal times the peer's rate on this machine: all its CPUs busy, and the
+// rest of the work per request (wrk, backends, kernel) as measured with
+// the peer (host − proxy).
+func proxyBudget(goal, peerRPS, peerCPU, peerSys, peerHost float64) string {
+	capacity := float64(goruntime.NumCPU()) / (goal * peerRPS) // CPU seconds per request at the goal's rate
+	budget := capacity - (peerHost - peerCPU)
+	spend := fmt.Sprintf("at most %s per request (the peer's proxy spent %s)", Dur(budget).String(), Dur(peerCPU).String())
+	if budget <= 0 {
+		spend = "nothing: the rest of each request's work alone fills the CPUs at that rate"
+	}
+	return fmt.Sprintf("The goal's budget: at %.1f× the peer's rate, with all %d CPUs busy and the rest of each request's work "+
+		"(wrk, backends, kernel) costing what it did with the peer (%s), a proxy may spend %s. "+
+		"Of the peer's proxy time, %s per request was in the kernel (its socket reads and writes).",
+		goal, goruntime.NumCPU(), Dur(peerHost-peerCPU).String(), spend, Dur(peerSys).String())
 }
 
 var (
