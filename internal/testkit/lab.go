@@ -147,6 +147,7 @@ func (l *Lab) build(ctx context.Context) error {
 	// host's iptables.
 	_ = ipCmd("link", "set", l.Name, "type", "bridge", "mcast_snooping", "0")
 	_ = ipCmd("link", "set", l.Name, "type", "bridge", "nf_call_iptables", "0")
+	noIPv6(l.Name)
 	if err := ipCmd("link", "set", l.Name, "up"); err != nil {
 		return err
 	}
@@ -165,6 +166,16 @@ func (l *Lab) build(ctx context.Context) error {
 	return nil
 }
 
+// noIPv6 turns IPv6 off on the host's side of the lab (its bridge and
+// veth ends) before they come up. The lab speaks IPv4; IPv6 would give
+// each a link-local address whose duplicate detection ends a second or two
+// later, and an address change on the host makes a browser started then
+// abort its page load (net::ERR_NETWORK_CHANGED). Best effort: without
+// IPv6 in the kernel there is nothing to turn off.
+func noIPv6(ifname string) {
+	_ = os.WriteFile("/proc/sys/net/ipv6/conf/"+ifname+"/disable_ipv6", []byte("1"), 0o644)
+}
+
 // addNode makes node i's namespace, veth pair, address, routes and files.
 func (l *Lab) addNode(i int) (*LabNode, error) {
 	n := &LabNode{Name: fmt.Sprintf("node%d", i), NetNS: fmt.Sprintf("%s-%d", l.Name, i),
@@ -180,7 +191,10 @@ func (l *Lab) addNode(i int) (*LabNode, error) {
 		{"-n", n.NetNS, "link", "set", LabIface, "up"},
 		{"-n", n.NetNS, "route", "add", "224.0.0.0/4", "dev", LabIface},
 	}
-	for _, s := range steps {
+	for i, s := range steps {
+		if i == 2 {
+			noIPv6(host) // before it is up
+		}
 		if err := ipCmd(s...); err != nil {
 			return nil, err
 		}
