@@ -3,6 +3,7 @@ package discovery
 import (
 	"fmt"
 	"net"
+	"net/netip"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
 )
@@ -31,7 +32,7 @@ func Interfaces(names []string) ([]net.Interface, error) {
 	}
 	var out []net.Interface
 	for _, ifi := range all {
-		if usable(ifi) && ifi.Flags&net.FlagLoopback == 0 && len(ipv4Addrs(ifi)) > 0 {
+		if usable(ifi) && ifi.Flags&net.FlagLoopback == 0 && len(ipv4Prefixes(ifi)) > 0 {
 			out = append(out, ifi)
 		}
 	}
@@ -45,16 +46,21 @@ func usable(ifi net.Interface) bool {
 	return ifi.Flags&net.FlagUp != 0 && ifi.Flags&net.FlagMulticast != 0
 }
 
-// ipv4Addrs returns the interface's IPv4 addresses.
-func ipv4Addrs(ifi net.Interface) []net.IP {
+// ipv4Prefixes returns the interface's IPv4 addresses with their subnets.
+func ipv4Prefixes(ifi net.Interface) []netip.Prefix {
 	addrs, err := ifi.Addrs()
 	if err != nil {
 		return nil
 	}
-	var out []net.IP
+	var out []netip.Prefix
 	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil {
-			out = append(out, n.IP.To4())
+		n, ok := a.(*net.IPNet)
+		if !ok || n.IP.To4() == nil {
+			continue
+		}
+		ones, _ := n.Mask.Size()
+		if p, err := netip.AddrFrom4([4]byte(n.IP.To4())).Prefix(ones); err == nil {
+			out = append(out, p)
 		}
 	}
 	return out

@@ -75,11 +75,32 @@ func LookupHost(ctx context.Context, host string) ([]netip.Addr, error) {
 	if err != nil {
 		return nil, err
 	}
-	links := onLinkPrefixes(ifis)
 	ask := func() error { return sendLookup(udp, ifis, q) }
 	if err := ask(); err != nil {
 		return nil, fmt.Errorf("look up %s by multicast DNS: %w", name, err)
 	}
+	links := onLinkPrefixes(ifis)
+	addrs, err := awaitLookup(ctx, udp, ask, deadline, func(b []byte, src netip.AddrPort) []netip.Addr {
+		return lookupAnswer(b, src, id, name, links)
+	})
+	switch {
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("look up %s by multicast DNS: %w", name, ctx.Err())
+	case errors.Is(err, errdefs.ErrNotFound):
+		return nil, fmt.Errorf("no multicast DNS responder on the LAN answered for %s within %s (is the host up, and does it answer mDNS, as avahi-daemon does?): %w",
+			name, time.Since(start).Round(100*time.Millisecond), err)
+	case err != nil:
+		return nil, fmt.Errorf("look up %s by multicast DNS: %w", name, err)
+	}
+	return addrs, nil
+}
+
+// awaitLookup reads datagrams from udp until answer finds addresses in
+// one, asking once more halfway to deadline; it returns errdefs.ErrNotFound
+// at deadline and ctx's error once ctx ended (the caller's AfterFunc cuts
+// a read short; the check after each SetReadDeadline keeps a later one
+// from undoing that cut).
+func awaitLookup(ctx context.Context, udp *net.UDPConn, ask func() error, deadline time.Time, answer func([]byte, netip.AddrPort) []netip.Addr) ([]netip.Addr, error) {
 	resend := time.Now().Add(time.Until(deadline) / 2)
 	buf := make([]byte, maxLookupPacket)
 	for {
@@ -91,27 +112,24 @@ func LookupHost(ctx context.Context, host string) ([]netip.Addr, error) {
 			return nil, err
 		}
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("look up %s by multicast DNS: %w", name, ctx.Err())
+			return nil, ctx.Err()
 		}
 		n, src, err := udp.ReadFromUDPAddrPort(buf)
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("look up %s by multicast DNS: %w", name, ctx.Err())
-		}
 		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			if !resend.IsZero() {
-				resend = time.Time{}
-				_ = ask()
-				continue
+		switch {
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case errors.As(err, &ne) && ne.Timeout() && !resend.IsZero() && time.Now().Before(deadline):
+			resend = time.Time{}
+			_ = ask()
+		case errors.As(err, &ne) && ne.Timeout():
+			return nil, errdefs.ErrNotFound
+		case err != nil:
+			return nil, err
+		default:
+			if addrs := answer(buf[:n], src); len(addrs) > 0 {
+				return addrs, nil
 			}
-			return nil, fmt.Errorf("no multicast DNS responder on the LAN answered for %s within %s (is the host up, and does it answer mDNS, as avahi-daemon does?): %w",
-				name, time.Since(start).Round(100*time.Millisecond), errdefs.ErrNotFound)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("look up %s by multicast DNS: %w", name, err)
-		}
-		if addrs := lookupAnswer(buf[:n], src, id, name, links); len(addrs) > 0 {
-			return addrs, nil
 		}
 	}
 }
@@ -178,18 +196,7 @@ func sendLookup(udp *net.UDPConn, ifis []net.Interface, q []byte) error {
 func onLinkPrefixes(ifis []net.Interface) []netip.Prefix {
 	var out []netip.Prefix
 	for _, ifi := range ifis {
-		addrs, err := ifi.Addrs()
-		if err != nil {
-			continue
-		}
-		for _, a := range addrs {
-			if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil {
-				ones, _ := n.Mask.Size()
-				if p, err := netip.AddrFrom4([4]byte(n.IP.To4())).Prefix(ones); err == nil {
-					out = append(out, p)
-				}
-			}
-		}
+		out = append(out, ipv4Prefixes(ifi)...)
 	}
 	return out
 }

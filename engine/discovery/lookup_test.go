@@ -1,12 +1,19 @@
 package discovery
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"net"
 	"net/netip"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/budgie-sh/budgie/engine/errdefs"
 )
 
 func TestIsLocalName(t *testing.T) {
@@ -74,6 +81,24 @@ func TestLookupHostRefusesOtherNames(t *testing.T) {
 	for _, name := range []string{"example.com", "10.0.0.1.local.x", "bad name.local", "a..local", "-a.local", "a_b.local", "x.local/../y.local"} {
 		if _, err := LookupHost(t.Context(), name); err == nil {
 			t.Errorf("LookupHost(%q) did not refuse it", name)
+		}
+	}
+}
+
+// TestLookupHostHonoursContext asks for a name no host on this machine's
+// links answers (a random label) under a context that ends long before
+// LookupWait: the lookup must end with the context's error, not wait out
+// its own resend and deadline and report ErrNotFound.
+func TestLookupHostHonoursContext(t *testing.T) {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "bg-nobody-" + hex.EncodeToString(b[:]) + ".local"
+	for _, wait := range []time.Duration{0, 50 * time.Millisecond} {
+		ctx, cancel := context.WithTimeout(t.Context(), wait)
+		_, err := LookupHost(ctx, name)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errdefs.ErrNotFound) {
+			t.Errorf("LookupHost under a %s context: %v, want the context's deadline error", wait, err)
 		}
 	}
 }
