@@ -2,11 +2,15 @@ package network
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"slices"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
 )
@@ -76,27 +80,41 @@ func compareIPs(a, b string) int {
 }
 
 // WriteHosts writes h to the hosts file at path, creating it when missing.
-// An existing file is rewritten in place (truncated, written, synced),
-// never replaced by a rename, because the bind mount that shows it to a
-// container as /etc/hosts pins its inode.
+// An existing file is rewritten in place (written, then cut to length), never
+// replaced by a rename, because the bind mount that shows it to a
+// container as /etc/hosts pins its inode; a file that already reads as h
+// is left alone. It is not synced: every start of a container writes its
+// hosts file again, so a file a crash cut short is rewritten before any
+// task reads it.
 func WriteHosts(path string, h Hosts) error {
 	text, err := h.Render()
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return fmt.Errorf("write hosts file: %w", err)
 	}
-	_, err = f.WriteString(text)
-	if err == nil {
-		err = f.Sync()
+	defer f.Close()
+	if readsAs(f, text) {
+		return nil
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	// Written over, then cut to length: truncating to zero first would have
+	// ext4 flush the file on close (auto_da_alloc), a disk wait per file.
+	if _, err = f.WriteAt([]byte(text), 0); err == nil {
+		err = f.Truncate(int64(len(text)))
 	}
 	if err != nil {
 		return fmt.Errorf("write hosts file %s: %w", path, err)
 	}
 	return nil
+}
+
+// readsAs reports whether f holds exactly text, reading at most one byte
+// more than text (the container may have written to its /etc/hosts).
+func readsAs(f *os.File, text string) bool {
+	buf := make([]byte, len(text)+1)
+	n, err := io.ReadFull(f, buf)
+	return n == len(text) && errors.Is(err, io.ErrUnexpectedEOF) && string(buf[:n]) == text ||
+		len(text) == 0 && n == 0 && errors.Is(err, io.EOF)
 }

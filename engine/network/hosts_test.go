@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
 )
@@ -93,5 +94,45 @@ func TestWriteHostsInPlace(t *testing.T) {
 	}
 	if err := WriteHosts(filepath.Join(t.TempDir(), "missing", "hosts"), short); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing directory: err = %v, want ErrNotExist", err)
+	}
+}
+
+// TestWriteHostsLeavesSameText: a file that already reads as the hosts is
+// not written again (its modification time stays), one with more or other
+// text (a container may write to its /etc/hosts) is rewritten exactly.
+func TestWriteHostsLeavesSameText(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hosts")
+	h := Hosts{Self: []HostEntry{{IP: "172.20.0.4", Names: []string{"c"}}}}
+	if err := WriteHosts(path, h); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHosts(path, h); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || !fi.ModTime().Equal(old) {
+		t.Fatalf("same text: the file was written again (%v, %v)", fi.ModTime(), err)
+	}
+	want := localhost + "172.20.0.4\tc\n"
+	for _, text := range []string{want + "6.6.6.6\tevil\n", "x", ""} {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteHosts(path, h); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(path); string(got) != want {
+			t.Errorf("file that held %q: now %q, want %q", text, got, want)
+		}
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(path, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHosts(link, Hosts{}); err == nil {
+		t.Error("WriteHosts followed a symbolic link")
 	}
 }

@@ -236,8 +236,8 @@ func (r *Runtime) releaseNetNS(id string) error { return r.unpinLocked(id, nil) 
 // pinned namespace is left alone.
 func (r *Runtime) ReleaseNetNS(ctx context.Context, id string) error {
 	return r.unpinLocked(id, func() (bool, error) {
-		live, err := r.liveTasks(ctx)
-		return err == nil && !live[id], err
+		live, err := r.taskLive(ctx, id)
+		return err == nil && !live, err
 	})
 }
 

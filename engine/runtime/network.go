@@ -206,7 +206,7 @@ func (r *Runtime) CollectLeases(ctx context.Context) error {
 // with no live task. A start holds its container's start lock from before
 // its namespace and lease exist until its task does. So a container whose
 // task is not listed is a candidate only if its lock can be taken; it is
-// held while the tasks are listed again and its namespace unpinned, so no
+// held while its task is asked for again and its namespace unpinned, so no
 // start of it can begin or end in between.
 //
 // starting, when not "", is the container this process is starting: its
@@ -216,7 +216,9 @@ func (r *Runtime) CollectLeases(ctx context.Context) error {
 // pinned for the new task already, is left alone.
 func (r *Runtime) gcLeases(ctx context.Context, starting string) error {
 	_, err := r.opts.Networks.GC(ctx, func(leased []string) (map[string]bool, error) {
+		end := timing.Start(ctx, "leases/tasks")
 		live, err := r.liveTasks(ctx)
+		end()
 		if err != nil {
 			return nil, err
 		}
@@ -227,12 +229,9 @@ func (r *Runtime) gcLeases(ctx context.Context, starting string) error {
 				unlock()
 			}
 		}()
+		delete(live, starting) // its new task may be listed already: not the lease's
 		for _, id := range append(leased, r.pinnedIDs()...) {
-			if live[id] || slices.Contains(candidates, id) {
-				continue
-			}
-			if id == starting {
-				candidates = append(candidates, id)
+			if id == starting || live[id] || slices.Contains(candidates, id) {
 				continue
 			}
 			unlock, busy := r.tryLockStart(id)
@@ -245,16 +244,17 @@ func (r *Runtime) gcLeases(ctx context.Context, starting string) error {
 				held[id] = unlock
 			}
 		}
-		if len(candidates) == 0 {
-			return live, nil
-		}
-		again, err := r.liveTasks(ctx)
-		if err != nil {
-			return nil, err
-		}
+		// Ask again, under the candidates' locks, for each candidate only:
+		// there are few, where the first listing asked every shim.
+		end = timing.Start(ctx, "leases/tasks-again")
+		defer end()
 		var errs []error
 		for _, id := range candidates {
-			if again[id] {
+			again, err := r.taskLive(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if again {
 				live[id] = true
 			} else if held[id] != nil {
 				errs = append(errs, unpinNetNS(r.NetNSPath(id)))
@@ -263,6 +263,19 @@ func (r *Runtime) gcLeases(ctx context.Context, starting string) error {
 		return live, errors.Join(errs...)
 	})
 	return err
+}
+
+// taskLive reports whether container id has a task that is not stopped:
+// one call to its shim, where liveTasks asks every shim (containerd 1.6).
+func (r *Runtime) taskLive(ctx context.Context, id string) (bool, error) {
+	resp, err := r.client.TaskService().Get(r.ns(ctx), &tasks.GetRequest{ContainerID: id})
+	if err != nil {
+		if taskNotFound(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("get task of %s: %w", models.ShortID(id), errdefs.FromContainerd(err))
+	}
+	return resp.Process != nil && resp.Process.Status != tasktypes.Status_STOPPED, nil
 }
 
 // liveTasks lists the containers whose task is not stopped.
@@ -278,68 +291,6 @@ func (r *Runtime) liveTasks(ctx context.Context) (map[string]bool, error) {
 		}
 	}
 	return live, nil
-}
-
-// RefreshHosts rewrites the hosts file of every running container so that
-// containers sharing a network reach each other by name. Replicas also
-// answer to their service's name.
-func (r *Runtime) RefreshHosts(ctx context.Context) error {
-	if r.opts.Networks == nil {
-		return nil
-	}
-	unlock, err := lockFile(filepath.Join(r.opts.DataDir, "hosts", r.opts.Namespace, ".lock"))
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	all, err := r.snapshot(ctx)
-	if err != nil {
-		return err
-	}
-	type member struct {
-		names []string
-		ip    string
-	}
-	byNet := map[string][]member{}
-	running := all[:0:0]
-	for _, c := range all {
-		if c.State != models.StateRunning || len(c.Endpoints) == 0 {
-			continue
-		}
-		running = append(running, c)
-		for _, ep := range c.Endpoints {
-			byNet[ep.Network] = append(byNet[ep.Network], member{names: hostNames(c), ip: ep.IP})
-		}
-	}
-	var errs []error
-	for _, c := range running {
-		var h network.Hosts
-		for _, ep := range c.Endpoints {
-			h.Self = append(h.Self, network.HostEntry{IP: ep.IP, Names: hostNames(c)})
-			for _, m := range byNet[ep.Network] {
-				if m.ip != ep.IP {
-					h.Peers = append(h.Peers, network.HostEntry{IP: m.ip, Names: m.names})
-				}
-			}
-		}
-		if err := network.WriteHosts(r.HostsPath(c.ID), h); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// hostNames are the names a container answers to: its name, its hostname
-// and, for a replica, its service.
-func hostNames(c models.Container) []string {
-	names := []string{c.Name}
-	if c.Spec.Hostname != "" && c.Spec.Hostname != c.Name {
-		names = append(names, c.Spec.Hostname)
-	}
-	if c.Service != "" && c.Service != c.Name {
-		names = append(names, c.Service)
-	}
-	return names
 }
 
 // writeInitialHosts creates the container's hosts file (localhost only)

@@ -149,6 +149,17 @@ func (r *Runtime) List(ctx context.Context, opts ListOptions) ([]models.Containe
 
 // snapshot lists every Budgie container with its task state.
 func (r *Runtime) snapshot(ctx context.Context) ([]models.Container, error) {
+	out, err := r.readAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.annotate(r.ns(ctx), out)
+	return out, nil
+}
+
+// readAll lists every Budgie container with its task's state, straight
+// from containerd (newest first), without the keeper's annotations.
+func (r *Runtime) readAll(ctx context.Context) ([]models.Container, error) {
 	ctx = r.ns(ctx)
 	records, err := r.client.ContainerService().List(ctx, fmt.Sprintf("labels.%q", LabelName))
 	if err != nil {
@@ -167,7 +178,6 @@ func (r *Runtime) snapshot(ctx context.Context) ([]models.Container, error) {
 		out = append(out, r.fromRecord(&records[i], byID[records[i].ID]))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
-	r.annotate(ctx, out)
 	return out, nil
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/budgie-sh/budgie/engine/errdefs"
 	"github.com/budgie-sh/budgie/engine/logs"
+	"github.com/budgie-sh/budgie/engine/timing"
 	"github.com/budgie-sh/budgie/models"
 )
 
@@ -57,7 +58,10 @@ func (r *Runtime) Stop(ctx context.Context, ref string, opts StopOptions) (model
 	if err != nil {
 		return c, err
 	}
-	if err := stopTask(ctx, task, sig, timeout); err != nil {
+	end := timing.Start(ctx, "stop/signal")
+	err = stopTask(ctx, task, sig, timeout)
+	end()
+	if err != nil {
 		return c, fmt.Errorf("stop %s: %w", c.Name, err)
 	}
 	if err := r.deleteTask(ctx, cc, task); err != nil {
@@ -109,14 +113,22 @@ func stopTask(ctx context.Context, task containerd.Task, sig syscall.Signal, tim
 // deleteTask deletes an exited task, keeping its exit code and time in the
 // container's labels.
 func (r *Runtime) deleteTask(ctx context.Context, cc containerd.Container, task containerd.Task) error {
+	end := timing.Start(ctx, "stop/delete-task")
 	st, err := task.Delete(ctx)
+	end()
 	if err != nil && !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("delete task: %w", errdefs.FromContainerd(err))
 	}
-	if err := r.detachNetworks(ctx, cc); err != nil {
+	end = timing.Start(ctx, "stop/network")
+	err = r.detachNetworks(ctx, cc)
+	end()
+	if err != nil {
 		return err
 	}
-	if err := r.releaseNetNS(cc.ID()); err != nil {
+	end = timing.Start(ctx, "stop/netns")
+	err = r.releaseNetNS(cc.ID())
+	end()
+	if err != nil {
 		return err
 	}
 	if err := r.RefreshHosts(ctx); err != nil {

@@ -1,0 +1,178 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/budgie-sh/budgie/engine/network"
+	"github.com/budgie-sh/budgie/engine/timing"
+	"github.com/budgie-sh/budgie/models"
+)
+
+// RefreshHosts rewrites the hosts file of every running container so that
+// containers sharing a network reach each other by name. Replicas also
+// answer to their service's name.
+//
+// Refreshes are serialised by an flock, since the CLI, nest and the keeper
+// all refresh (a stop, and the keeper on the task's exit). One that gets
+// the lock after another process's refresh listed the containers later
+// than this call began has nothing to add, and returns at once: that
+// listing already saw whatever change the caller made before calling.
+func (r *Runtime) RefreshHosts(ctx context.Context) error {
+	if r.opts.Networks == nil {
+		return nil
+	}
+	asked := hostsClock()
+	end := timing.Start(ctx, "hosts/lock")
+	lock, err := lockHosts(filepath.Join(r.opts.DataDir, "hosts", r.opts.Namespace, ".lock"))
+	end()
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if listed, ok := readHostsStamp(lock); ok && asked.before(listed) {
+		return nil
+	}
+	listed := hostsClock()
+	end = timing.Start(ctx, "hosts/list")
+	all, err := r.readAll(ctx) // the keeper's annotations change no address
+	end()
+	if err != nil {
+		return err
+	}
+	defer timing.Start(ctx, "hosts/write")()
+	if err := writeAllHosts(all, r.HostsPath); err != nil {
+		return err // no stamp: the next refresh must not skip
+	}
+	return writeHostsStamp(lock, listed)
+}
+
+// writeAllHosts writes each running container's hosts file at path(ID):
+// its own addresses, then the others on its networks.
+func writeAllHosts(all []models.Container, path func(id string) string) error {
+	type member struct {
+		names []string
+		ip    string
+	}
+	byNet := map[string][]member{}
+	running := all[:0:0]
+	for _, c := range all {
+		if c.State != models.StateRunning || len(c.Endpoints) == 0 {
+			continue
+		}
+		running = append(running, c)
+		for _, ep := range c.Endpoints {
+			byNet[ep.Network] = append(byNet[ep.Network], member{names: hostNames(c), ip: ep.IP})
+		}
+	}
+	var errs []error
+	for _, c := range running {
+		var h network.Hosts
+		for _, ep := range c.Endpoints {
+			h.Self = append(h.Self, network.HostEntry{IP: ep.IP, Names: hostNames(c)})
+			for _, m := range byNet[ep.Network] {
+				if m.ip != ep.IP {
+					h.Peers = append(h.Peers, network.HostEntry{IP: m.ip, Names: m.names})
+				}
+			}
+		}
+		if err := network.WriteHosts(path(c.ID), h); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// hostNames are the names a container answers to: its name, its hostname
+// and, for a replica, its service.
+func hostNames(c models.Container) []string {
+	names := []string{c.Name}
+	if c.Spec.Hostname != "" && c.Spec.Hostname != c.Name {
+		names = append(names, c.Spec.Hostname)
+	}
+	if c.Service != "" && c.Service != c.Name {
+		names = append(names, c.Service)
+	}
+	return names
+}
+
+// hostsTime is a moment on this boot's monotonic clock (CLOCK_BOOTTIME),
+// which every process on the machine reads alike and no clock change
+// moves; boot tells one boot's readings from another's.
+type hostsTime struct {
+	boot string
+	ns   int64
+}
+
+func (t hostsTime) before(u hostsTime) bool { return t.boot != "" && t.boot == u.boot && t.ns < u.ns }
+
+// hostsClock reads the clock; without a boot ID it returns a time that is
+// before no other, so refreshes are never skipped.
+func hostsClock() hostsTime {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return hostsTime{}
+	}
+	id, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return hostsTime{}
+	}
+	return hostsTime{boot: strings.TrimSpace(string(id)), ns: ts.Nano()}
+}
+
+// lockHosts opens and flocks the hosts lock file, which also holds the
+// stamp of the last refresh's listing.
+func lockHosts(path string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("create lock directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// readHostsStamp reads "BOOT-ID NANOSECONDS" from the lock file; ok is
+// false for anything else (an empty file, an older Budgie's).
+func readHostsStamp(f *os.File) (hostsTime, bool) {
+	buf := make([]byte, 128)
+	n, err := f.ReadAt(buf, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return hostsTime{}, false
+	}
+	boot, ns, ok := strings.Cut(strings.TrimSpace(string(buf[:n])), " ")
+	v, err := strconv.ParseInt(ns, 10, 64)
+	if !ok || err != nil || boot == "" {
+		return hostsTime{}, false
+	}
+	return hostsTime{boot: boot, ns: v}, true
+}
+
+// writeHostsStamp records when the refresh that holds the lock listed
+// the containers.
+func writeHostsStamp(f *os.File, t hostsTime) error {
+	if t.boot == "" {
+		return nil
+	}
+	if err := f.Truncate(0); err != nil {
+		return fmt.Errorf("record the hosts refresh: %w", err)
+	}
+	if _, err := f.WriteAt([]byte(t.boot+" "+strconv.FormatInt(t.ns, 10)+"\n"), 0); err != nil {
+		return fmt.Errorf("record the hosts refresh: %w", err)
+	}
+	return nil
+}
