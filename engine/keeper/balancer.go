@@ -33,6 +33,10 @@ type balancer struct {
 
 	mu     sync.Mutex
 	byName map[string]*service // by service name
+
+	// portless names the containers the last reconcile listed with no
+	// ports, published or asked for; only run's goroutine uses it.
+	portless map[string]bool
 }
 
 // service is one published service's bindings.
@@ -96,16 +100,20 @@ func (b *balancer) run(ctx context.Context, health <-chan Notice) {
 					b.log.Warn("balancer: containerd events ended; polling", "err", err)
 				default:
 				}
-			} else if exited, open := drainEvents(events, ev.Type == models.EventExit); exited {
-				// A task that died on its own leaves the others' hosts files.
-				if err := b.rt.RefreshHosts(ctx); err != nil {
-					b.log.Warn("refresh hosts files", "err", err)
+			} else {
+				burst, open := drainEvents(events, ev, b.portless)
+				if burst.exited {
+					// A task that died on its own leaves the others' hosts files.
+					if err := b.rt.RefreshHosts(ctx); err != nil {
+						b.log.Warn("refresh hosts files", "err", err)
+					}
 				}
 				if !open {
 					events = nil
 				}
-			} else if !open {
-				events = nil
+				if !burst.publishing {
+					continue // a busy node's other containers cost no listing
+				}
 			}
 		case ev := <-health:
 			if ev.Type != NoticeHealth {
@@ -124,20 +132,34 @@ func (b *balancer) run(ctx context.Context, health <-chan Notice) {
 	}
 }
 
-// drainEvents takes the events already queued behind the one just
-// received, so that a burst (500 containers starting) costs one reconcile
-// rather than one each. It reports whether any of them, or the first
-// (exited), was a task exit, and whether the stream is still open.
-func drainEvents(events <-chan models.Event, exited bool) (bool, bool) {
+// eventBurst sums up the events drainEvents took.
+type eventBurst struct {
+	exited     bool // a task exited
+	publishing bool // one may concern a container that publishes ports
+}
+
+// drainEvents takes the events already queued behind first, so that a
+// burst (500 containers starting) costs one reconcile rather than one
+// each, and reports whether the stream is still open. An event of a
+// container portless names (one the last reconcile listed with no ports
+// in its bundle, which a container's bundle never gains) cannot change a
+// binding or a backend; any other can.
+func drainEvents(events <-chan models.Event, first models.Event, portless map[string]bool) (eventBurst, bool) {
+	var burst eventBurst
+	add := func(ev models.Event) {
+		burst.exited = burst.exited || ev.Type == models.EventExit
+		burst.publishing = burst.publishing || !portless[ev.ContainerID]
+	}
+	add(first)
 	for {
 		select {
 		case ev, ok := <-events:
 			if !ok {
-				return exited, false
+				return burst, false
 			}
-			exited = exited || ev.Type == models.EventExit
+			add(ev)
 		default:
-			return exited, true
+			return burst, true
 		}
 	}
 }
@@ -151,11 +173,14 @@ func (b *balancer) reconcile(ctx context.Context) {
 		return
 	}
 	byService := map[string][]models.Container{}
+	portless := make(map[string]bool, len(cs))
 	for _, c := range cs {
 		if len(c.Ports) > 0 {
 			byService[c.Service] = append(byService[c.Service], c)
 		}
+		portless[c.ID] = len(c.Ports) == 0 && len(c.Spec.Ports) == 0 && len(c.Damaged) == 0
 	}
+	b.portless = portless
 	for _, members := range byService {
 		sort.SliceStable(members, func(i, j int) bool { return members[i].Replica < members[j].Replica })
 	}

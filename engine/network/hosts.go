@@ -1,7 +1,6 @@
 package network
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -39,29 +38,49 @@ const hostsHeader = "# Written by Budgie; rewritten whenever a container on a sh
 
 // Render returns the hosts file's text.
 func (h Hosts) Render() (string, error) {
+	peers := h.Peers
+	if !slices.IsSortedFunc(peers, comparePeers) { // a caller may sort once for many files
+		peers = slices.Clone(peers)
+		slices.SortStableFunc(peers, comparePeers)
+	}
 	var b strings.Builder
+	b.Grow(len(hostsHeader) + 40*(len(h.Self)+len(peers)))
 	b.WriteString(hostsHeader)
-	peers := slices.Clone(h.Peers)
-	slices.SortStableFunc(peers, func(a, b HostEntry) int {
-		return cmp.Or(strings.Compare(firstName(a), firstName(b)), compareIPs(a.IP, b.IP))
-	})
-	seen := map[string]bool{}
-	for _, e := range append(slices.Clone(h.Self), peers...) {
-		names := slices.DeleteFunc(slices.Clone(e.Names), func(n string) bool { return strings.TrimSpace(n) == "" })
-		if len(names) == 0 {
-			continue
-		}
-		if _, err := netip.ParseAddr(e.IP); err != nil {
-			return "", fmt.Errorf("hosts entry %q for %s: not an IP address: %w", e.IP, strings.Join(names, " "), errdefs.ErrInvalid)
-		}
-		line := e.IP + "\t" + strings.Join(names, " ") + "\n"
-		if !seen[line] {
-			seen[line] = true
-			b.WriteString(line)
+	seen := make(map[string]bool, len(h.Self)+len(peers))
+	for _, list := range [][]HostEntry{h.Self, peers} {
+		for _, e := range list {
+			names := e.Names
+			if slices.ContainsFunc(names, blank) {
+				names = slices.DeleteFunc(slices.Clone(names), blank)
+			}
+			if len(names) == 0 {
+				continue
+			}
+			if _, err := netip.ParseAddr(e.IP); err != nil {
+				return "", fmt.Errorf("hosts entry %q for %s: not an IP address: %w", e.IP, strings.Join(names, " "), errdefs.ErrInvalid)
+			}
+			line := e.IP + "\t" + strings.Join(names, " ") + "\n"
+			if !seen[line] {
+				seen[line] = true
+				b.WriteString(line)
+			}
 		}
 	}
 	return b.String(), nil
 }
+
+// SortPeers sorts entries in the order Render writes peers: by first
+// name, then address.
+func SortPeers(entries []HostEntry) { slices.SortStableFunc(entries, comparePeers) }
+
+func comparePeers(a, b HostEntry) int {
+	if c := strings.Compare(firstName(a), firstName(b)); c != 0 {
+		return c
+	}
+	return compareIPs(a.IP, b.IP) // parsed only for a tie
+}
+
+func blank(name string) bool { return strings.TrimSpace(name) == "" }
 
 func firstName(e HostEntry) string {
 	if len(e.Names) == 0 {

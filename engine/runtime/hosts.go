@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -59,11 +61,7 @@ func (r *Runtime) RefreshHosts(ctx context.Context) error {
 // writeAllHosts writes each running container's hosts file at path(ID):
 // its own addresses, then the others on its networks.
 func writeAllHosts(all []models.Container, path func(id string) string) error {
-	type member struct {
-		names []string
-		ip    string
-	}
-	byNet := map[string][]member{}
+	byNet := map[string][]network.HostEntry{}
 	running := all[:0:0]
 	for _, c := range all {
 		if c.State != models.StateRunning || len(c.Endpoints) == 0 {
@@ -71,26 +69,50 @@ func writeAllHosts(all []models.Container, path func(id string) string) error {
 		}
 		running = append(running, c)
 		for _, ep := range c.Endpoints {
-			byNet[ep.Network] = append(byNet[ep.Network], member{names: hostNames(c), ip: ep.IP})
+			byNet[ep.Network] = append(byNet[ep.Network], network.HostEntry{IP: ep.IP, Names: hostNames(c)})
 		}
 	}
-	var errs []error
-	for _, c := range running {
-		var h network.Hosts
-		for _, ep := range c.Endpoints {
-			h.Self = append(h.Self, network.HostEntry{IP: ep.IP, Names: hostNames(c)})
-			for _, m := range byNet[ep.Network] {
-				if m.ip != ep.IP {
-					h.Peers = append(h.Peers, network.HostEntry{IP: m.ip, Names: m.names})
+	for _, members := range byNet {
+		network.SortPeers(members) // once: each file's peers then come in order
+	}
+	errs := make([]error, len(running))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(hostsWriters, len(running)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(running); i = int(next.Add(1)) - 1 {
+				err := network.WriteHosts(path(running[i].ID), hostsOf(running[i], byNet))
+				if err != nil && !errors.Is(err, os.ErrNotExist) {
+					errs[i] = err
 				}
 			}
-		}
-		if err := network.WriteHosts(path(c.ID), h); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, err)
-		}
+		}()
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
+
+// hostsOf is c's hosts: its own addresses, and the members of its
+// networks (sorted) but for itself.
+func hostsOf(c models.Container, byNet map[string][]network.HostEntry) network.Hosts {
+	var h network.Hosts
+	for _, ep := range c.Endpoints {
+		h.Self = append(h.Self, network.HostEntry{IP: ep.IP, Names: hostNames(c)})
+		for _, m := range byNet[ep.Network] {
+			if m.IP != ep.IP {
+				h.Peers = append(h.Peers, m)
+			}
+		}
+	}
+	return h
+}
+
+// hostsWriters is how many hosts files a refresh renders and writes at
+// once: each is a few system calls and a render that grows with the
+// network, so a busy node's refresh keeps more than one core busy.
+const hostsWriters = 4
 
 // hostNames are the names a container answers to: its name, its hostname
 // and, for a replica, its service.

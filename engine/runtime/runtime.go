@@ -161,13 +161,22 @@ func (r *Runtime) snapshot(ctx context.Context) ([]models.Container, error) {
 // from containerd (newest first), without the keeper's annotations.
 func (r *Runtime) readAll(ctx context.Context) ([]models.Container, error) {
 	ctx = r.ns(ctx)
+	// Both at once: the task listing asks every shim (containerd 1.6), the
+	// container listing decodes every record's labels.
+	var resp *tasks.ListTasksResponse
+	var terr error
+	listed := make(chan struct{})
+	go func() {
+		defer close(listed)
+		resp, terr = r.client.TaskService().List(ctx, &tasks.ListTasksRequest{})
+	}()
 	records, err := r.client.ContainerService().List(ctx, fmt.Sprintf("labels.%q", LabelName))
+	<-listed
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", errdefs.FromContainerd(err))
 	}
-	resp, err := r.client.TaskService().List(ctx, &tasks.ListTasksRequest{})
-	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", errdefs.FromContainerd(err))
+	if terr != nil {
+		return nil, fmt.Errorf("list tasks: %w", errdefs.FromContainerd(terr))
 	}
 	byID := make(map[string]*tasktypes.Process, len(resp.Tasks))
 	for _, t := range resp.Tasks {
