@@ -471,6 +471,7 @@ func webLines(sc webScale, population string, m webMeasures) Row {
 	peer := Absent(noWebPeer)
 	ready := Summarize(loadSeconds(m.loads, func(l pageLoad) float64 { return l.Ready }))
 	complete := Summarize(loadSeconds(m.loads, func(l pageLoad) float64 { return l.Complete }))
+	cmds := Summarize(m.cmds)
 	first := min(sc.containers, pageFirstRows)
 	loads := fmt.Sprintf("%d loads", ready.N)
 	goalReady := fmt.Sprintf("≤ %d ms", goalPageReady.Milliseconds())
@@ -496,6 +497,8 @@ func webLines(sc webScale, population string, m webMeasures) Row {
 			{Measure: "state change reaches the browser, worst", Budgie: Dur(worst), Peer: peer, Reps: changes,
 				Goal: goalChange, Verdict: Verdict(Dur(worst), worst <= goalStateChange.Seconds())},
 			{Measure: "state change shown before the CLI returned", Budgie: Figure{Text: fmt.Sprintf("%d of %d", shownEarly(m.signed), len(m.signed))}, Peer: peer, Reps: changes},
+			{Measure: fmt.Sprintf("the stop or start command itself (%d containers on the node), median", sc.containers+1), Budgie: Dur(cmds.Median), Peer: peer, Reps: changes},
+			{Measure: fmt.Sprintf("the stop or start command itself (%d containers on the node), p95", sc.containers+1), Budgie: Dur(cmds.P95), Peer: peer, Reps: changes},
 			{Measure: "keeper CPU at rest, web.enabled=false", Budgie: cpu(m.idleOff), Peer: peer, Reps: idle},
 			{Measure: "keeper CPU at rest, dashboard on, no browser yet", Budgie: cpu(m.idleOn), Peer: peer, Reps: idle,
 				Goal: goalIdle, Verdict: Verdict(cpu(m.idleOn), idleUnchanged(m.idleOn, m.idleOff))},

@@ -75,16 +75,18 @@ func TestWebVerdicts(t *testing.T) {
 		idleOff: 0.33, idleOn: 0.40, idleAfter: 0.50}
 	row := webLines(webScale{containers: 500, reps: 10, flips: 3, idle: time.Minute}, "500 created", m)
 	want := map[string]string{
-		"containers page ready (first 50 of 500 rows drawn, live), median": Met,    // 290 ms
-		"containers page ready (first 50 of 500 rows drawn, live), p95":    Missed, // 380 ms
-		"state change reaches the browser, mean":                           Met,    // 100 ms
-		"state change reaches the browser, worst":                          Missed, // 250 ms
-		"keeper CPU at rest, dashboard on, no browser yet":                 Met,    // +0.07
-		"keeper CPU at rest, dashboard on, after the browser left":         Missed, // +0.17
-		"keeper CPU at rest, web.enabled=false":                            NotMeas,
-		"all 500 rows in the table, median":                                NotMeas,
-		"all 500 rows in the table, p95":                                   NotMeas,
-		"state change shown before the CLI returned":                       NotMeas,
+		"containers page ready (first 50 of 500 rows drawn, live), median":      Met,    // 290 ms
+		"containers page ready (first 50 of 500 rows drawn, live), p95":         Missed, // 380 ms
+		"state change reaches the browser, mean":                                Met,    // 100 ms
+		"state change reaches the browser, worst":                               Missed, // 250 ms
+		"keeper CPU at rest, dashboard on, no browser yet":                      Met,    // +0.07
+		"keeper CPU at rest, dashboard on, after the browser left":              Missed, // +0.17
+		"keeper CPU at rest, web.enabled=false":                                 NotMeas,
+		"all 500 rows in the table, median":                                     NotMeas,
+		"all 500 rows in the table, p95":                                        NotMeas,
+		"state change shown before the CLI returned":                            NotMeas,
+		"the stop or start command itself (501 containers on the node), median": NotMeas,
+		"the stop or start command itself (501 containers on the node), p95":    NotMeas,
 	}
 	seen := 0
 	for _, l := range row.Lines {
