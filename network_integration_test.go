@@ -388,8 +388,15 @@ func TestReplicasRoundRobinExactSequence(t *testing.T) {
 			t.Errorf("backend %s counted %d requests, want ≥ 3", b.Name, b.Requests)
 		}
 	}
-	// scale up and down.
-	must(t, "scale", name, "4")
+	// scale up (two new replicas: the first defers the hosts refresh to
+	// the second, which writes every file) and down.
+	must(t, "scale", name, "5")
+	for _, pair := range [][2]string{{"1", "4"}, {"1", "5"}, {"4", "1"}, {"4", "5"}, {"5", "4"}} {
+		hosts := must(t, "exec", name+"-"+pair[0], "cat", "/etc/hosts")
+		if !strings.Contains(hosts, "\t"+name+"-"+pair[1]+" ") && !strings.Contains(hosts, "\t"+name+"-"+pair[1]+"\n") {
+			t.Errorf("after scale 5, %s-%s's /etc/hosts lacks %s-%s:\n%s", name, pair[0], name, pair[1], hosts)
+		}
+	}
 	eventually(t, "replica 4 joins the rotation", func() error {
 		for range 8 {
 			if s, _ := get(fmt.Sprintf("http://127.0.0.1:%d/", port)); s == name+"-4" {

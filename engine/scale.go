@@ -49,14 +49,21 @@ func (e *Engine) Scale(ctx context.Context, service string, n int, opts ScaleOpt
 	for _, c := range replicas {
 		have[c.Replica] = c
 	}
+	var missing []int
 	for i := 1; i <= n; i++ {
-		if _, ok := have[i]; ok {
-			continue
+		if _, ok := have[i]; !ok {
+			missing = append(missing, i)
 		}
+	}
+	for k, i := range missing {
 		c, err := e.Runtime.Run(ctx, runtime.ReplicaSpec(spec, i), runtime.RunOptions{
 			BundlePath: base.BundlePath, Owner: base.Owner, Service: service, Replica: i, Ports: base.Ports,
+			DeferHosts: k < len(missing)-1, // the last start writes every hosts file once
 		})
 		if err != nil {
+			if k > 0 { // the replicas started so far deferred theirs
+				_ = e.Runtime.RefreshHosts(context.WithoutCancel(ctx))
+			}
 			return nil, fmt.Errorf("scale %s to %d: %w", service, n, err)
 		}
 		if opts.Started != nil {

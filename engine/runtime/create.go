@@ -42,6 +42,12 @@ type RunOptions struct {
 	// stdin_open to the caller's streams (see AttachOptions); nil, or a
 	// spec with neither, means its output goes to the log driver alone.
 	Attach *AttachOptions
+	// DeferHosts skips the hosts files' refresh after the start: a caller
+	// starting a batch (a service's replicas) runs its last start without
+	// it, which writes every running container's file once. Until then
+	// this container is in no other's hosts file and its own lists only
+	// what was running when the last refresh ran. False: refresh now.
+	DeferHosts bool
 }
 
 // Run creates a container from spec and starts its task. It returns once
@@ -72,7 +78,7 @@ func (r *Runtime) createAndStart(ctx context.Context, spec models.ContainerSpec,
 	}
 	if start {
 		end := timing.Start(ctx, "run/start")
-		err := r.startTask(ctx, cc, opts.Attach)
+		err := r.startTask(ctx, cc, opts.Attach, !opts.DeferHosts)
 		end()
 		if err != nil {
 			return models.Container{}, err
@@ -253,8 +259,9 @@ func (r *Runtime) prepareVolumes(spec models.ContainerSpec, undo *undoStack) (ma
 }
 
 // startTask deletes a stopped task (recording its exit), creates a new one
-// with Budgie's log driver (or attached to attach's streams) and starts it.
-func (r *Runtime) startTask(ctx context.Context, cc containerd.Container, attach *AttachOptions) error {
+// with Budgie's log driver (or attached to attach's streams) and starts it,
+// then, with hosts, rewrites the hosts files (see RunOptions.DeferHosts).
+func (r *Runtime) startTask(ctx context.Context, cc containerd.Container, attach *AttachOptions, hosts bool) error {
 	ctx = r.ns(ctx)
 	if old, err := cc.Task(ctx, nil); err == nil {
 		st, err := old.Status(ctx)
@@ -267,6 +274,14 @@ func (r *Runtime) startTask(ctx context.Context, cc containerd.Container, attach
 	}
 	if _, err := r.newTask(ctx, cc, attach); err != nil {
 		return err
+	}
+	if hosts {
+		end := timing.Start(ctx, "run/start/hosts")
+		err := r.RefreshHosts(ctx)
+		end()
+		if err != nil {
+			return err
+		}
 	}
 	defer timing.Start(ctx, "run/start/labels")()
 	_, err := cc.SetLabels(ctx, map[string]string{LabelStoppedByUser: ""})
@@ -316,7 +331,7 @@ func (r *Runtime) Start(ctx context.Context, ref string) (models.Container, erro
 	if err != nil {
 		return c, fmt.Errorf("load container %s: %w", c.Name, errdefs.FromContainerd(err))
 	}
-	if err := r.startTask(ctx, cc, nil); err != nil {
+	if err := r.startTask(ctx, cc, nil, true); err != nil {
 		return c, fmt.Errorf("start %s: %w", c.Name, err)
 	}
 	return r.Get(ctx, c.ID)

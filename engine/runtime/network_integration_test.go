@@ -202,3 +202,40 @@ func waitStateOn(t *testing.T, r *runtime.Runtime, id string, state models.Conta
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestDeferHostsBatch: a start with DeferHosts leaves the hosts files as
+// they were (a does not list b, b lists nothing), and the next start
+// without it writes every running container's file: a, b and c each list
+// the other two, as after Scale or a bundle's replicas.
+func TestDeferHostsBatch(t *testing.T) {
+	r, _, n := netRuntime(t)
+	a := runOn(t, r, netSpec(t, n))
+	b, err := r.Run(context.Background(), netSpec(t, n), runtime.RunOptions{DeferHosts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = r.Remove(context.Background(), b.ID, runtime.RemoveOptions{Force: true}) })
+	hostsOf := func(c models.Container) string {
+		text, err := os.ReadFile(r.HostsPath(c.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(text)
+	}
+	if h := hostsOf(a); strings.Contains(h, b.Name) {
+		t.Errorf("a's hosts file lists b, whose start deferred the refresh:\n%s", h)
+	}
+	if h := hostsOf(b); strings.Contains(h, a.Name) {
+		t.Errorf("b's hosts file was refreshed although its start deferred it:\n%s", h)
+	}
+	c := runOn(t, r, netSpec(t, n))
+	all := []models.Container{a, b, c}
+	for _, x := range all {
+		h := hostsOf(x)
+		for _, y := range all {
+			if y.ID != x.ID && !strings.Contains(h, y.Endpoints[0].IP+"\t"+y.Name) {
+				t.Errorf("%s's hosts file lacks %s (%s) after the batch's last start:\n%s", x.Name, y.Name, y.Endpoints[0].IP, h)
+			}
+		}
+	}
+}

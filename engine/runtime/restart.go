@@ -119,6 +119,9 @@ func (r *Runtime) RestartTask(ctx context.Context, id string, opts RestartTaskOp
 		return c, fmt.Errorf("restart %s: %w", c.Name, errdefs.FromContainerd(err))
 	}
 	task, err := r.newTask(ctx, cc, nil)
+	if err == nil {
+		err = r.RefreshHosts(ctx)
+	}
 	if err != nil {
 		return c, fmt.Errorf("restart %s: %w", c.Name, err)
 	}
@@ -134,8 +137,8 @@ func (r *Runtime) RestartTask(ctx context.Context, id string, opts RestartTaskOp
 // newTask creates a task with Budgie's log driver (or, with attach, IO to
 // the caller's streams: see taskIO), joins it to the container's
 // networks, starts it and records the start time, leaving
-// LabelStoppedByUser as it is. On failure it leaves no task, mount, lease
-// or pinned namespace.
+// LabelStoppedByUser as it is; the caller refreshes the hosts files. On
+// failure it leaves no task, mount, lease or pinned namespace.
 func (r *Runtime) newTask(ctx context.Context, cc containerd.Container, attach *AttachOptions) (containerd.Task, error) {
 	info, err := cc.Info(ctx)
 	if err != nil {
@@ -190,11 +193,7 @@ func (r *Runtime) newTask(ctx context.Context, cc containerd.Container, attach *
 	end = timing.Start(ctx, "run/start/started-label")
 	_, err = cc.SetLabels(ctx, map[string]string{LabelStartedAt: now()})
 	end()
-	if err != nil {
-		return task, errdefs.FromContainerd(err)
-	}
-	defer timing.Start(ctx, "run/start/hosts")()
-	return task, r.RefreshHosts(ctx)
+	return task, errdefs.FromContainerd(err)
 }
 
 // createTask mounts the container's secrets and creates its task. Network

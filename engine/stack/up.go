@@ -104,10 +104,15 @@ func (u *up) start(ctx context.Context, s models.ContainerSpec) error {
 	if s.Replicas == nil {
 		return u.run(ctx, s, ro)
 	}
-	for i := 1; i <= runtime.ReplicaCount(s); i++ {
+	n := runtime.ReplicaCount(s)
+	for i := 1; i <= n; i++ {
 		ro := ro
 		ro.Service, ro.Replica = s.Name, i
+		ro.DeferHosts = i < n // the last replica's start writes every hosts file once
 		if err := u.run(ctx, runtime.ReplicaSpec(s, i), ro); err != nil {
+			if i > 1 {
+				_ = u.rt.RefreshHosts(context.WithoutCancel(ctx))
+			}
 			return err
 		}
 	}
