@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -90,12 +91,18 @@ func (e *Engine) Networks(ctx context.Context) ([]models.Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := range nets {
-		if nets[i], err = e.InspectNetwork(ctx, nets[i].Name); err != nil {
+	out := nets[:0]
+	for _, n := range nets {
+		full, err := e.InspectNetwork(ctx, n.Name)
+		if errors.Is(err, errdefs.ErrNotFound) {
+			continue // removed since the listing (by nest, another CLI): not an error of ls
+		}
+		if err != nil {
 			return nil, err
 		}
+		out = append(out, full)
 	}
-	return nets, nil
+	return out, nil
 }
 
 // CreateNetwork makes a network; an empty opts.Subnet or Gateway is chosen.

@@ -65,8 +65,9 @@ func LookupHost(ctx context.Context, host string) ([]netip.Addr, error) {
 	defer udp.Close()
 	start := time.Now()
 	deadline := start.Add(LookupWait)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+	d, bounded := ctx.Deadline()
+	if bounded = bounded && d.Before(deadline); bounded {
+		deadline = d // the caller's deadline ends the wait: report it as such
 	}
 	stop := context.AfterFunc(ctx, func() { _ = udp.SetReadDeadline(time.Now()) })
 	defer stop()
@@ -86,6 +87,8 @@ func LookupHost(ctx context.Context, host string) ([]netip.Addr, error) {
 	switch {
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("look up %s by multicast DNS: %w", name, ctx.Err())
+	case errors.Is(err, errdefs.ErrNotFound) && bounded: // the read's deadline may fire before ctx's timer
+		return nil, fmt.Errorf("look up %s by multicast DNS: %w", name, context.DeadlineExceeded)
 	case errors.Is(err, errdefs.ErrNotFound):
 		return nil, fmt.Errorf("no multicast DNS responder on the LAN answered for %s within %s (is the host up, and does it answer mDNS, as avahi-daemon does?): %w",
 			name, time.Since(start).Round(100*time.Millisecond), err)
