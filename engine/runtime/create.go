@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -273,6 +274,9 @@ func (r *Runtime) startTask(ctx context.Context, cc containerd.Container, attach
 		}
 	}
 	if _, err := r.newTask(ctx, cc, attach); err != nil {
+		if hosts { // the old task's addresses are gone
+			err = errors.Join(err, r.RefreshHosts(ctx))
+		}
 		return err
 	}
 	if hosts {

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -35,7 +34,7 @@ func (r *Runtime) RefreshHosts(ctx context.Context) error {
 	}
 	asked := hostsClock()
 	end := timing.Start(ctx, "hosts/lock")
-	lock, err := lockHosts(filepath.Join(r.opts.DataDir, "hosts", r.opts.Namespace, ".lock"))
+	lock, err := lockFile(filepath.Join(r.opts.DataDir, "hosts", r.opts.Namespace, ".lock")) // also holds the stamp
 	end()
 	if err != nil {
 		return err
@@ -144,29 +143,22 @@ func hostsClock() hostsTime {
 	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
 		return hostsTime{}
 	}
-	id, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
-	if err != nil {
+	boot := bootID()
+	if boot == "" {
 		return hostsTime{}
 	}
-	return hostsTime{boot: strings.TrimSpace(string(id)), ns: ts.Nano()}
+	return hostsTime{boot: boot, ns: ts.Nano()}
 }
 
-// lockHosts opens and flocks the hosts lock file, which also holds the
-// stamp of the last refresh's listing.
-func lockHosts(path string) (*os.File, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("create lock directory: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|unix.O_NOFOLLOW, 0o600)
+// bootID is the kernel's ID of this boot, read once (it cannot change
+// while the process runs); "" when it cannot be read.
+var bootID = sync.OnceValue(func() string {
+	id, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
-		return nil, fmt.Errorf("open lock %s: %w", path, err)
+		return ""
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return f, nil
-}
+	return strings.TrimSpace(string(id))
+})
 
 // readHostsStamp reads "BOOT-ID NANOSECONDS" from the lock file; ok is
 // false for anything else (an empty file, an older Budgie's).

@@ -10,7 +10,7 @@ import (
 // began after it was asked, on the same boot; a missing, foreign or
 // garbled stamp never makes it skip.
 func TestHostsStamp(t *testing.T) {
-	lock, err := lockHosts(filepath.Join(t.TempDir(), "hosts", "ns", ".lock"))
+	lock, err := lockFile(filepath.Join(t.TempDir(), "hosts", "ns", ".lock"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,8 +56,8 @@ func TestHostsStamp(t *testing.T) {
 	if err := os.Symlink(lock.Name(), lock.Name()+".link"); err != nil {
 		t.Fatal(err)
 	}
-	if f, err := lockHosts(lock.Name() + ".link"); err == nil {
+	if f, err := lockFile(lock.Name() + ".link"); err == nil {
 		f.Close()
-		t.Error("lockHosts followed a symbolic link")
+		t.Error("lockFile followed a symbolic link")
 	}
 }

@@ -152,14 +152,18 @@ func (r *Runtime) pinnedPath(ctx context.Context, cc containerd.Container, info 
 // lockStart takes container id's start lock (see the comment at the top);
 // the returned function releases it.
 func (r *Runtime) lockStart(id string) (func(), error) {
-	return lockFile(r.startLockPath(id))
+	f, err := lockFile(r.startLockPath(id))
+	if err != nil {
+		return nil, err
+	}
+	return func() { _ = f.Close() }, nil
 }
 
 // tryLockStart takes container id's start lock if nobody holds it: ok
 // with unlock when taken; busy when a start holds it; neither when the
 // container has no lock file (it never started with a pinned namespace).
 func (r *Runtime) tryLockStart(id string) (unlock func(), busy bool) {
-	f, err := os.OpenFile(r.startLockPath(id), os.O_RDWR, 0)
+	f, err := os.OpenFile(r.startLockPath(id), os.O_RDWR|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, false
 	}

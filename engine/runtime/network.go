@@ -431,13 +431,13 @@ func nextIfName(eps []models.Endpoint) string {
 	}
 }
 
-// lockFile takes an exclusive flock on path, creating it; the returned
-// func releases it.
-func lockFile(path string) (func(), error) {
+// lockFile takes an exclusive flock on path, creating it (never through
+// a symbolic link); closing the returned file releases it.
+func lockFile(path string) (*os.File, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create lock directory: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", path, err)
 	}
@@ -445,5 +445,5 @@ func lockFile(path string) (func(), error) {
 		_ = f.Close()
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	return func() { _ = f.Close() }, nil
+	return f, nil
 }

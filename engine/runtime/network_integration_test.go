@@ -144,6 +144,16 @@ func TestNetworkAddressesNamesAndLeases(t *testing.T) {
 	if l, held := leaseOf(t, nets, b.ID); held {
 		t.Errorf("the dead task's lease survived the next attach: %+v", l)
 	}
+	// Starting b again deletes its dead task and writes the hosts files once,
+	// after the new task joined: a finds b at its new address.
+	b3, err := r.Start(ctx, b.ID)
+	if err != nil || len(b3.Endpoints) != 1 {
+		t.Fatalf("start b after its task died: %v %+v", err, b3.Endpoints)
+	}
+	if hosts, _ := execIn(t, r, a.ID, "cat", "/etc/hosts"); !strings.Contains(hosts, b3.Endpoints[0].IP+"\t"+b.Name) &&
+		!strings.Contains(hosts, b3.Endpoints[0].IP+" "+b.Name) {
+		t.Errorf("a's /etc/hosts lacks b at its new address %s:\n%s", b3.Endpoints[0].IP, hosts)
+	}
 
 	// Removing a container leaves no lease and no hosts file.
 	if _, err := r.Remove(ctx, a.ID, runtime.RemoveOptions{Force: true}); err != nil {

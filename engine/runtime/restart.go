@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -119,15 +120,14 @@ func (r *Runtime) RestartTask(ctx context.Context, id string, opts RestartTaskOp
 		return c, fmt.Errorf("restart %s: %w", c.Name, errdefs.FromContainerd(err))
 	}
 	task, err := r.newTask(ctx, cc, nil)
-	if err == nil {
-		err = r.RefreshHosts(ctx)
-	}
+	err = errors.Join(err, r.RefreshHosts(ctx)) // after a failed start too: the old task's addresses are gone
 	if err != nil {
 		return c, fmt.Errorf("restart %s: %w", c.Name, err)
 	}
 	if after, err := r.Status(ctx, id); err == nil && after.StoppedByUser {
 		_ = stopTask(ctx, task, syscall.SIGKILL, 5*time.Second)
 		_ = r.deleteTask(ctx, cc, task)
+		_ = r.RefreshHosts(ctx)
 		return c, fmt.Errorf("restart %s: %w", c.Name, ErrStoppedByUser)
 	}
 	st, err = r.Status(ctx, id)

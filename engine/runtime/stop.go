@@ -67,6 +67,9 @@ func (r *Runtime) Stop(ctx context.Context, ref string, opts StopOptions) (model
 	if err := r.deleteTask(ctx, cc, task); err != nil {
 		return c, fmt.Errorf("stop %s: %w", c.Name, err)
 	}
+	if err := r.RefreshHosts(ctx); err != nil {
+		return c, fmt.Errorf("stop %s: %w", c.Name, err)
+	}
 	if err := r.unmountSecrets(c.ID); err != nil {
 		return c, fmt.Errorf("stop %s: %w", c.Name, err)
 	}
@@ -111,7 +114,8 @@ func stopTask(ctx context.Context, task containerd.Task, sig syscall.Signal, tim
 }
 
 // deleteTask deletes an exited task, keeping its exit code and time in the
-// container's labels.
+// container's labels; the caller refreshes the hosts files (a start
+// that follows writes them once).
 func (r *Runtime) deleteTask(ctx context.Context, cc containerd.Container, task containerd.Task) error {
 	end := timing.Start(ctx, "stop/delete-task")
 	st, err := task.Delete(ctx)
@@ -129,9 +133,6 @@ func (r *Runtime) deleteTask(ctx context.Context, cc containerd.Container, task 
 	err = r.releaseNetNS(cc.ID())
 	end()
 	if err != nil {
-		return err
-	}
-	if err := r.RefreshHosts(ctx); err != nil {
 		return err
 	}
 	labels := map[string]string{LabelExitCode: "0", LabelFinishedAt: now()}
