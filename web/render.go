@@ -83,6 +83,7 @@ var funcs = template.FuncMap{
 	"unix":    func(t time.Time) int64 { return unixOrZero(t) },
 	"join":    strings.Join,
 	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"static":  func(name string) string { return assets.url(name) },
 }
 
 func unixOrZero(t time.Time) int64 {
