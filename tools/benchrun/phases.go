@@ -72,7 +72,9 @@ func (p *phaseTimes) put(name string, secs float64) {
 }
 
 // table renders the phases as a Markdown table of medians, in the order
-// they started, each sub-phase (NAME/SUB) indented under its phase.
+// they started, each sub-phase (NAME/SUB) indented under its phase, and a
+// helper's phase (HELPER/SUB, no top-level HELPER phase) under the phase
+// it started in.
 func (p *phaseTimes) table() string {
 	slices.SortStableFunc(p.order, func(a, b string) int {
 		if c := cmp.Compare(p.start[a], p.start[b]); c != 0 {
@@ -88,10 +90,19 @@ func (p *phaseTimes) table() string {
 			whole += Summarize(p.secs[name]).Median
 		}
 	}
+	own := 0 // depth of the last phase named under a top-level one
 	for _, name := range p.order {
 		m := Summarize(p.secs[name]).Median
 		label := "`" + name + "`"
-		if depth := strings.Count(name, "/"); depth > 0 {
+		depth := strings.Count(name, "/")
+		if first, _, _ := strings.Cut(name, "/"); depth > 0 && !slices.Contains(p.order, first) {
+			// A phase of a helper several commands call (hosts/list,
+			// leases/tasks): it ran inside the phase that began before it.
+			depth += own
+		} else {
+			own = depth
+		}
+		if depth > 0 {
 			label = strings.Repeat("· ", depth-1) + "↳ " + label
 		}
 		share := "—"

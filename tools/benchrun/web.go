@@ -134,6 +134,9 @@ func (b *bench) browseDashboard(ctx context.Context, k *webKeeper, sc webScale, 
 		}
 		if i >= 0 {
 			m.loads = append(m.loads, l)
+			// Each load's parts, so a slow one shows where its time went.
+			fmt.Fprintf(os.Stderr, "benchrun: web load %d: first byte %.1f, last byte %.1f, parsed %.1f, DOMContentLoaded %.1f, ready %.1f, first stream rows %.1f, all rows %.1f ms\n",
+				i+1, l.TTFB, l.HTML, l.Parsed, l.DOMReady, l.Ready, l.FirstRow, l.Complete)
 		}
 	}
 	return b.flipStates(bctx, sc.flips, m)
@@ -189,6 +192,7 @@ type pageLoad struct {
 	Parsed   float64 `json:"parsed"`   // the HTML parsed (domInteractive)
 	DOMReady float64 `json:"domReady"` // DOMContentLoaded handled (app.js ran)
 	Bytes    float64 `json:"bytes"`    // the HTML's size, decoded
+	Static   float64 `json:"static"`   // bytes of /static/ files fetched over the network (0: from the cache)
 }
 
 // loadTimingJS reads a loaded page's timings once it is complete.
@@ -196,7 +200,8 @@ const loadTimingJS = `(() => {
   const n = performance.getEntriesByType('navigation')[0];
   const b = window.__bench;
   return { ready: b.ready, complete: b.complete, firstRow: b.firstRow, rowMs: b.rowMs, ttfb: n.responseStart,
-    html: n.responseEnd, parsed: n.domInteractive, domReady: n.domContentLoadedEventEnd, bytes: n.decodedBodySize };
+    html: n.responseEnd, parsed: n.domInteractive, domReady: n.domContentLoadedEventEnd, bytes: n.decodedBodySize,
+    static: performance.getEntriesByType('resource').filter(e => new URL(e.name).pathname.startsWith('/static/')).reduce((s, e) => s + e.transferSize, 0) };
 })()`
 
 // loadContainersPage navigates to url and returns the page's timings once
@@ -531,12 +536,13 @@ func webNotes(sc webScale, population string, m webMeasures) []string {
 			"of rows at 1280×800) and its stream sends the rest as soon as it opens, 100 to an event: ready is when the first ones are "+
 			"there and live, all rows when the table holds %d. Medians of the parts: first byte of the HTML %s, last byte %s (%.0f KiB), "+
 			"HTML parsed %s, DOMContentLoaded handled (app.js ran) %s, ready %s, the stream's first rows %s, all rows %s "+
-			"(%s in the row handlers).",
+			"(%s in the row handlers). The stylesheet and script (linked by content hash, cacheable for good) took %.0f B of "+
+			"network per load, median (0: the browser's cache served them).",
 			len(m.loads), min(sc.containers, pageFirstRows), pageFirstRows, sc.containers, part(func(l pageLoad) float64 { return l.TTFB }),
 			part(func(l pageLoad) float64 { return l.HTML }), size/1024, part(func(l pageLoad) float64 { return l.Parsed }),
 			part(func(l pageLoad) float64 { return l.DOMReady }), part(func(l pageLoad) float64 { return l.Ready }),
 			part(func(l pageLoad) float64 { return l.FirstRow }), part(func(l pageLoad) float64 { return l.Complete }),
-			part(func(l pageLoad) float64 { return l.RowMs })),
+			part(func(l pageLoad) float64 { return l.RowMs }), 1000*Median(loadSeconds(m.loads, func(l pageLoad) float64 { return l.Static }))), // loadSeconds divides by 1000
 		fmt.Sprintf("State change: with the page open and live, `budgie --headless stop %s` and `budgie --headless start %s` "+
 			"alternately, %d commands in all (%s is a busybox shell that exits on SIGTERM: one more row on the page). The clock starts "+
 			"when the CLI command returns (Go's `time.Now` once the process exited: the state change is done) and stops when a "+
