@@ -8,7 +8,8 @@ import (
 )
 
 // staticFiles serves the embedded stylesheet and script. Pages link them
-// by staticURL, which carries the file's content hash (?v=): such a URL
+// by url (the templates' static function), which carries the file's
+// content hash (?v=): such a URL
 // is cached for a year and never revalidated, since a build that changes
 // the file changes its URL. Any other request for the file (no or an old
 // hash) must be revalidated against its ETag, the same hash. So a page
@@ -20,16 +21,24 @@ type staticFiles struct {
 
 // newStaticFiles hashes every embedded static file once.
 func newStaticFiles() *staticFiles {
+	// The files are compiled in: none of these can fail but for a
+	// broken build, which must not start.
 	sub, err := fs.Sub(staticFS, "static")
 	if err != nil {
-		panic(err) // the embed pattern above guarantees the directory
+		panic(err)
 	}
 	s := &staticFiles{fsys: sub, hash: map[string]string{}}
-	entries, _ := fs.ReadDir(sub, ".")
+	entries, err := fs.ReadDir(sub, ".")
+	if err != nil {
+		panic(err)
+	}
 	for _, e := range entries {
+		if e.IsDir() {
+			continue // only the files at the top are served
+		}
 		b, err := fs.ReadFile(sub, e.Name())
 		if err != nil {
-			continue
+			panic(err)
 		}
 		sum := sha256.Sum256(b)
 		s.hash[e.Name()] = hex.EncodeToString(sum[:8])
